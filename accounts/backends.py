@@ -1,0 +1,20 @@
+from django.contrib.auth.backends import ModelBackend
+
+from .models import User, normalize_email
+
+
+class EmailBackend(ModelBackend):
+    """Sign in by e-mail, case-insensitively. Runs the hasher for unknown addresses too, so response time
+    does not reveal which addresses have an account."""
+
+    def authenticate(self, request, username=None, password=None, email=None, **kwargs):
+        email = normalize_email(email or username or kwargs.get(User.USERNAME_FIELD) or "")
+        if not email or password is None:
+            return None
+        user = User.objects.filter(email__iexact=email).first()
+        if user is None:
+            User().set_password(password)
+            return None
+        if user.check_password(password) and self.user_can_authenticate(user):
+            return user
+        return None

@@ -1,0 +1,135 @@
+"""Forms validate shape; services enforce the rules. Service errors are put back on the form."""
+
+import zoneinfo
+
+from django import forms
+from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm, SetPasswordForm
+from django.utils.translation import gettext_lazy as _
+
+from ozonseat.errors import InvalidInput, ServiceError
+
+from .models import Language
+
+
+def apply_service_error(form: forms.Form, error: ServiceError) -> None:
+    if isinstance(error, InvalidInput) and error.errors:
+        for field, messages in error.errors.items():
+            for message in messages:
+                form.add_error(field if field in form.fields else None, message)
+    else:
+        form.add_error(error.field if error.field in form.fields else None, str(error.message))
+
+
+TIME_ZONE_CHOICES = [(name, name) for name in sorted(zoneinfo.available_timezones())]
+
+
+class EmailAuthenticationForm(AuthenticationForm):
+    username = forms.EmailField(
+        label=_("E-mail"),
+        max_length=254,
+        widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "email"}),
+    )
+
+    error_messages = {
+        "invalid_login": _("The e-mail address or password is not correct."),
+        "inactive": _("This account is not active yet. Confirm your e-mail address first."),
+    }
+
+
+class SignUpForm(forms.Form):
+    seller_name = forms.CharField(label=_("Business name"), max_length=150)
+    display_name = forms.CharField(label=_("Your name"), max_length=150)
+    email = forms.EmailField(label=_("E-mail"), max_length=254)
+    password = forms.CharField(
+        label=_("Password"),
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text=_("At least 12 characters."),
+    )
+    language = forms.ChoiceField(label=_("Language"), choices=Language.choices, initial=Language.ENGLISH)
+    time_zone = forms.ChoiceField(label=_("Time zone"), choices=TIME_ZONE_CHOICES, initial="Europe/Moscow")
+
+
+class InviteMemberForm(forms.Form):
+    email = forms.EmailField(label=_("E-mail"), max_length=254)
+    display_name = forms.CharField(label=_("Name"), max_length=150)
+    job_title = forms.CharField(label=_("Job title"), max_length=100, required=False)
+    language = forms.ChoiceField(
+        label=_("Language of the e-mail"),
+        choices=[("", _("Seller default")), *Language.choices],
+        required=False,
+    )
+    ends_at = forms.DateTimeField(
+        label=_("Access ends"),
+        required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+        help_text=_("Optional, for seasonal staff and contractors."),
+    )
+
+
+class EditMemberForm(forms.Form):
+    job_title = forms.CharField(label=_("Job title"), max_length=100, required=False)
+    ends_at = forms.DateTimeField(
+        label=_("Access ends"),
+        required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+    )
+
+
+class AcceptInvitationForm(forms.Form):
+    display_name = forms.CharField(label=_("Your name"), max_length=150)
+    password = forms.CharField(
+        label=_("Password"),
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text=_("At least 12 characters."),
+    )
+    password_again = forms.CharField(
+        label=_("Password again"), widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
+    )
+
+    def clean(self):
+        data = super().clean()
+        if data.get("password") and data.get("password") != data.get("password_again"):
+            self.add_error("password_again", _("The two passwords differ."))
+        return data
+
+
+class SellerSettingsForm(forms.Form):
+    name = forms.CharField(label=_("Business name"), max_length=150)
+    default_language = forms.ChoiceField(label=_("Default language"), choices=Language.choices)
+    time_zone = forms.ChoiceField(label=_("Time zone"), choices=TIME_ZONE_CHOICES)
+    invitation_lifetime_hours = forms.IntegerField(
+        label=_("Invitation links expire after (hours)"), min_value=1, max_value=720
+    )
+    require_two_factor = forms.BooleanField(label=_("Require two-factor sign-in"), required=False)
+    access_review_interval_days = forms.IntegerField(
+        label=_("Review access every (days)"), min_value=7, max_value=366
+    )
+
+
+class TransferOwnershipForm(forms.Form):
+    new_owner = forms.TypedChoiceField(label=_("New owner"), coerce=int)
+    confirm = forms.BooleanField(label=_("I understand that I will no longer be the owner."))
+
+    def __init__(self, *args, candidates=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["new_owner"].choices = [(m.pk, f"{m.user} <{m.user.email}>") for m in candidates]
+
+
+class QueuedPasswordResetForm(PasswordResetForm):
+    """Queues the e-mail as a task that builds the link in the worker; answers the same either way."""
+
+    def save(self, **kwargs):
+        from django.db import transaction
+
+        from .emails import publish_task
+        from .tasks import send_password_reset_email
+
+        for user in self.get_users(self.cleaned_data["email"]):
+            transaction.on_commit(lambda user_id=user.pk: publish_task(send_password_reset_email, user_id))
+
+
+class AuditedSetPasswordForm(SetPasswordForm):
+    def save(self, commit=True):
+        from .services import reset_password
+
+        return reset_password(user=self.user, password=self.cleaned_data["new_password1"])

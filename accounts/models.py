@@ -1,0 +1,216 @@
+"""Who: people (users), tenants (sellers), memberships and the e-mails that confirm them."""
+
+import uuid
+
+from django.conf import settings
+from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
+from django.contrib.auth.models import PermissionsMixin
+from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Lower
+from django.utils import timezone
+from django.utils.crypto import salted_hmac
+from django.utils.translation import gettext_lazy as _
+
+
+class Language(models.TextChoices):
+    ENGLISH = "en", "English"
+    RUSSIAN = "ru", "Русский"
+    CHINESE = "zh-hans", "简体中文"
+
+
+def normalize_email(email: str) -> str:
+    """Trim and lower-case the whole address: e-mail is the login and unique case-insensitively."""
+    return (email or "").strip().lower()
+
+
+class UserManager(BaseUserManager):
+    use_in_migrations = True
+
+    def get_by_natural_key(self, username):
+        return self.get(email__iexact=normalize_email(username))
+
+    def create_user(self, email, password=None, **extra_fields):
+        if not email:
+            raise ValueError("An e-mail address is required.")
+        user = self.model(email=normalize_email(email), **extra_fields)
+        if password:
+            user.set_password(password)
+        else:
+            user.set_unusable_password()
+        user.save(using=self._db)
+        return user
+
+    def create_superuser(self, email, password=None, **extra_fields):
+        extra_fields.setdefault("is_staff", True)
+        extra_fields.setdefault("is_superuser", True)
+        extra_fields.setdefault("email_verified_at", timezone.now())
+        return self.create_user(email, password, **extra_fields)
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    email = models.EmailField(_("e-mail address"), max_length=254)
+    display_name = models.CharField(_("name"), max_length=150, blank=True)
+    preferred_language = models.CharField(
+        _("language"), max_length=10, choices=Language.choices, blank=True, default=""
+    )
+    email_verified_at = models.DateTimeField(null=True, blank=True)
+    is_active = models.BooleanField(default=True)
+    is_staff = models.BooleanField(default=False)
+    date_joined = models.DateTimeField(default=timezone.now)
+    # Changing the stamp invalidates every session of the user at once, whatever the session backend:
+    # Django compares the session's auth hash with get_session_auth_hash() on each request.
+    session_stamp = models.UUIDField(default=uuid.uuid4, editable=False)
+    last_seller = models.ForeignKey(
+        "accounts.Seller", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS: list[str] = []
+
+    class Meta:
+        constraints = [models.UniqueConstraint(Lower("email"), name="accounts_user_email_ci_unique")]
+
+    def __str__(self):
+        return self.display_name or self.email
+
+    def get_full_name(self):
+        return self.display_name or self.email
+
+    def get_short_name(self):
+        return self.display_name or self.email
+
+    def _get_session_auth_hash(self, secret=None):
+        key_salt = "ozonseat.accounts.User.session_auth_hash"
+        return salted_hmac(
+            key_salt, f"{self.password}:{self.session_stamp}", secret=secret, algorithm="sha256"
+        ).hexdigest()
+
+
+class Seller(models.Model):
+    """The tenant: one business selling on Ozon. Holds its security policy."""
+
+    name = models.CharField(_("name"), max_length=150)
+    default_language = models.CharField(
+        _("default language"), max_length=10, choices=Language.choices, default=Language.ENGLISH
+    )
+    time_zone = models.CharField(_("time zone"), max_length=64, default="UTC")
+    created_at = models.DateTimeField(default=timezone.now)
+    # security policy
+    invitation_lifetime_hours = models.PositiveIntegerField(_("invitation lifetime (hours)"), default=72)
+    require_two_factor = models.BooleanField(_("require two-factor sign-in"), default=False)
+    access_review_interval_days = models.PositiveIntegerField(_("access review every (days)"), default=90)
+
+    def __str__(self):
+        return self.name
+
+
+class MembershipKind(models.TextChoices):
+    OWNER = "owner", _("Owner")
+    MEMBER = "member", _("Member")
+    SERVICE = "service", _("Service account")
+
+
+class MembershipStatus(models.TextChoices):
+    INVITED = "invited", _("Invited")
+    ACTIVE = "active", _("Active")
+    SUSPENDED = "suspended", _("Suspended")
+    REMOVED = "removed", _("Removed")
+
+
+class MembershipQuerySet(models.QuerySet):
+    def effective(self, at=None):
+        """Memberships that work right now: active and not past their end date."""
+        at = at or timezone.now()
+        return self.filter(status=MembershipStatus.ACTIVE).filter(Q(ends_at__isnull=True) | Q(ends_at__gt=at))
+
+
+class Membership(models.Model):
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="memberships")
+    seller = models.ForeignKey(Seller, on_delete=models.PROTECT, related_name="memberships")
+    kind = models.CharField(max_length=10, choices=MembershipKind.choices, default=MembershipKind.MEMBER)
+    status = models.CharField(
+        max_length=10, choices=MembershipStatus.choices, default=MembershipStatus.INVITED
+    )
+    job_title = models.CharField(_("job title"), max_length=100, blank=True)
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    activated_at = models.DateTimeField(null=True, blank=True)
+    suspended_at = models.DateTimeField(null=True, blank=True)
+    removed_at = models.DateTimeField(null=True, blank=True)
+    ends_at = models.DateTimeField(_("access ends"), null=True, blank=True)
+    # Set when the periodic job has processed the end date, so it records the expiry exactly once.
+    expired_at = models.DateTimeField(null=True, blank=True)
+
+    objects = MembershipQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "seller"], name="accounts_membership_user_seller_unique"),
+            models.UniqueConstraint(
+                fields=["seller"], condition=Q(kind="owner"), name="accounts_membership_one_owner"
+            ),
+        ]
+        indexes = [models.Index(fields=["seller", "status"])]
+
+    def __str__(self):
+        return f"{self.user} @ {self.seller}"
+
+    @property
+    def is_owner(self) -> bool:
+        return self.kind == MembershipKind.OWNER
+
+    @property
+    def is_expired(self) -> bool:
+        return self.ends_at is not None and self.ends_at <= timezone.now()
+
+    @property
+    def is_effective(self) -> bool:
+        return self.status == MembershipStatus.ACTIVE and not self.is_expired
+
+
+class InvitationKind(models.TextChoices):
+    INVITATION = "invitation", _("Invitation")
+    SIGNUP = "signup", _("E-mail confirmation")
+
+
+class Invitation(models.Model):
+    """One confirmation e-mail. The raw token exists only in the e-mail: it is generated by the task that
+    sends the message and only its SHA-256 hash is stored."""
+
+    membership = models.ForeignKey(Membership, on_delete=models.PROTECT, related_name="invitations")
+    kind = models.CharField(max_length=12, choices=InvitationKind.choices, default=InvitationKind.INVITATION)
+    email = models.EmailField(max_length=254)
+    token_hash = models.CharField(max_length=64, unique=True, null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    queued_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    send_attempts = models.PositiveIntegerField(default=0)
+    last_error = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(
+                fields=["created_at"],
+                name="accounts_invitation_unsent",
+                condition=Q(sent_at__isnull=True, revoked_at__isnull=True, accepted_at__isnull=True),
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} for {self.email}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.accepted_at is None and self.revoked_at is None and self.expires_at > timezone.now()

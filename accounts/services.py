@@ -1,0 +1,670 @@
+"""Writes for people, sellers and memberships.
+
+Every function checks the actor's right, runs in one transaction, locks the rows it changes, records its
+audit event in that same transaction and queues e-mails only after commit.
+"""
+
+import uuid
+import zoneinfo
+from datetime import timedelta
+
+from django.contrib.auth import password_validation
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from audit import events
+from audit.services import diff, record_event
+from ozonseat.errors import Conflict, InvalidInput, NotAllowed, NotFound
+
+from . import hooks
+from .authorization import MANAGE_MEMBERS, require_owner, require_seller_permission
+from .emails import queue_invitation_email
+from .models import (
+    Invitation,
+    InvitationKind,
+    Language,
+    Membership,
+    MembershipKind,
+    MembershipStatus,
+    Seller,
+    User,
+    normalize_email,
+)
+from .tokens import hash_token
+
+MAX_NAME_LENGTH = 150
+
+
+# --- validation helpers ---------------------------------------------------------------------------
+
+
+def _clean_email(email: str, field: str = "email") -> str:
+    email = normalize_email(email)
+    if not email:
+        raise InvalidInput(field=field, message=_("Enter an e-mail address."))
+    if len(email) > 254:
+        raise InvalidInput(field=field, message=_("An e-mail address is at most 254 characters."))
+    try:
+        validate_email(email)
+    except ValidationError:
+        raise InvalidInput(field=field, message=_("Enter a valid e-mail address.")) from None
+    return email
+
+
+def _clean_name(name: str, field: str, *, required: bool = True, max_length: int = MAX_NAME_LENGTH) -> str:
+    name = " ".join((name or "").split())
+    if required and not name:
+        raise InvalidInput(field=field, message=_("This field is required."))
+    if len(name) > max_length:
+        raise InvalidInput(field=field, message=_("At most %(count)d characters.") % {"count": max_length})
+    return name
+
+
+def _clean_language(language: str, field: str = "language", *, allow_blank: bool = False) -> str:
+    if allow_blank and not language:
+        return ""
+    if language not in Language.values:
+        raise InvalidInput(field=field, message=_("Choose one of the offered languages."))
+    return language
+
+
+def _validate_password(password: str, user: User, field: str = "password") -> None:
+    try:
+        password_validation.validate_password(password, user)
+    except ValidationError as error:
+        raise InvalidInput({field: list(error.messages)}) from None
+
+
+def _lock_membership(membership: Membership) -> Membership:
+    return Membership.objects.select_for_update().select_related("user", "seller").get(pk=membership.pk)
+
+
+def end_sessions(user: User) -> None:
+    """Sign the user out everywhere: every session's stored auth hash stops matching."""
+    User.objects.filter(pk=user.pk).update(session_stamp=uuid.uuid4())
+
+
+def _open_invitations(membership: Membership):
+    return Invitation.objects.select_for_update().filter(
+        membership=membership, accepted_at__isnull=True, revoked_at__isnull=True
+    )
+
+
+def _new_invitation(*, membership: Membership, kind: str, created_by: User | None) -> Invitation:
+    return Invitation.objects.create(
+        membership=membership,
+        kind=kind,
+        email=membership.user.email,
+        created_by=created_by,
+        expires_at=timezone.now() + timedelta(hours=membership.seller.invitation_lifetime_hours),
+    )
+
+
+# --- sellers and sign-up --------------------------------------------------------------------------
+
+
+def sign_up_seller(
+    *,
+    email: str,
+    password: str,
+    display_name: str,
+    seller_name: str,
+    language: str = "en",
+    time_zone: str = "UTC",
+) -> Membership:
+    """Create a seller and its owner. The owner works only after confirming the address by link."""
+    email = _clean_email(email)
+    display_name = _clean_name(display_name, "display_name")
+    seller_name = _clean_name(seller_name, "seller_name")
+    language = _clean_language(language)
+    _validate_time_zone(time_zone)
+    user = User(email=email, display_name=display_name, preferred_language=language, is_active=False)
+    _validate_password(password, user)
+    with transaction.atomic():
+        if User.objects.filter(email__iexact=email).exists():
+            raise Conflict(
+                _("An account with this e-mail address already exists. Sign in, or reset your password."),
+                field="email",
+                code="email_taken",
+            )
+        user.set_password(password)
+        try:
+            with transaction.atomic():
+                user.save()
+        except IntegrityError:  # a concurrent sign-up with the same address won the race
+            raise Conflict(
+                _("An account with this e-mail address already exists."), field="email", code="email_taken"
+            ) from None
+        seller = Seller.objects.create(name=seller_name, default_language=language, time_zone=time_zone)
+        membership = Membership.objects.create(
+            user=user, seller=seller, kind=MembershipKind.OWNER, status=MembershipStatus.INVITED
+        )
+        hooks.seller_created(seller)
+        record_event(
+            action=events.SELLER_CREATED,
+            seller=seller,
+            actor=user,
+            target=seller,
+            changes={"owner_user_id": [None, user.pk], "status": [None, "pending_confirmation"]},
+        )
+        invitation = _new_invitation(membership=membership, kind=InvitationKind.SIGNUP, created_by=user)
+        queue_invitation_email(invitation.pk)
+    return membership
+
+
+def _validate_time_zone(time_zone: str, field: str = "time_zone") -> None:
+    if time_zone not in zoneinfo.available_timezones():
+        raise InvalidInput(field=field, message=_("Choose a valid time zone."))
+
+
+def update_seller_settings(
+    *,
+    actor: User,
+    seller: Seller,
+    name: str,
+    default_language: str,
+    time_zone: str,
+    invitation_lifetime_hours: int,
+    require_two_factor: bool,
+    access_review_interval_days: int,
+) -> Seller:
+    from .authorization import MANAGE_SECURITY
+
+    require_seller_permission(actor=actor, seller=seller, permission=MANAGE_SECURITY)
+    new = {
+        "name": _clean_name(name, "name"),
+        "default_language": _clean_language(default_language, "default_language"),
+        "time_zone": time_zone,
+        "invitation_lifetime_hours": invitation_lifetime_hours,
+        "require_two_factor": bool(require_two_factor),
+        "access_review_interval_days": access_review_interval_days,
+    }
+    _validate_time_zone(time_zone)
+    if not 1 <= int(invitation_lifetime_hours) <= 24 * 30:
+        raise InvalidInput(field="invitation_lifetime_hours", message=_("Between 1 hour and 30 days."))
+    if not 7 <= int(access_review_interval_days) <= 366:
+        raise InvalidInput(field="access_review_interval_days", message=_("Between 7 and 366 days."))
+    with transaction.atomic():
+        seller = Seller.objects.select_for_update().get(pk=seller.pk)
+        old = {name: getattr(seller, name) for name in new}
+        changes = diff(old, new)
+        if not changes:
+            return seller
+        for name, value in new.items():
+            setattr(seller, name, value)
+        seller.save(update_fields=list(changes))
+        record_event(action=events.SELLER_UPDATED, seller=seller, actor=actor, target=seller, changes=changes)
+    return seller
+
+
+# --- invitations ----------------------------------------------------------------------------------
+
+
+def invite_member(
+    *,
+    actor: User,
+    seller: Seller,
+    email: str,
+    display_name: str = "",
+    language: str = "",
+    job_title: str = "",
+    ends_at=None,
+) -> Membership:
+    """Invite a person. An address that already has an OzonSeat user (another seller's staff) gets a
+    membership on that same user; they accept while signed in."""
+    require_seller_permission(actor=actor, seller=seller, permission=MANAGE_MEMBERS)
+    email = _clean_email(email)
+    display_name = _clean_name(display_name, "display_name")
+    job_title = _clean_name(job_title, "job_title", required=False, max_length=100)
+    language = _clean_language(language, allow_blank=True) or seller.default_language
+    if ends_at is not None and ends_at <= timezone.now():
+        raise InvalidInput(field="ends_at", message=_("The end date must be in the future."))
+    with transaction.atomic():
+        user = User.objects.select_for_update().filter(email__iexact=email).first()
+        if user is None:
+            try:
+                with transaction.atomic():
+                    user = User.objects.create_user(
+                        email=email, display_name=display_name, preferred_language=language
+                    )
+            except IntegrityError:
+                raise Conflict(_("This address was just registered; try again."), field="email") from None
+        membership = Membership.objects.select_for_update().filter(user=user, seller=seller).first()
+        if membership is not None and membership.status != MembershipStatus.REMOVED:
+            raise Conflict(
+                _("%(email)s is already a member of this seller.") % {"email": email},
+                field="email",
+                code="already_member",
+            )
+        now = timezone.now()
+        if membership is None:
+            membership = Membership.objects.create(
+                user=user,
+                seller=seller,
+                kind=MembershipKind.MEMBER,
+                status=MembershipStatus.INVITED,
+                invited_by=actor,
+                job_title=job_title,
+                ends_at=ends_at,
+                created_at=now,
+            )
+        else:  # a removed member invited again: same row, history kept in the audit log
+            membership.status = MembershipStatus.INVITED
+            membership.kind = MembershipKind.MEMBER
+            membership.invited_by = actor
+            membership.job_title = job_title
+            membership.ends_at = ends_at
+            membership.removed_at = None
+            membership.suspended_at = None
+            membership.expired_at = None
+            membership.save()
+        invitation = _new_invitation(membership=membership, kind=InvitationKind.INVITATION, created_by=actor)
+        record_event(
+            action=events.MEMBER_INVITED,
+            seller=seller,
+            actor=actor,
+            target=membership,
+            changes={
+                "user_id": [None, user.pk],
+                "status": [None, MembershipStatus.INVITED],
+                "ends_at": [None, ends_at],
+                "invitation_id": [None, invitation.pk],
+            },
+        )
+        queue_invitation_email(invitation.pk)
+    return membership
+
+
+def resend_invitation(*, actor: User, membership: Membership) -> Invitation:
+    """Send a new link; every older link of this membership stops working."""
+    require_seller_permission(actor=actor, seller=membership.seller, permission=MANAGE_MEMBERS)
+    with transaction.atomic():
+        membership = _lock_membership(membership)
+        if membership.status != MembershipStatus.INVITED or membership.kind == MembershipKind.OWNER:
+            raise Conflict(_("Only a pending invitation can be resent."), code="not_invited")
+        now = timezone.now()
+        _open_invitations(membership).update(revoked_at=now)
+        invitation = _new_invitation(membership=membership, kind=InvitationKind.INVITATION, created_by=actor)
+        record_event(
+            action=events.INVITATION_RESENT,
+            seller=membership.seller,
+            actor=actor,
+            target=membership,
+            changes={"invitation_id": [None, invitation.pk]},
+        )
+        queue_invitation_email(invitation.pk)
+    return invitation
+
+
+def revoke_invitation(*, actor: User, membership: Membership) -> Membership:
+    """Withdraw a pending invitation: the link stops working and the membership is removed."""
+    require_seller_permission(actor=actor, seller=membership.seller, permission=MANAGE_MEMBERS)
+    with transaction.atomic():
+        membership = _lock_membership(membership)
+        if membership.status != MembershipStatus.INVITED or membership.kind == MembershipKind.OWNER:
+            raise Conflict(_("Only a pending invitation can be revoked."), code="not_invited")
+        now = timezone.now()
+        _open_invitations(membership).update(revoked_at=now)
+        membership.status = MembershipStatus.REMOVED
+        membership.removed_at = now
+        membership.save(update_fields=["status", "removed_at"])
+        hooks.membership_changed(membership)
+        record_event(
+            action=events.INVITATION_REVOKED,
+            seller=membership.seller,
+            actor=actor,
+            target=membership,
+            changes={"status": [MembershipStatus.INVITED, MembershipStatus.REMOVED]},
+        )
+    return membership
+
+
+class InvitationProblem(NotFound):
+    """An invitation link that cannot be used. `code` says why; the message is safe to show."""
+
+
+def get_invitation_by_token(token: str, *, lock: bool = False) -> Invitation:
+    if not token or len(token) > 100:
+        raise InvitationProblem(_("This link is not valid."), code="invalid")
+    queryset = Invitation.objects.select_related("membership__seller", "membership__user", "created_by")
+    if lock:
+        queryset = queryset.select_for_update(of=("self",))
+    invitation = queryset.filter(token_hash=hash_token(token)).first()
+    if invitation is None:
+        raise InvitationProblem(
+            _("This link is not valid. It may have been replaced by a newer one."), code="invalid"
+        )
+    if invitation.accepted_at is not None:
+        raise InvitationProblem(_("This link has already been used."), code="used")
+    if invitation.revoked_at is not None:
+        raise InvitationProblem(_("This link was withdrawn or replaced by a newer one."), code="revoked")
+    if invitation.expires_at <= timezone.now():
+        raise InvitationProblem(_("This link has expired. Ask for a new one."), code="expired")
+    return invitation
+
+
+def invitation_needs_password(invitation: Invitation) -> bool:
+    return not invitation.membership.user.has_usable_password()
+
+
+def accept_invitation(
+    *, token: str, signed_in_user: User | None, display_name: str = "", password: str = ""
+) -> Membership:
+    """Accept an invitation. A new person sets name and password here; a person who already has an
+    OzonSeat user must be signed in as that user. Anyone else signed in is refused."""
+    with transaction.atomic():
+        invitation = get_invitation_by_token(token, lock=True)
+        if invitation.kind != InvitationKind.INVITATION:
+            raise InvitationProblem(_("This link is not valid."), code="invalid")
+        membership = _lock_membership(invitation.membership)
+        user = User.objects.select_for_update().get(pk=membership.user_id)
+        if membership.status != MembershipStatus.INVITED:
+            raise InvitationProblem(_("This invitation is no longer pending."), code="not_pending")
+        if normalize_email(invitation.email) != normalize_email(user.email):
+            raise InvitationProblem(_("This link is not valid."), code="invalid")
+        signed_in = signed_in_user is not None and signed_in_user.is_authenticated
+        if signed_in and signed_in_user.pk != user.pk:
+            raise NotAllowed(
+                _("This invitation was sent to another address. Sign out, then open the link again."),
+                code="wrong_user",
+            )
+        now = timezone.now()
+        changes = {"status": [MembershipStatus.INVITED, MembershipStatus.ACTIVE]}
+        if user.has_usable_password():
+            if not signed_in:
+                raise NotAllowed(
+                    _("You already have an OzonSeat account. Sign in, then open the link again."),
+                    code="sign_in_required",
+                )
+        else:
+            display_name = _clean_name(display_name or user.display_name, "display_name")
+            user.display_name = display_name
+            _validate_password(password, user)
+            user.set_password(password)
+            changes["password_set"] = [False, True]
+        user.is_active = True
+        if user.email_verified_at is None:
+            user.email_verified_at = now
+        user.save()
+        invitation.accepted_at = now
+        invitation.save(update_fields=["accepted_at"])
+        membership.status = MembershipStatus.ACTIVE
+        membership.activated_at = now
+        membership.save(update_fields=["status", "activated_at"])
+        hooks.membership_changed(membership)
+        record_event(
+            action=events.INVITATION_ACCEPTED,
+            seller=membership.seller,
+            actor=user,
+            target=membership,
+            changes=changes,
+        )
+    return membership
+
+
+def confirm_email(*, token: str) -> Membership:
+    """Confirm a new owner's address: the user and the owner membership start working."""
+    with transaction.atomic():
+        invitation = get_invitation_by_token(token, lock=True)
+        if invitation.kind != InvitationKind.SIGNUP:
+            raise InvitationProblem(_("This link is not valid."), code="invalid")
+        membership = _lock_membership(invitation.membership)
+        user = User.objects.select_for_update().get(pk=membership.user_id)
+        now = timezone.now()
+        user.is_active = True
+        user.email_verified_at = now
+        user.save(update_fields=["is_active", "email_verified_at"])
+        invitation.accepted_at = now
+        invitation.save(update_fields=["accepted_at"])
+        membership.status = MembershipStatus.ACTIVE
+        membership.activated_at = now
+        membership.save(update_fields=["status", "activated_at"])
+        hooks.membership_changed(membership)
+        record_event(
+            action=events.EMAIL_CONFIRMED,
+            seller=membership.seller,
+            actor=user,
+            target=membership,
+            changes={"status": [MembershipStatus.INVITED, MembershipStatus.ACTIVE]},
+        )
+    return membership
+
+
+# --- members --------------------------------------------------------------------------------------
+
+
+def update_member(*, actor: User, membership: Membership, job_title: str, ends_at=None) -> Membership:
+    require_seller_permission(actor=actor, seller=membership.seller, permission=MANAGE_MEMBERS)
+    job_title = _clean_name(job_title, "job_title", required=False, max_length=100)
+    with transaction.atomic():
+        membership = _lock_membership(membership)
+        _refuse_owner_or_self(actor, membership)
+        if membership.status == MembershipStatus.REMOVED:
+            raise Conflict(_("A removed member cannot be edited."), code="removed")
+        if ends_at is not None and ends_at != membership.ends_at and ends_at <= timezone.now():
+            raise InvalidInput(field="ends_at", message=_("The end date must be in the future."))
+        old = {"job_title": membership.job_title, "ends_at": membership.ends_at}
+        new = {"job_title": job_title, "ends_at": ends_at}
+        changes = diff(old, new)
+        if not changes:
+            return membership
+        membership.job_title = job_title
+        membership.ends_at = ends_at
+        membership.save(update_fields=["job_title", "ends_at"])
+        hooks.membership_changed(membership)
+        record_event(
+            action=events.MEMBER_UPDATED,
+            seller=membership.seller,
+            actor=actor,
+            target=membership,
+            changes=changes,
+        )
+    return membership
+
+
+def _refuse_owner_or_self(actor: User, membership: Membership) -> None:
+    if membership.kind == MembershipKind.OWNER:
+        raise NotAllowed(_("The owner's account cannot be changed this way."), code="owner")
+    if membership.user_id == actor.pk:
+        raise NotAllowed(_("You cannot change your own access."), code="self")
+
+
+def suspend_member(*, actor: User, membership: Membership) -> Membership:
+    """Suspend a member: access stops at once and every session of theirs ends."""
+    require_seller_permission(actor=actor, seller=membership.seller, permission=MANAGE_MEMBERS)
+    with transaction.atomic():
+        membership = _lock_membership(membership)
+        _refuse_owner_or_self(actor, membership)
+        if membership.status != MembershipStatus.ACTIVE:
+            raise Conflict(_("Only an active member can be suspended."), code="not_active")
+        membership.status = MembershipStatus.SUSPENDED
+        membership.suspended_at = timezone.now()
+        membership.save(update_fields=["status", "suspended_at"])
+        end_sessions(membership.user)
+        hooks.membership_changed(membership)
+        record_event(
+            action=events.MEMBER_SUSPENDED,
+            seller=membership.seller,
+            actor=actor,
+            target=membership,
+            changes={"status": [MembershipStatus.ACTIVE, MembershipStatus.SUSPENDED]},
+        )
+    return membership
+
+
+def reactivate_member(*, actor: User, membership: Membership) -> Membership:
+    require_seller_permission(actor=actor, seller=membership.seller, permission=MANAGE_MEMBERS)
+    with transaction.atomic():
+        membership = _lock_membership(membership)
+        _refuse_owner_or_self(actor, membership)
+        if membership.status != MembershipStatus.SUSPENDED:
+            raise Conflict(_("Only a suspended member can be reactivated."), code="not_suspended")
+        if membership.is_expired:
+            raise Conflict(
+                _("This member's access has reached its end date. Change the end date first."),
+                code="expired",
+            )
+        membership.status = MembershipStatus.ACTIVE
+        membership.suspended_at = None
+        membership.expired_at = None
+        membership.save(update_fields=["status", "suspended_at", "expired_at"])
+        hooks.membership_changed(membership)
+        record_event(
+            action=events.MEMBER_REACTIVATED,
+            seller=membership.seller,
+            actor=actor,
+            target=membership,
+            changes={"status": [MembershipStatus.SUSPENDED, MembershipStatus.ACTIVE]},
+        )
+    return membership
+
+
+def remove_member(*, actor: User, membership: Membership) -> Membership:
+    """Remove a member from the seller: access and sessions end, pending links stop working.
+    The user itself stays (they may work for other sellers)."""
+    require_seller_permission(actor=actor, seller=membership.seller, permission=MANAGE_MEMBERS)
+    with transaction.atomic():
+        membership = _lock_membership(membership)
+        _refuse_owner_or_self(actor, membership)
+        if membership.status == MembershipStatus.REMOVED:
+            raise Conflict(_("This member has already been removed."), code="removed")
+        old_status = membership.status
+        now = timezone.now()
+        _open_invitations(membership).update(revoked_at=now)
+        membership.status = MembershipStatus.REMOVED
+        membership.removed_at = now
+        membership.save(update_fields=["status", "removed_at"])
+        end_sessions(membership.user)
+        hooks.membership_changed(membership)
+        record_event(
+            action=events.MEMBER_REMOVED,
+            seller=membership.seller,
+            actor=actor,
+            target=membership,
+            changes={"status": [old_status, MembershipStatus.REMOVED]},
+        )
+    return membership
+
+
+def transfer_ownership(*, actor: User, seller: Seller, new_owner: Membership) -> Membership:
+    """Make an active person member the owner; the old owner stays as a member."""
+    require_owner(actor=actor, seller=seller)
+    with transaction.atomic():
+        # Lock both rows in primary-key order, so two concurrent transfers cannot deadlock.
+        locked = list(
+            Membership.objects.select_for_update()
+            .select_related("user", "seller")
+            .filter(Q(kind=MembershipKind.OWNER) | Q(pk=new_owner.pk), seller=seller)
+            .order_by("pk")
+        )
+        target = next((m for m in locked if m.pk == new_owner.pk), None)
+        if target is None:
+            raise NotFound()
+        old_owner = next(m for m in locked if m.kind == MembershipKind.OWNER)
+        if old_owner.user_id != actor.pk:
+            raise NotAllowed()
+        if target.pk == old_owner.pk:
+            raise Conflict(_("You are already the owner."), code="already_owner")
+        if target.kind != MembershipKind.MEMBER or not target.is_effective:
+            raise Conflict(_("Ownership can only go to an active person member."), code="not_eligible")
+        # The single-owner constraint is checked per statement: demote first, then promote.
+        old_owner.kind = MembershipKind.MEMBER
+        old_owner.save(update_fields=["kind"])
+        target.kind = MembershipKind.OWNER
+        target.ends_at = None
+        target.save(update_fields=["kind", "ends_at"])
+        hooks.ownership_transferred(seller=seller, old_owner=old_owner, new_owner=target, actor=actor)
+        record_event(
+            action=events.OWNERSHIP_TRANSFERRED,
+            seller=seller,
+            actor=actor,
+            target=target,
+            changes={"owner_user_id": [old_owner.user_id, target.user_id]},
+        )
+    return target
+
+
+def switch_seller(*, user: User, seller_id) -> Seller:
+    """Make another of the user's sellers the current one.
+    The same NotFound for 'no such seller' and 'not yours'."""
+    with transaction.atomic():
+        membership = (
+            Membership.objects.effective()
+            .select_related("seller")
+            .filter(user=user, seller_id=seller_id)
+            .first()
+        )
+        if membership is None:
+            raise NotFound()
+        if user.last_seller_id != membership.seller_id:
+            User.objects.filter(pk=user.pk).update(last_seller=membership.seller)
+            user.last_seller = membership.seller
+            record_event(
+                action=events.SELLER_SWITCHED, seller=membership.seller, actor=user, target=membership
+            )
+    return membership.seller
+
+
+def expire_memberships(*, now=None) -> int:
+    """Process memberships past their end date: suspend them, end their sessions, record it once.
+    Access already stopped at the end date (every check compares it); this makes it visible."""
+    now = now or timezone.now()
+    count = 0
+    due = Membership.objects.filter(
+        status=MembershipStatus.ACTIVE, ends_at__lte=now, expired_at__isnull=True
+    ).values_list("pk", flat=True)
+    for membership_id in list(due[:1000]):
+        with transaction.atomic():
+            membership = (
+                Membership.objects.select_for_update(skip_locked=True)
+                .select_related("user", "seller")
+                .filter(pk=membership_id, status=MembershipStatus.ACTIVE, ends_at__lte=now)
+                .first()
+            )
+            if membership is None:
+                continue
+            membership.status = MembershipStatus.SUSPENDED
+            membership.suspended_at = now
+            membership.expired_at = now
+            membership.save(update_fields=["status", "suspended_at", "expired_at"])
+            end_sessions(membership.user)
+            hooks.membership_changed(membership)
+            record_event(
+                action=events.MEMBER_EXPIRED,
+                seller=membership.seller,
+                actor=None,
+                target=membership,
+                changes={"status": [MembershipStatus.ACTIVE, MembershipStatus.SUSPENDED]},
+            )
+            count += 1
+    return count
+
+
+# --- passwords ------------------------------------------------------------------------------------
+
+
+def reset_password(*, user: User, password: str) -> User:
+    """Set a new password from a reset link. Every existing session ends (the auth hash changes)."""
+    _validate_password(password, user, field="new_password1")
+    with transaction.atomic():
+        user = User.objects.select_for_update().get(pk=user.pk)
+        user.set_password(password)
+        user.save(update_fields=["password"])
+        record_event(action=events.PASSWORD_RESET, seller=None, actor=user, target=user)
+    return user
+
+
+def change_password(*, user: User, old_password: str, new_password: str) -> User:
+    if not user.check_password(old_password):
+        raise InvalidInput(field="old_password", message=_("Your current password is not correct."))
+    _validate_password(new_password, user, field="new_password1")
+    with transaction.atomic():
+        user = User.objects.select_for_update().get(pk=user.pk)
+        user.set_password(new_password)
+        user.save(update_fields=["password"])
+        record_event(action=events.PASSWORD_CHANGED, seller=None, actor=user, target=user)
+    return user

@@ -1,0 +1,33 @@
+from django.urls import path
+
+from . import views
+
+app_name = "accounts"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("signup/", views.sign_up, name="sign_up"),
+    path("confirm/<str:token>/", views.confirm_email, name="confirm_email"),
+    path("login/", views.LoginView.as_view(), name="login"),
+    path("logout/", views.LogoutView.as_view(), name="logout"),
+    path("password-reset/", views.PasswordResetView.as_view(), name="password_reset"),
+    path("password-reset/sent/", views.PasswordResetDoneView.as_view(), name="password_reset_done"),
+    path(
+        "password-reset/<uidb64>/<token>/",
+        views.PasswordResetConfirmView.as_view(),
+        name="password_reset_confirm",
+    ),
+    path("password-reset/done/", views.PasswordResetCompleteView.as_view(), name="password_reset_complete"),
+    path("invitations/<str:token>/", views.accept_invitation, name="accept_invitation"),
+    path("sellers/switch/", views.switch_seller, name="switch_seller"),
+    path("sellers/<int:seller_id>/members/", views.members, name="members"),
+    path("sellers/<int:seller_id>/members/new/", views.invite, name="invite"),
+    path("sellers/<int:seller_id>/members/<int:membership_id>/", views.member, name="member"),
+    path(
+        "sellers/<int:seller_id>/members/<int:membership_id>/<slug:action>/",
+        views.member_action,
+        name="member_action",
+    ),
+    path("sellers/<int:seller_id>/settings/", views.seller_settings, name="seller_settings"),
+    path("sellers/<int:seller_id>/transfer-ownership/", views.transfer_ownership, name="transfer_ownership"),
+]

@@ -1,0 +1,351 @@
+"""Dashboard views for accounts: parse, call one service or selector, render."""
+
+from django.contrib import messages
+from django.contrib.auth import login as auth_login
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse, reverse_lazy
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from ozonseat.errors import Conflict, InvalidInput, NotAllowed, NotFound, ServiceError
+
+from . import selectors, services
+from .authorization import MANAGE_MEMBERS, MANAGE_SECURITY, member_has_seller_permission
+from .decorators import seller_view
+from .forms import (
+    AcceptInvitationForm,
+    AuditedSetPasswordForm,
+    EditMemberForm,
+    EmailAuthenticationForm,
+    InviteMemberForm,
+    QueuedPasswordResetForm,
+    SellerSettingsForm,
+    SignUpForm,
+    TransferOwnershipForm,
+    apply_service_error,
+)
+from .models import MembershipKind, MembershipStatus
+
+# --- signing up, in and out -----------------------------------------------------------------------
+
+
+def home(request):
+    if not request.user.is_authenticated:
+        return redirect("accounts:login")
+    seller = selectors.current_seller_for_user(request.user)
+    if seller is None:
+        return render(request, "accounts/no_seller.html")
+    return redirect("accounts:members", seller_id=seller.pk)
+
+
+@require_http_methods(["GET", "POST"])
+def sign_up(request):
+    if request.user.is_authenticated:
+        return redirect("accounts:home")
+    form = SignUpForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            membership = services.sign_up_seller(**form.cleaned_data)
+        except ServiceError as error:
+            apply_service_error(form, error)
+        else:
+            return render(request, "accounts/sign_up_done.html", {"email": membership.user.email})
+    return render(request, "accounts/sign_up.html", {"form": form})
+
+
+def confirm_email(request, token):
+    try:
+        membership = services.confirm_email(token=token)
+    except services.InvitationProblem as problem:
+        return render(request, "accounts/link_problem.html", {"problem": problem}, status=400)
+    messages.success(request, _("Your e-mail address is confirmed. Sign in to start."))
+    return redirect(f"{reverse('accounts:login')}?email={membership.user.email}")
+
+
+class LoginView(auth_views.LoginView):
+    form_class = EmailAuthenticationForm
+    template_name = "accounts/login.html"
+    redirect_authenticated_user = True
+
+    def get_initial(self):
+        return {"username": self.request.GET.get("email", "")}
+
+
+class LogoutView(auth_views.LogoutView):
+    http_method_names = ["post", "options"]
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    form_class = QueuedPasswordResetForm
+    template_name = "accounts/password_reset.html"
+    success_url = reverse_lazy("accounts:password_reset_done")
+
+
+class PasswordResetDoneView(auth_views.PasswordResetDoneView):
+    template_name = "accounts/password_reset_done.html"
+
+
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    form_class = AuditedSetPasswordForm
+    template_name = "accounts/password_reset_confirm.html"
+    success_url = reverse_lazy("accounts:password_reset_complete")
+
+
+class PasswordResetCompleteView(auth_views.PasswordResetCompleteView):
+    template_name = "accounts/password_reset_complete.html"
+
+
+@require_http_methods(["GET", "POST"])
+def accept_invitation(request, token):
+    try:
+        invitation = services.get_invitation_by_token(token)
+        if invitation.kind != "invitation":
+            raise services.InvitationProblem(_("This link is not valid."), code="invalid")
+    except services.InvitationProblem as problem:
+        return render(request, "accounts/link_problem.html", {"problem": problem}, status=400)
+    invited_user = invitation.membership.user
+    signed_in = request.user.is_authenticated
+    if signed_in and request.user.pk != invited_user.pk:
+        return render(
+            request,
+            "accounts/link_problem.html",
+            {
+                "problem": NotAllowed(
+                    _("This invitation was sent to another address. Sign out, then open the link again.")
+                )
+            },
+            status=403,
+        )
+    needs_password = services.invitation_needs_password(invitation)
+    form = (
+        AcceptInvitationForm(request.POST or None, initial={"display_name": invited_user.display_name})
+        if needs_password
+        else None
+    )
+    if request.method == "POST" and (form is None or form.is_valid()):
+        data = form.cleaned_data if form is not None else {}
+        try:
+            membership = services.accept_invitation(
+                token=token,
+                signed_in_user=request.user if signed_in else None,
+                display_name=data.get("display_name", ""),
+                password=data.get("password", ""),
+            )
+        except services.InvitationProblem as problem:
+            return render(request, "accounts/link_problem.html", {"problem": problem}, status=400)
+        except NotAllowed as error:
+            return render(request, "accounts/link_problem.html", {"problem": error}, status=403)
+        except InvalidInput as error:
+            apply_service_error(form, error)
+        else:
+            if not signed_in:
+                auth_login(request, membership.user, backend="accounts.backends.EmailBackend")
+            services.switch_seller(user=membership.user, seller_id=membership.seller_id)
+            messages.success(request, _("Welcome to %(seller)s.") % {"seller": membership.seller.name})
+            return redirect("accounts:home")
+    return render(
+        request,
+        "accounts/accept_invitation.html",
+        {"invitation": invitation, "form": form, "needs_password": needs_password, "signed_in": signed_in},
+    )
+
+
+@login_required
+@require_POST
+def switch_seller(request):
+    try:
+        seller = services.switch_seller(user=request.user, seller_id=request.POST.get("seller"))
+    except NotFound:
+        raise Http404() from None
+    return redirect("accounts:members", seller_id=seller.pk)
+
+
+# --- members --------------------------------------------------------------------------------------
+
+
+@seller_view()
+def members(request, *, seller, membership):
+    status = request.GET.get("status", "")
+    if status not in MembershipStatus.values:
+        status = ""
+    search = request.GET.get("q", "")
+    return render(
+        request,
+        "accounts/members.html",
+        {
+            "members": selectors.list_members(seller, status=status, search=search),
+            "status": status,
+            "search": search,
+            "statuses": MembershipStatus.choices,
+            "can_manage": member_has_seller_permission(membership, MANAGE_MEMBERS),
+        },
+    )
+
+
+@seller_view(MANAGE_MEMBERS)
+@require_http_methods(["GET", "POST"])
+def invite(request, *, seller, membership):
+    form = InviteMemberForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            invited = services.invite_member(actor=request.user, seller=seller, **form.cleaned_data)
+        except (InvalidInput, Conflict) as error:
+            apply_service_error(form, error)
+        else:
+            messages.success(request, _("Invitation sent to %(email)s.") % {"email": invited.user.email})
+            return redirect("accounts:member", seller_id=seller.pk, membership_id=invited.pk)
+    return render(request, "accounts/invite.html", {"form": form})
+
+
+@seller_view()
+@require_http_methods(["GET", "POST"])
+def member(request, membership_id, *, seller, membership):
+    target = selectors.get_membership_for_seller(seller, membership_id)
+    can_manage = member_has_seller_permission(membership, MANAGE_MEMBERS)
+    editable = can_manage and target.kind != MembershipKind.OWNER and target.user_id != request.user.pk
+    form = None
+    if editable:
+        form = EditMemberForm(
+            request.POST or None, initial={"job_title": target.job_title, "ends_at": target.ends_at}
+        )
+    if request.method == "POST":
+        if form is None:
+            raise NotAllowed()
+        if form.is_valid():
+            try:
+                services.update_member(actor=request.user, membership=target, **form.cleaned_data)
+            except (InvalidInput, Conflict) as error:
+                apply_service_error(form, error)
+            else:
+                messages.success(request, _("Changes saved."))
+                return redirect("accounts:member", seller_id=seller.pk, membership_id=target.pk)
+    return render(
+        request,
+        "accounts/member.html",
+        {
+            "target": target,
+            "form": form,
+            "editable": editable,
+            "can_manage": can_manage,
+            "invitation": selectors.pending_invitation(target),
+        },
+    )
+
+
+MEMBER_ACTIONS = {
+    "suspend": (
+        services.suspend_member,
+        _("Suspend"),
+        _("%(name)s will be signed out everywhere and lose access until reactivated."),
+        _("%(name)s is suspended."),
+    ),
+    "reactivate": (
+        services.reactivate_member,
+        _("Reactivate"),
+        _("%(name)s will get their access back."),
+        _("%(name)s is active again."),
+    ),
+    "remove": (
+        services.remove_member,
+        _("Remove"),
+        _("%(name)s will be signed out everywhere and removed from this seller. Pending links stop working."),
+        _("%(name)s was removed."),
+    ),
+    "resend": (
+        services.resend_invitation,
+        _("Resend invitation"),
+        _("A new link is e-mailed to %(name)s; older links stop working."),
+        _("A new invitation was sent to %(name)s."),
+    ),
+    "revoke": (
+        services.revoke_invitation,
+        _("Revoke invitation"),
+        _("The invitation link of %(name)s stops working."),
+        _("The invitation of %(name)s was revoked."),
+    ),
+}
+
+
+@seller_view(MANAGE_MEMBERS)
+@require_http_methods(["GET", "POST"])
+def member_action(request, membership_id, action, *, seller, membership):
+    if action not in MEMBER_ACTIONS:
+        raise Http404()
+    service, label, consequence, done = MEMBER_ACTIONS[action]
+    target = selectors.get_membership_for_seller(seller, membership_id)
+    name = str(target.user)
+    if request.method == "POST":
+        try:
+            service(actor=request.user, membership=target)
+        except Conflict as error:
+            messages.error(request, error.message)
+        except NotAllowed as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(request, str(done) % {"name": name})
+        return redirect("accounts:member", seller_id=seller.pk, membership_id=target.pk)
+    return render(
+        request,
+        "accounts/confirm_action.html",
+        {
+            "target": target,
+            "label": label,
+            "consequence": str(consequence) % {"name": name},
+            "action": action,
+        },
+    )
+
+
+# --- seller ---------------------------------------------------------------------------------------
+
+
+@seller_view(MANAGE_SECURITY)
+@require_http_methods(["GET", "POST"])
+def seller_settings(request, *, seller, membership):
+    initial = {
+        name: getattr(seller, name)
+        for name in (
+            "name",
+            "default_language",
+            "time_zone",
+            "invitation_lifetime_hours",
+            "require_two_factor",
+            "access_review_interval_days",
+        )
+    }
+    form = SellerSettingsForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.update_seller_settings(actor=request.user, seller=seller, **form.cleaned_data)
+        except InvalidInput as error:
+            apply_service_error(form, error)
+        else:
+            messages.success(request, _("Settings saved."))
+            return redirect("accounts:seller_settings", seller_id=seller.pk)
+    return render(request, "accounts/seller_settings.html", {"form": form})
+
+
+@seller_view()
+@require_http_methods(["GET", "POST"])
+def transfer_ownership(request, *, seller, membership):
+    if not membership.is_owner:
+        raise NotAllowed()
+    candidates = [
+        m
+        for m in selectors.list_members(seller, status=MembershipStatus.ACTIVE)
+        if m.kind == MembershipKind.MEMBER and m.is_effective
+    ]
+    form = TransferOwnershipForm(request.POST or None, candidates=candidates)
+    if request.method == "POST" and form.is_valid():
+        new_owner = selectors.get_membership_for_seller(seller, form.cleaned_data["new_owner"])
+        try:
+            services.transfer_ownership(actor=request.user, seller=seller, new_owner=new_owner)
+        except Conflict as error:
+            apply_service_error(form, error)
+        else:
+            messages.success(request, _("%(name)s is now the owner.") % {"name": new_owner.user})
+            return redirect("accounts:members", seller_id=seller.pk)
+    return render(request, "accounts/transfer_ownership.html", {"form": form})

@@ -1,0 +1,75 @@
+"""The append-only, hash-chained audit log.
+
+People, sellers and tokens are referenced by id (plain integers, not foreign keys): deleting or erasing a
+row elsewhere can never cascade into the log, and the chain never depends on personal data.
+"""
+
+from django.db import models
+from django.utils import timezone
+
+
+class AuditEventQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise TypeError("Audit events are immutable.")
+
+    def delete(self):
+        raise TypeError("Audit events are immutable.")
+
+    def bulk_update(self, objs, fields, batch_size=None):
+        raise TypeError("Audit events are immutable.")
+
+
+class AuditEvent(models.Model):
+    seller_id = models.BigIntegerField(null=True, blank=True, db_index=True)
+    sequence = models.BigIntegerField()
+    actor_user_id = models.BigIntegerField(null=True, blank=True)
+    actor_token_id = models.BigIntegerField(null=True, blank=True)
+    action = models.CharField(max_length=64)
+    target_type = models.CharField(max_length=40, blank=True)
+    target_id = models.BigIntegerField(null=True, blank=True)
+    changes = models.JSONField(default=dict, blank=True)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=300, blank=True)
+    request_id = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    previous_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64, unique=True)
+
+    objects = AuditEventQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["seller_id", "sequence"], name="audit_event_chain_position"),
+        ]
+        indexes = [
+            models.Index(fields=["seller_id", "-created_at", "-id"], name="audit_event_seller_newest"),
+            models.Index(fields=["seller_id", "action"], name="audit_event_seller_action"),
+            models.Index(fields=["seller_id", "target_type", "target_id"], name="audit_event_seller_target"),
+            models.Index(fields=["seller_id", "actor_user_id"], name="audit_event_seller_actor"),
+        ]
+
+    def __str__(self):
+        return f"{self.action} #{self.pk}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None and not kwargs.get("force_insert"):
+            raise TypeError("Audit events are immutable.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise TypeError("Audit events are immutable.")
+
+
+class AuditChain(models.Model):
+    """The head of one chain: one row per seller, plus one (key 'global') for events outside any seller.
+
+    Appends lock this row (SELECT ... FOR UPDATE), so concurrent writers serialise and the chain stays linear.
+    """
+
+    key = models.CharField(max_length=40, unique=True)
+    seller_id = models.BigIntegerField(null=True, blank=True)
+    last_sequence = models.BigIntegerField(default=0)
+    last_hash = models.CharField(max_length=64, default="0" * 64)
+
+    def __str__(self):
+        return self.key

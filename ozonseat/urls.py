@@ -1,0 +1,18 @@
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path
+from django.views.i18n import set_language
+
+urlpatterns = [
+    path("", include("accounts.urls")),
+    path("i18n/setlang/", set_language, name="set_language"),
+    path("admin/", admin.site.urls),
+]
+
+if settings.DEBUG:
+    from . import dev_views
+
+    urlpatterns += [
+        path("dev/outbox/", dev_views.outbox, name="dev_outbox"),
+        path("dev/outbox/<str:name>/", dev_views.outbox_message, name="dev_outbox_message"),
+    ]
