@@ -105,6 +105,11 @@ class SellerSettingsForm(forms.Form):
         label=_("Review access every (days)"), min_value=7, max_value=366
     )
 
+    def __init__(self, *args, disabled=False, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            field.disabled = disabled
+
 
 class TransferOwnershipForm(forms.Form):
     new_owner = forms.TypedChoiceField(label=_("New owner"), coerce=int)
@@ -133,3 +138,33 @@ class AuditedSetPasswordForm(SetPasswordForm):
         from .services import reset_password
 
         return reset_password(user=self.user, password=self.cleaned_data["new_password1"])
+
+
+class ProfileForm(forms.Form):
+    display_name = forms.CharField(label=_("Name"), max_length=150)
+    preferred_language = forms.ChoiceField(
+        label=_("Language"),
+        choices=[("", _("Same as my browser")), *Language.choices],
+        required=False,
+        help_text=_("The language of the pages and of the e-mails OzonSeat sends you."),
+    )
+
+
+class ChangePasswordForm(forms.Form):
+    old_password = forms.CharField(
+        label=_("Current password"), widget=forms.PasswordInput(attrs={"autocomplete": "current-password"})
+    )
+    new_password1 = forms.CharField(
+        label=_("New password"),
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text=_("At least 12 characters."),
+    )
+    new_password2 = forms.CharField(
+        label=_("New password again"), widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
+    )
+
+    def clean(self):
+        data = super().clean()
+        if data.get("new_password1") and data.get("new_password1") != data.get("new_password2"):
+            self.add_error("new_password2", _("The two passwords differ."))
+        return data

@@ -668,3 +668,36 @@ def change_password(*, user: User, old_password: str, new_password: str) -> User
         user.save(update_fields=["password"])
         record_event(action=events.PASSWORD_CHANGED, seller=None, actor=user, target=user)
     return user
+
+
+# --- profile --------------------------------------------------------------------------------------
+
+
+def _save_profile(actor: User, new: dict) -> User:
+    with transaction.atomic():
+        user = User.objects.select_for_update().get(pk=actor.pk)
+        changes = diff({name: getattr(user, name) for name in new}, new)
+        if not changes:
+            return user
+        for name, value in new.items():
+            setattr(user, name, value)
+        user.save(update_fields=list(changes))
+        # A name is personal data: the event says that it changed, not what it was or became.
+        if "display_name" in changes:
+            changes["display_name"] = [None, None]
+        record_event(action=events.PROFILE_UPDATED, seller=None, actor=user, target=user, changes=changes)
+    return user
+
+
+def update_profile(*, actor: User, display_name: str, preferred_language: str) -> User:
+    """A person changes their own name and language (blank language: follow the browser)."""
+    new = {
+        "display_name": _clean_name(display_name, "display_name"),
+        "preferred_language": _clean_language(preferred_language, "preferred_language", allow_blank=True),
+    }
+    return _save_profile(actor, new)
+
+
+def set_preferred_language(*, actor: User, language: str) -> User:
+    """The header language switcher: a signed-in person's choice follows them to every device."""
+    return _save_profile(actor, {"preferred_language": _clean_language(language)})

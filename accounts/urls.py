@@ -22,6 +22,7 @@ urlpatterns = [
     path("sellers/switch/", views.switch_seller, name="switch_seller"),
     path("sellers/<int:seller_id>/members/", views.members, name="members"),
     path("sellers/<int:seller_id>/members/new/", views.invite, name="invite"),
+    path("sellers/<int:seller_id>/members/bulk/", views.bulk_action, name="bulk_action"),
     path("sellers/<int:seller_id>/members/<int:membership_id>/", views.member, name="member"),
     path(
         "sellers/<int:seller_id>/members/<int:membership_id>/<slug:action>/",

@@ -4,12 +4,15 @@ from django.contrib import messages
 from django.contrib.auth import login as auth_login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.db.models import F
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from dashboard import selectors as dashboard_selectors
 from ozonseat.errors import Conflict, InvalidInput, NotAllowed, NotFound, ServiceError
 
 from . import selectors, services
@@ -38,7 +41,7 @@ def home(request):
     seller = selectors.current_seller_for_user(request.user)
     if seller is None:
         return render(request, "accounts/no_seller.html")
-    return redirect("accounts:members", seller_id=seller.pk)
+    return redirect("dashboard:overview", seller_id=seller.pk)
 
 
 @require_http_methods(["GET", "POST"])
@@ -160,10 +163,24 @@ def switch_seller(request):
         seller = services.switch_seller(user=request.user, seller_id=request.POST.get("seller"))
     except NotFound:
         raise Http404() from None
-    return redirect("accounts:members", seller_id=seller.pk)
+    return redirect("dashboard:overview", seller_id=seller.pk)
 
 
 # --- members --------------------------------------------------------------------------------------
+
+
+MEMBER_SORTS = {
+    "name": ("user__display_name", "user__email", "pk"),
+    "-name": ("-user__display_name", "-user__email", "-pk"),
+    "email": ("user__email", "pk"),
+    "-email": ("-user__email", "-pk"),
+    "status": ("status", "user__display_name", "pk"),
+    "-status": ("-status", "user__display_name", "pk"),
+    "added": ("created_at", "pk"),
+    "-added": ("-created_at", "-pk"),
+    "seen": (F("user__last_login").asc(nulls_first=True), "pk"),
+    "-seen": (F("user__last_login").desc(nulls_last=True), "pk"),
+}
 
 
 @seller_view()
@@ -171,18 +188,89 @@ def members(request, *, seller, membership):
     status = request.GET.get("status", "")
     if status not in MembershipStatus.values:
         status = ""
-    search = request.GET.get("q", "")
+    search = request.GET.get("q", "").strip()[:100]
+    sort = request.GET.get("sort", "")
+    queryset = selectors.list_members(seller, status=status, search=search)
+    if sort in MEMBER_SORTS:
+        queryset = queryset.order_by(*MEMBER_SORTS[sort])
+    else:
+        sort = ""
+    query = request.GET.copy()
+    query.pop("sort", None)
     return render(
         request,
         "accounts/members.html",
         {
-            "members": selectors.list_members(seller, status=status, search=search),
+            "members": queryset,
             "status": status,
             "search": search,
+            "sort": sort,
+            "base_query": query.urlencode(),
             "statuses": MembershipStatus.choices,
             "can_manage": member_has_seller_permission(membership, MANAGE_MEMBERS),
         },
     )
+
+
+BULK_ACTIONS = {
+    "suspend": (
+        services.suspend_member,
+        _("Suspend"),
+        _("%(names)s will be signed out everywhere and lose access until reactivated."),
+        _("Suspended: %(names)s."),
+    ),
+    "resend": (
+        services.resend_invitation,
+        _("Resend invitation"),
+        _("A new link is e-mailed to %(names)s; older links stop working."),
+        _("New invitations sent to: %(names)s."),
+    ),
+}
+
+
+@seller_view(MANAGE_MEMBERS)
+@require_POST
+def bulk_action(request, *, seller, membership):
+    action = request.POST.get("action", "")
+    back = redirect("accounts:members", seller_id=seller.pk)
+    if action not in BULK_ACTIONS:
+        messages.error(request, _("Choose what to do with the selected sub-accounts."))
+        return back
+    targets = selectors.list_members(seller).filter(pk__in=_ids(request.POST.getlist("ids")))
+    targets = list(targets)
+    if not targets:
+        messages.error(request, _("Select at least one sub-account first."))
+        return back
+    service, label, consequence, done = BULK_ACTIONS[action]
+    names = ", ".join(str(target.user) for target in targets)
+    if request.POST.get("confirmed") != "1":
+        return render(
+            request,
+            "accounts/confirm_bulk.html",
+            {
+                "targets": targets,
+                "label": label,
+                "consequence": str(consequence) % {"names": names},
+                "action": action,
+            },
+        )
+    succeeded, failed = [], []
+    for target in targets:
+        try:
+            service(actor=request.user, membership=target)
+        except (Conflict, NotAllowed) as error:
+            failed.append(f"{target.user}: {error.message}")
+        else:
+            succeeded.append(str(target.user))
+    if succeeded:
+        messages.success(request, str(done) % {"names": ", ".join(succeeded)})
+    for problem in failed:
+        messages.error(request, problem)
+    return back
+
+
+def _ids(values) -> list[int]:
+    return [int(value) for value in values if value.isdigit()][:500]
 
 
 @seller_view(MANAGE_MEMBERS)
@@ -231,6 +319,7 @@ def member(request, membership_id, *, seller, membership):
             "editable": editable,
             "can_manage": can_manage,
             "invitation": selectors.pending_invitation(target),
+            "activity": dashboard_selectors.recent_activity(seller, membership=target, limit=10),
         },
     )
 
@@ -302,9 +391,12 @@ def member_action(request, membership_id, action, *, seller, membership):
 # --- seller ---------------------------------------------------------------------------------------
 
 
-@seller_view(MANAGE_SECURITY)
+@seller_view()
 @require_http_methods(["GET", "POST"])
 def seller_settings(request, *, seller, membership):
+    can_edit = member_has_seller_permission(membership, MANAGE_SECURITY)
+    if request.method == "POST" and not can_edit:
+        raise PermissionDenied()
     initial = {
         name: getattr(seller, name)
         for name in (
@@ -316,7 +408,7 @@ def seller_settings(request, *, seller, membership):
             "access_review_interval_days",
         )
     }
-    form = SellerSettingsForm(request.POST or None, initial=initial)
+    form = SellerSettingsForm(request.POST or None, initial=initial, disabled=not can_edit)
     if request.method == "POST" and form.is_valid():
         try:
             services.update_seller_settings(actor=request.user, seller=seller, **form.cleaned_data)
@@ -325,7 +417,7 @@ def seller_settings(request, *, seller, membership):
         else:
             messages.success(request, _("Settings saved."))
             return redirect("accounts:seller_settings", seller_id=seller.pk)
-    return render(request, "accounts/seller_settings.html", {"form": form})
+    return render(request, "accounts/seller_settings.html", {"form": form, "can_edit": can_edit})
 
 
 @seller_view()

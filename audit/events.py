@@ -72,3 +72,4 @@ PASSWORD_CHANGED = register(
 PASSWORD_RESET = register("auth.password_reset", _("Password reset"), _("{actor} reset their password"))
 SELLER_SWITCHED = register("auth.seller_switched", _("Seller switched"), _("{actor} switched to this seller"))
 ACCESS_DENIED = register("access.denied", _("Access denied"), _("{actor} was denied access"))
+PROFILE_UPDATED = register("user.profile_updated", _("Profile changed"), _("{actor} changed their profile"))

@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "accounts",
     "roles",
     "audit",
+    "dashboard",
 ]
 
 MIDDLEWARE = [
@@ -101,6 +102,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "accounts.context_processors.current_seller",
+                "dashboard.context_processors.permissions",
             ],
         },
     },

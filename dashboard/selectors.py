@@ -1,0 +1,140 @@
+"""Reads for the dashboard pages: each scoped to one seller, each a fixed number of queries."""
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.db.models import Count, Q
+from django.utils import timezone
+
+from accounts.models import Invitation, Membership, MembershipKind, MembershipStatus, User
+from audit.events import get_event_type
+from audit.models import AuditEvent
+
+INACTIVE_AFTER = timedelta(days=30)
+
+
+@dataclass(frozen=True)
+class Bar:
+    key: str
+    label: str
+    count: int
+    percent: int
+
+
+def _bars(rows: list[tuple[str, str, int]]) -> list[Bar]:
+    top = max((count for _key, _label, count in rows), default=0) or 1
+    return [Bar(key, label, count, round(100 * count / top)) for key, label, count in rows]
+
+
+def members_by_status(seller) -> list[Bar]:
+    counts = dict(
+        Membership.objects.filter(seller=seller)
+        .exclude(status=MembershipStatus.REMOVED)
+        .values_list("status")
+        .annotate(n=Count("pk"))
+    )
+    return _bars(
+        [
+            (value, label, counts.get(value, 0))
+            for value, label in MembershipStatus.choices
+            if value != MembershipStatus.REMOVED
+        ]
+    )
+
+
+def members_by_kind(seller) -> list[Bar]:
+    counts = dict(
+        Membership.objects.filter(seller=seller)
+        .exclude(status=MembershipStatus.REMOVED)
+        .values_list("kind")
+        .annotate(n=Count("pk"))
+    )
+    return _bars([(value, label, counts.get(value, 0)) for value, label in MembershipKind.choices])
+
+
+def pending_invitations(seller, limit: int = 10) -> list[Membership]:
+    memberships = list(
+        Membership.objects.filter(seller=seller, status=MembershipStatus.INVITED, kind=MembershipKind.MEMBER)
+        .select_related("user", "invited_by")
+        .order_by("-created_at")[:limit]
+    )
+    latest = {}
+    for invitation in Invitation.objects.filter(
+        membership__in=memberships, accepted_at__isnull=True, revoked_at__isnull=True
+    ).order_by("created_at"):
+        latest[invitation.membership_id] = invitation
+    for membership in memberships:
+        membership.open_invitation = latest.get(membership.pk)
+    return memberships
+
+
+def inactive_members(seller, *, now=None, limit: int = 10) -> list[Membership]:
+    """Active people who have not signed in for 30 days (or never did)."""
+    cutoff = (now or timezone.now()) - INACTIVE_AFTER
+    return list(
+        Membership.objects.filter(seller=seller, status=MembershipStatus.ACTIVE)
+        .exclude(kind=MembershipKind.SERVICE)
+        .filter(Q(user__last_login__isnull=True) | Q(user__last_login__lt=cutoff))
+        .select_related("user")
+        .order_by("user__last_login", "pk")[:limit]
+    )
+
+
+@dataclass(frozen=True)
+class Activity:
+    event: AuditEvent
+    label: str
+    text: str
+
+
+def _names(events: list[AuditEvent], seller) -> tuple[dict, dict]:
+    user_ids = {e.actor_user_id for e in events if e.actor_user_id}
+    membership_ids = {e.target_id for e in events if e.target_type == "membership" and e.target_id}
+    user_ids |= {e.target_id for e in events if e.target_type == "user" and e.target_id}
+    memberships = dict(
+        Membership.objects.filter(seller=seller, pk__in=membership_ids).values_list("pk", "user_id")
+    )
+    user_ids |= set(memberships.values())
+    users = {
+        user.pk: str(user) for user in User.objects.filter(pk__in=user_ids).only("email", "display_name")
+    }
+    return users, memberships
+
+
+def describe(events: list[AuditEvent], seller) -> list[Activity]:
+    from django.utils.translation import gettext
+
+    users, memberships = _names(events, seller)
+    unknown = gettext("someone")
+    system = gettext("OzonSeat")
+    result = []
+    for event in events:
+        try:
+            event_type = get_event_type(event.action)
+        except KeyError:
+            result.append(Activity(event, event.action, event.action))
+            continue
+        actor = users.get(event.actor_user_id, unknown) if event.actor_user_id else system
+        if event.target_type == "membership":
+            target = users.get(memberships.get(event.target_id), unknown)
+        elif event.target_type == "user":
+            target = users.get(event.target_id, unknown)
+        elif event.target_type == "seller":
+            target = seller.name
+        else:
+            target = f"{event.target_type} #{event.target_id}" if event.target_id else ""
+        result.append(
+            Activity(
+                event, str(event_type.label), str(event_type.template).format(actor=actor, target=target)
+            )
+        )
+    return result
+
+
+def recent_activity(seller, *, limit: int = 10, membership: Membership | None = None) -> list[Activity]:
+    events = AuditEvent.objects.filter(seller_id=seller.pk)
+    if membership is not None:
+        events = events.filter(
+            Q(target_type="membership", target_id=membership.pk) | Q(actor_user_id=membership.user_id)
+        )
+    return describe(list(events.order_by("-created_at", "-id")[:limit]), seller)

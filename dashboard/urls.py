@@ -1,0 +1,12 @@
+from django.urls import path
+
+from . import views
+
+app_name = "dashboard"
+
+urlpatterns = [
+    path("sellers/<int:seller_id>/", views.overview, name="overview"),
+    path("sellers/<int:seller_id>/my-access/", views.my_access, name="my_access"),
+    path("profile/", views.profile, name="profile"),
+    path("language/", views.set_language, name="set_language"),
+]
