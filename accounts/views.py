@@ -16,7 +16,12 @@ from dashboard import selectors as dashboard_selectors
 from ozonseat.errors import Conflict, InvalidInput, NotAllowed, NotFound, ServiceError
 
 from . import selectors, services
-from .authorization import MANAGE_MEMBERS, MANAGE_SECURITY, member_has_seller_permission
+from .authorization import (
+    MANAGE_MEMBERS,
+    MANAGE_SECURITY,
+    get_effective_membership,
+    member_has_seller_permission,
+)
 from .decorators import seller_view
 from .forms import (
     AcceptInvitationForm,
@@ -41,7 +46,10 @@ def home(request):
     seller = selectors.current_seller_for_user(request.user)
     if seller is None:
         return render(request, "accounts/no_seller.html")
-    return redirect("dashboard:overview", seller_id=seller.pk)
+    membership = get_effective_membership(request.user, seller)
+    if membership is not None and member_has_seller_permission(membership, MANAGE_MEMBERS):
+        return redirect("dashboard:overview", seller_id=seller.pk)
+    return redirect("dashboard:my_access", seller_id=seller.pk)
 
 
 @require_http_methods(["GET", "POST"])

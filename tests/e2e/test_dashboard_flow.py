@@ -1,0 +1,157 @@
+"""The shop owner's day in a real Chromium, against the app served on 127.0.0.1 with a real Celery worker
+sending through a real SMTP server: sign up, confirm, invite a warehouse sub-account, the sub-user accepts in
+a second browser, the owner suspends them and their open session is refused on the next click."""
+
+import re
+from dataclasses import dataclass
+
+import pytest
+
+from tests.e2e.dashboard_harness import (  # noqa: F401 (fixtures)
+    chromium_browser_fixture,
+    dashboard_app_fixture,
+    dashboard_smtp_fixture,
+)
+
+pytestmark = [pytest.mark.e2e, pytest.mark.postgres]
+
+PASSWORD = "a-long-test-passphrase-42"
+
+
+@dataclass
+class Texts:
+    """What each page must say in the language of the run."""
+
+    locale: str
+    language: str
+    sign_up_heading: str
+    check_mail: str
+    confirmed: str
+    sign_in: str
+    overview: str
+    add_sub_account: str
+    invitation_sent: str
+    join: str
+    my_access: str
+    suspend: str
+    suspend_consequence: str
+    suspended: str
+
+
+ENGLISH = Texts(
+    locale="en-US",
+    language="en",
+    sign_up_heading="Create an account for your business",
+    check_mail="Check your e-mail",
+    confirmed="Your e-mail address is confirmed. Sign in to start.",
+    sign_in="Sign in",
+    overview="Overview",
+    add_sub_account="Add sub-account",
+    invitation_sent="Invitation sent to",
+    join="Join",
+    my_access="My access",
+    suspend="Suspend",
+    suspend_consequence="will be signed out everywhere",
+    suspended="is suspended.",
+)
+
+CHINESE = Texts(
+    locale="zh-CN",
+    language="zh-hans",
+    sign_up_heading="为您的企业创建账户",
+    check_mail="请查收电子邮件",
+    confirmed="您的电子邮件地址已确认。请登录开始使用。",
+    sign_in="登录",
+    overview="概览",
+    add_sub_account="添加子账户",
+    invitation_sent="邀请已发送至",
+    join="加入",
+    my_access="我的权限",
+    suspend="停用",
+    suspend_consequence="将在所有设备上退出登录",
+    suspended="已被停用。",
+)
+
+
+def heading(page) -> str:
+    return page.locator("h1").first.inner_text()
+
+
+def run_owner_and_sub_user_flow(app, mailbox, browser, texts: Texts, tag: str):
+    from playwright.sync_api import expect
+
+    owner_email = f"owner-{tag}@example.com"
+    staff_email = f"staff-{tag}@example.com"
+    owner_context = browser.new_context(locale=texts.locale, base_url=app.url)
+    owner = owner_context.new_page()
+    owner.set_default_timeout(20000)
+
+    # The owner signs up; the page speaks the browser's language.
+    owner.goto("/signup/")
+    expect(owner.locator("h1")).to_have_text(texts.sign_up_heading)
+    owner.locator("#id_seller_name").fill(f"Shop {tag}")
+    owner.locator("#id_display_name").fill("Wang Fang")
+    owner.locator("#id_email").fill(owner_email)
+    owner.locator("#id_password").fill(PASSWORD)
+    owner.locator("#id_language").select_option(texts.language)
+    owner.locator("#id_time_zone").select_option("Asia/Shanghai")
+    owner.locator("main button[type=submit]").click()
+    expect(owner.locator("h1")).to_have_text(texts.check_mail)
+
+    # The confirmation link arrives through the worker and the SMTP server.
+    confirmation = mailbox.wait_for(owner_email)
+    owner.goto(mailbox.link(confirmation, "/confirm/"))
+    expect(owner.locator(".alert-success")).to_have_text(texts.confirmed)
+    expect(owner.locator("#id_username")).to_have_value(owner_email)
+    owner.locator("#id_password").fill(PASSWORD)
+    owner.locator("main button[type=submit]").click()
+    expect(owner.locator("h1")).to_have_text(texts.overview)
+    seller_url = re.search(r"/sellers/\d+/", owner.url).group(0)
+
+    # The owner adds a sub-account.
+    owner.get_by_role("link", name=texts.add_sub_account).first.click()
+    expect(owner.locator("h1")).to_have_text(texts.add_sub_account)
+    owner.locator("#id_email").fill(staff_email)
+    owner.locator("#id_display_name").fill("Ivan Petrov")
+    owner.locator("#id_job_title").fill("Warehouse")
+    owner.locator("main button[type=submit]").click()
+    expect(owner.locator(".alert-success")).to_contain_text(texts.invitation_sent)
+    member_url = owner.url
+
+    # The invitation is read from the SMTP server; the sub-user accepts in a second browser.
+    invitation = mailbox.wait_for(staff_email)
+    staff_context = browser.new_context(locale=texts.locale, base_url=app.url)
+    staff = staff_context.new_page()
+    staff.set_default_timeout(20000)
+    staff.goto(mailbox.link(invitation, "/invitations/"))
+    expect(staff.locator("h1")).to_contain_text(texts.join)
+    staff.locator("#id_password").fill(PASSWORD)
+    staff.locator("#id_password_again").fill(PASSWORD)
+    staff.locator("main button[type=submit]").click()
+    expect(staff.locator("h1")).to_have_text(texts.my_access)
+    assert f"{seller_url}my-access/" in staff.url
+
+    # The owner suspends them, after reading what will happen.
+    owner.goto(member_url)
+    owner.locator("main .page-actions").get_by_role("link", name=texts.suspend).click()
+    expect(owner.locator(".consequence")).to_contain_text(texts.suspend_consequence)
+    owner.locator("main button[type=submit]").click()
+    expect(owner.locator(".alert-success")).to_contain_text(texts.suspended)
+
+    # The sub-user's open session is refused on the next click.
+    staff.locator(".mainnav").get_by_role("link", name=texts.my_access).click()
+    expect(staff.locator("#id_username")).to_be_visible()
+    assert "/login/" in staff.url
+
+    owner_context.close()
+    staff_context.close()
+
+
+def test_owner_invites_a_sub_user_who_accepts_and_is_cut_off_when_suspended(
+    dashboard_app, dashboard_smtp, chromium_browser
+):
+    try:
+        run_owner_and_sub_user_flow(dashboard_app, dashboard_smtp, chromium_browser, ENGLISH, "en")
+    except Exception:
+        print(dashboard_app.logs())
+        raise
