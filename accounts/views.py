@@ -10,6 +10,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from dashboard import selectors as dashboard_selectors
@@ -223,15 +224,15 @@ def members(request, *, seller, membership):
 BULK_ACTIONS = {
     "suspend": (
         services.suspend_member,
-        _("Suspend"),
-        _("%(names)s will be signed out everywhere and lose access until reactivated."),
-        _("Suspended: %(names)s."),
+        gettext_lazy("Suspend"),
+        gettext_lazy("%(names)s will be signed out everywhere and lose access until reactivated."),
+        gettext_lazy("Suspended: %(names)s."),
     ),
     "resend": (
         services.resend_invitation,
-        _("Resend invitation"),
-        _("A new link is e-mailed to %(names)s; older links stop working."),
-        _("New invitations sent to: %(names)s."),
+        gettext_lazy("Resend invitation"),
+        gettext_lazy("A new link is e-mailed to %(names)s; older links stop working."),
+        gettext_lazy("New invitations sent to: %(names)s."),
     ),
 }
 
@@ -335,33 +336,35 @@ def member(request, membership_id, *, seller, membership):
 MEMBER_ACTIONS = {
     "suspend": (
         services.suspend_member,
-        _("Suspend"),
-        _("%(name)s will be signed out everywhere and lose access until reactivated."),
-        _("%(name)s is suspended."),
+        gettext_lazy("Suspend"),
+        gettext_lazy("%(name)s will be signed out everywhere and lose access until reactivated."),
+        gettext_lazy("%(name)s is suspended."),
     ),
     "reactivate": (
         services.reactivate_member,
-        _("Reactivate"),
-        _("%(name)s will get their access back."),
-        _("%(name)s is active again."),
+        gettext_lazy("Reactivate"),
+        gettext_lazy("%(name)s will get their access back."),
+        gettext_lazy("%(name)s is active again."),
     ),
     "remove": (
         services.remove_member,
-        _("Remove"),
-        _("%(name)s will be signed out everywhere and removed from this seller. Pending links stop working."),
-        _("%(name)s was removed."),
+        gettext_lazy("Remove"),
+        gettext_lazy(
+            "%(name)s will be signed out everywhere and removed from this seller. Pending links stop working."
+        ),
+        gettext_lazy("%(name)s was removed."),
     ),
     "resend": (
         services.resend_invitation,
-        _("Resend invitation"),
-        _("A new link is e-mailed to %(name)s; older links stop working."),
-        _("A new invitation was sent to %(name)s."),
+        gettext_lazy("Resend invitation"),
+        gettext_lazy("A new link is e-mailed to %(name)s; older links stop working."),
+        gettext_lazy("A new invitation was sent to %(name)s."),
     ),
     "revoke": (
         services.revoke_invitation,
-        _("Revoke invitation"),
-        _("The invitation link of %(name)s stops working."),
-        _("The invitation of %(name)s was revoked."),
+        gettext_lazy("Revoke invitation"),
+        gettext_lazy("The invitation link of %(name)s stops working."),
+        gettext_lazy("The invitation of %(name)s was revoked."),
     ),
 }
 

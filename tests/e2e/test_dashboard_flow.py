@@ -155,3 +155,11 @@ def test_owner_invites_a_sub_user_who_accepts_and_is_cut_off_when_suspended(
     except Exception:
         print(dashboard_app.logs())
         raise
+
+
+def test_the_same_flow_in_chinese(dashboard_app, dashboard_smtp, chromium_browser):
+    try:
+        run_owner_and_sub_user_flow(dashboard_app, dashboard_smtp, chromium_browser, CHINESE, "zh")
+    except Exception:
+        print(dashboard_app.logs())
+        raise
