@@ -141,7 +141,9 @@ def test_analyst_edits_are_refused_and_change_nothing(client, world, name):
 @pytest.mark.parametrize("name", sorted(PAGES))
 def test_member_of_another_seller_gets_404(client, world, name):
     client.force_login(world["other_owner"].user)
-    assert _get_or_post(client, name, _url(world, name)).status_code == 404
+    response = _get_or_post(client, name, _url(world, name))
+    assert response.status_code == 404
+    assert "Ozon Shop" not in response.content.decode()
 
 
 @pytest.mark.django_db
