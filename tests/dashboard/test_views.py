@@ -168,3 +168,20 @@ def test_overview_shows_pending_inactive_and_activity(client, shop):
     assert "Sleepy" in inactive
     activity = page[page.index('id="activity"') :]
     assert "invited Nina" in activity
+
+
+def test_times_are_shown_in_the_sellers_time_zone(client):
+    seller, owner = make_seller(name="Harbin")
+    seller.time_zone = "Asia/Shanghai"
+    seller.save(update_fields=["time_zone"])
+    from accounts import services
+
+    services.invite_member(actor=owner.user, seller=seller, email="nina@example.com", display_name="Nina")
+    client.force_login(owner.user)
+    page = client.get(reverse("dashboard:overview", args=[seller.pk])).content.decode()
+    activity = page[page.index('id="activity"') :]
+    assert '+08:00"' in activity
+    seller.time_zone = "Europe/Moscow"
+    seller.save(update_fields=["time_zone"])
+    page = client.get(reverse("dashboard:overview", args=[seller.pk])).content.decode()
+    assert '+03:00"' in page[page.index('id="activity"') :]
