@@ -36,6 +36,7 @@ class Texts:
     suspend: str
     suspend_consequence: str
     suspended: str
+    changes_saved: str
 
 
 ENGLISH = Texts(
@@ -53,6 +54,7 @@ ENGLISH = Texts(
     suspend="Suspend",
     suspend_consequence="will be signed out everywhere",
     suspended="is suspended.",
+    changes_saved="Changes saved.",
 )
 
 CHINESE = Texts(
@@ -70,6 +72,7 @@ CHINESE = Texts(
     suspend="停用",
     suspend_consequence="将在所有设备上退出登录",
     suspended="已被停用。",
+    changes_saved="更改已保存。",
 )
 
 
@@ -79,6 +82,8 @@ def heading(page) -> str:
 
 def run_owner_and_sub_user_flow(app, mailbox, browser, texts: Texts, tag: str):
     from playwright.sync_api import expect
+
+    expect.set_options(timeout=15_000)  # five helpers' suites share two cores
 
     owner_email = f"owner-{tag}@example.com"
     staff_email = f"staff-{tag}@example.com"
@@ -117,6 +122,14 @@ def run_owner_and_sub_user_flow(app, mailbox, browser, texts: Texts, tag: str):
     owner.locator("main button[type=submit]").click()
     expect(owner.locator(".alert-success")).to_contain_text(texts.invitation_sent)
     member_url = owner.url
+
+    # Edited in place (htmx): the card and the message change, the page does not reload.
+    owner.evaluate("window.__same_page = true")
+    owner.locator("#edit-card #id_job_title").fill("Warehouse, Moscow")
+    owner.locator("#edit-card button[type=submit]").click()
+    expect(owner.locator(".alert-success")).to_have_text(texts.changes_saved)
+    expect(owner.locator("#edit-card #id_job_title")).to_have_value("Warehouse, Moscow")
+    assert owner.evaluate("window.__same_page") is True
 
     # The invitation is read from the SMTP server; the sub-user accepts in a second browser.
     invitation = mailbox.wait_for(staff_email)
