@@ -104,12 +104,9 @@ class SyncReport:
 
 
 def _objects(seller_id, restriction):
-    stores = {}
-    if restriction.store_ids is None or restriction.store_ids:
-        queryset = Store.objects.filter(seller_id=seller_id, is_active=True)
-        if restriction.store_ids is not None:
-            queryset = queryset.filter(pk__in=restriction.store_ids)
-        stores = dict(queryset.values_list("pk", "market"))
+    """(every active store id -> market, active warehouses within the restriction -> (store, market)).
+    All active stores are needed to decide coverage even when only some stores' rows are computed."""
+    stores = dict(Store.objects.filter(seller_id=seller_id, is_active=True).values_list("pk", "market"))
     warehouses = {}
     if restriction.warehouse_ids is None or restriction.warehouse_ids:
         queryset = Warehouse.objects.filter(seller_id=seller_id, is_active=True, store__is_active=True)
@@ -141,7 +138,12 @@ def desired_rows(seller_id, restriction: Restriction, *, now=None) -> tuple[dict
         return rows, users
 
     wanted = restriction.permissions
-    stores, warehouses = _objects(seller_id, restriction)
+    active_stores, warehouses = _objects(seller_id, restriction)
+    stores = (
+        active_stores
+        if restriction.store_ids is None
+        else {pk: market for pk, market in active_stores.items() if pk in restriction.store_ids}
+    )
     stores_by_market = defaultdict(list)
     for store_id, market in stores.items():
         stores_by_market[market].append(store_id)
@@ -199,9 +201,9 @@ def desired_rows(seller_id, restriction: Restriction, *, now=None) -> tuple[dict
         elif scope_kind == ScopeKind.MARKET:
             add(user_id, permissions, stores_by_market[market], warehouses_by_market[market], False)
         elif scope_kind == ScopeKind.STORES:
-            chosen = [s for s in chosen_stores[assignment_id] if s in stores]
-            chosen_w = [w for s in chosen for w in warehouses_by_store[s]]
-            add(user_id, permissions, chosen, chosen_w, False)
+            chosen = chosen_stores[assignment_id]
+            chosen_w = [w for s in chosen if s in active_stores for w in warehouses_by_store[s]]
+            add(user_id, permissions, [s for s in chosen if s in stores], chosen_w, False)
         elif scope_kind == ScopeKind.WAREHOUSES:
             chosen_w = [w for w in chosen_warehouses[assignment_id] if w in warehouses]
             add(user_id, permissions, (), chosen_w, False)
