@@ -338,6 +338,7 @@ def clone_role(*, actor, role, name) -> Role:
     actor_membership = require_seller_permission(actor=actor, seller=seller, permission=catalog.ROLES_MANAGE)
     name = _clean_role_name(seller, name)
     with transaction.atomic():
+        role = _lock_role(role)
         _refuse_unheld(_Holdings(actor_membership), role.permissions)
         clone = _save_role(
             seller, name=name, description=str(role.display_description), permissions=list(role.permissions)
