@@ -126,14 +126,9 @@ def test_permissions_sync_reports_a_corrupted_index_and_repairs_it(world):
         call_command("permissions_sync", "--check", stdout=out, stderr=err)
     assert exit_.value.code == 1
     report = out.getvalue()
-    assert (
-        f"extra: seller={world.seller.pk} store={world.kz1.pk} user={sales.user_id} permission=finance.view"
-        in report
-    )
-    assert (
-        f"missing: seller={world.seller.pk} store={world.ru1.pk} user={sales.user_id} permission=orders.process"
-        in report
-    )
+    seller_id, user_id = world.seller.pk, sales.user_id
+    assert f"extra: seller={seller_id} store={world.kz1.pk} user={user_id} permission=finance.view" in report
+    assert f"missing: seller={seller_id} store={world.ru1.pk} user={user_id} permission=orders.process" in report
     assert "2 index row(s) differ" in err.getvalue()
 
     out = StringIO()
