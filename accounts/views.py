@@ -29,6 +29,19 @@ from .forms import (
 )
 from .models import MembershipKind, MembershipStatus
 
+
+def list_members_with_assignments(seller, **filters):
+    from roles.selectors import list_members_with_assignments as select
+
+    return select(seller, **filters)
+
+
+def member_access_context(request, **kwargs):
+    from roles.views import member_access_context as build
+
+    return build(request, **kwargs)
+
+
 # --- signing up, in and out -----------------------------------------------------------------------
 
 
@@ -176,7 +189,7 @@ def members(request, *, seller, membership):
         request,
         "accounts/members.html",
         {
-            "members": selectors.list_members(seller, status=status, search=search),
+            "members": list_members_with_assignments(seller, status=status, search=search),
             "status": status,
             "search": search,
             "statuses": MembershipStatus.choices,
@@ -231,6 +244,7 @@ def member(request, membership_id, *, seller, membership):
             "editable": editable,
             "can_manage": can_manage,
             "invitation": selectors.pending_invitation(target),
+            **member_access_context(request, seller=seller, membership=membership, target=target),
         },
     )
 

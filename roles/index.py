@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from django.contrib.auth.models import Permission
 from django.contrib.contenttypes.models import ContentType
+from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Membership, MembershipKind, MembershipStatus, Seller
@@ -241,7 +242,13 @@ def _existing(level, seller_id, restriction, user_ids):
 
 def sync(seller_id, restriction: Restriction | None = None, *, check_only=False, now=None) -> SyncReport:
     """Make (or, with check_only, compare) the seller's index rows within `restriction` equal to what
-    the assignments say. Must run inside the transaction of the change that made it necessary."""
+    the assignments say. Called inside the transaction of the change that made it necessary (its own
+    atomic block is then a savepoint)."""
+    with transaction.atomic():
+        return _sync(seller_id, restriction, check_only=check_only, now=now)
+
+
+def _sync(seller_id, restriction, *, check_only, now):
     restriction = restriction or Restriction()
     if not check_only:
         # One writer per seller's index at a time (every roles and accounts change locks in the order
