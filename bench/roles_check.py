@@ -70,11 +70,14 @@ def build():
         user=users[0], seller=seller, kind=MembershipKind.OWNER, status=MembershipStatus.ACTIVE
     )
     members = Membership.objects.bulk_create(
-        [Membership(user=u, seller=seller, status=MembershipStatus.ACTIVE) for u in users[1:]], batch_size=2000
+        [Membership(user=u, seller=seller, status=MembershipStatus.ACTIVE) for u in users[1:]],
+        batch_size=2000,
     )
     stores = Store.objects.bulk_create(
         [
-            Store(seller=seller, name=f"Store {i}", client_id=str(100000 + i), market=MARKETS[i % len(MARKETS)])
+            Store(
+                seller=seller, name=f"Store {i}", client_id=str(100000 + i), market=MARKETS[i % len(MARKETS)]
+            )
             for i in range(STORES)
         ]
     )
@@ -102,7 +105,10 @@ def build():
         elif i < 1910:
             plan.append((m, "administrator", ScopeKind.SELLER, "", [], []))
     assignments = Assignment.objects.bulk_create(
-        [Assignment(membership=m, role=roles[key], scope_kind=kind, market=market) for m, key, kind, market, *_ in plan],
+        [
+            Assignment(membership=m, role=roles[key], scope_kind=kind, market=market)
+            for m, key, kind, market, *_ in plan
+        ],
         batch_size=2000,
     )
     Assignment.stores.through.objects.bulk_create(
@@ -128,7 +134,11 @@ def build():
 def table_sizes():
     from django.db import connection
 
-    from roles.models import SellerUserObjectPermission, StoreUserObjectPermission, WarehouseUserObjectPermission
+    from roles.models import (
+        SellerUserObjectPermission,
+        StoreUserObjectPermission,
+        WarehouseUserObjectPermission,
+    )
 
     rows = []
     with connection.cursor() as cursor:
@@ -169,15 +179,25 @@ def main():
         return rng.choice(warehouse_permissions), rng.choice(warehouses)
 
     users = [m.user for m in members[:1910]]
+    with connection.cursor() as cursor:
+        start = time.perf_counter()
+        for _ in range(2000):
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+        round_trips = 2000 / (time.perf_counter() - start)
+    print(f"\nBaseline: {round_trips:,.0f} 'SELECT 1' round trips/s (this machine, this load)")
     print("\nThe check (roles.selectors, exact: assignments + membership state)")
     samples = [(rng.choice(users), *random_query()) for _ in range(SINGLE_CHECKS)]
     start = time.perf_counter()
     allowed = 0
     for user, permission, target in samples:
-        allowed += selectors.check_permission(user=user, seller=seller, permission=permission, target=target).allowed
+        allowed += selectors.check_permission(
+            user=user, seller=seller, permission=permission, target=target
+        ).allowed
     single_seconds = time.perf_counter() - start
     single_rate = SINGLE_CHECKS / single_seconds
     print(f"  single check_permission: {single_rate:,.0f} checks/s ({allowed} of {SINGLE_CHECKS} allowed)")
+    print(f"  ratio single check / round trip: {round_trips / single_rate:.1f} round-trip times per check")
 
     batches = [(rng.choice(users), [random_query() for _ in range(BATCH_SIZE)]) for _ in range(BATCHES)]
     start = time.perf_counter()
@@ -193,8 +213,10 @@ def main():
     for user, permission, target in samples:
         user.has_perm(catalog.get(permission).django_perm, target)
     has_perm_rate = SINGLE_CHECKS / (time.perf_counter() - start)
-    print(f"  user.has_perm: {has_perm_rate:,.0f} checks/s (ratio to check_permission: "
-          f"{has_perm_rate / single_rate:.2f}x)")
+    print(
+        f"  user.has_perm: {has_perm_rate:,.0f} checks/s (ratio to check_permission: "
+        f"{has_perm_rate / single_rate:.2f}x)"
+    )
 
     from guardian.core import ObjectPermissionChecker
 
@@ -223,7 +245,7 @@ def main():
     after = sum(r[1] for r in table_sizes())
     sales.refresh_from_db()
     with transaction.atomic():
-        _, remove_seconds = timed(
+        timed(
             "update_role removing finance.view",
             services.update_role,
             actor=owner.user,
@@ -234,15 +256,16 @@ def main():
     print(f"  rows written per second (add): {(after - before) / add_seconds:,.0f}")
 
     print("\nIndex verification")
-    _, check_seconds = timed("permissions_sync --check equivalent (whole seller)", index.sync, seller.pk,
-                             check_only=True)
+    timed("permissions_sync --check equivalent (whole seller)", index.sync, seller.pk, check_only=True)
 
     print("\nGuardian tables")
     total_rows = total_size = 0
     for table, count, size in table_sizes():
         total_rows += count
         total_size += size
-        print(f"  {table}: {count:,} rows, {size / 1024 / 1024:.1f} MiB ({size / max(count, 1):.0f} bytes/row)")
+        print(
+            f"  {table}: {count:,} rows, {size / 1024 / 1024:.1f} MiB ({size / max(count, 1):.0f} bytes/row)"
+        )
     print(f"  total: {total_rows:,} rows, {total_size / 1024 / 1024:.1f} MiB")
 
 
