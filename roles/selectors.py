@@ -4,6 +4,7 @@ NotFound for "does not exist" and "not yours"."""
 import json
 from collections import defaultdict
 from dataclasses import dataclass, field
+from datetime import UTC
 
 from django.db import connection
 from django.db.models import Count, Prefetch
@@ -199,7 +200,7 @@ def _membership_and_assignments(user, seller):
         return None, []
     membership_id, kind, status, ends_at = rows[0][:4]
     if ends_at is not None and timezone.is_naive(ends_at):
-        ends_at = timezone.make_aware(ends_at, timezone.utc)
+        ends_at = timezone.make_aware(ends_at, UTC)
     membership = {"pk": membership_id, "kind": kind, "status": status, "ends_at": ends_at}
     assignments = []
     for row in rows:

@@ -154,3 +154,40 @@ def test_rows_of_a_user_without_membership_are_reported(world):
         call_command("permissions_sync", "--check", stdout=StringIO(), stderr=StringIO())
     call_command("permissions_sync", stdout=StringIO())
     assert_index_clean()
+
+
+def test_roles_given_while_invited_start_working_when_the_invitation_is_accepted(world):
+    from accounts.models import MembershipStatus
+    from tests.factories import UserFactory, sent_invitation
+
+    invited = world.member(status=MembershipStatus.INVITED, user=UserFactory(password=None))
+    services.grant_role(
+        actor=world.owner,
+        membership=invited,
+        role=world.role("sales"),
+        scope_kind="stores",
+        stores=[world.ru2],
+    )
+    assert not fresh(invited).has_perm("roles.orders_process", world.ru2)
+    assert not StoreUserObjectPermission.objects.filter(user_id=invited.user_id).exists()
+    _invitation, token = sent_invitation(invited)
+    account_services.accept_invitation(
+        token=token, signed_in_user=None, display_name="New", password="a-long-enough-pass"
+    )
+    assert fresh(invited).has_perm("roles.orders_process", world.ru2)
+    assert_index_clean()
+
+
+def test_guardian_tools_answer_from_the_index(world):
+    from guardian.core import ObjectPermissionChecker
+
+    from roles import selectors
+
+    member = world.member(("sales", "market", {"market": "RU"}))
+    stores = selectors.objects_for_user(member.user, world.seller, "orders.process")
+    assert {s.pk for s in stores} == {world.ru1.pk, world.ru2.pk}
+    checker = ObjectPermissionChecker(member.user)
+    checker.prefetch_perms([world.ru1, world.ru2, world.kz1])
+    assert checker.has_perm("roles.orders_process", world.ru2)
+    assert not checker.has_perm("roles.orders_process", world.kz1)
+    assert set(checker.get_perms(world.ru1)) == {p.replace(".", "_") for p in world.role("sales").permissions}
