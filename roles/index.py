@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from django.contrib.auth.models import Permission
 from django.contrib.contenttypes.models import ContentType
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from accounts.models import Membership, MembershipKind, MembershipStatus, Seller
@@ -240,6 +240,27 @@ def _existing(level, seller_id, restriction, user_ids):
     }
 
 
+def _insert(table, rows):
+    """Insert index rows. On PostgreSQL one INSERT ... SELECT unnest(arrays) per 50,000 rows: the index
+    can gain hundreds of thousands of rows at once (a store added to a large seller, a first build), and
+    building a model instance per row costs far more than the insert itself."""
+    if connection.vendor != "postgresql":
+        table.objects.bulk_create(
+            [table(user_id=u, permission_id=p, content_object_id=o) for u, p, o in rows], batch_size=5000
+        )
+        return
+    quote = connection.ops.quote_name
+    columns = [quote(table._meta.get_field(name).column) for name in ("user", "permission", "content_object")]
+    sql = (
+        f"INSERT INTO {quote(table._meta.db_table)} ({', '.join(columns)}) "  # noqa: S608 (names from models)
+        f"SELECT * FROM unnest(%s::bigint[], %s::integer[], %s::bigint[])"
+    )
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), 50000):
+            chunk = rows[start : start + 50000]
+            cursor.execute(sql, [[r[0] for r in chunk], [r[1] for r in chunk], [r[2] for r in chunk]])
+
+
 def sync(seller_id, restriction: Restriction | None = None, *, check_only=False, now=None) -> SyncReport:
     """Make (or, with check_only, compare) the seller's index rows within `restriction` equal to what
     the assignments say. Called inside the transaction of the change that made it necessary (its own
@@ -272,10 +293,7 @@ def _sync(seller_id, restriction, *, check_only, now):
         for start in range(0, len(extra), 10000):
             table.objects.filter(pk__in=extra[start : start + 10000]).delete()
         if missing:
-            table.objects.bulk_create(
-                [table(user_id=u, permission_id=p, content_object_id=o) for u, p, o in missing],
-                batch_size=5000,
-            )
+            _insert(table, missing)
     return report
 
 
