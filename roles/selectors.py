@@ -9,6 +9,7 @@ from datetime import UTC
 from django.db import connection
 from django.db.models import Count, Prefetch
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Membership, MembershipKind, MembershipStatus, Seller
 from accounts.selectors import list_members
@@ -139,22 +140,27 @@ class CheckResult:
     def __bool__(self):
         return self.allowed
 
+    @property
+    def explanation(self):
+        """The reason in words (translated), for pages and API answers."""
+        return REASONS.get(self.reason, self.reason)
+
 
 REASONS = {
-    "owner": "The owner holds every permission.",
-    "granted": "Granted by the assignments listed.",
-    "no_grant": "No role of this member grants it here.",
-    "not_a_member": "Not a member of this seller.",
-    "membership_invited": "The invitation has not been accepted yet.",
-    "membership_suspended": "The membership is suspended.",
-    "membership_removed": "The membership was removed.",
-    "membership_expired": "The membership has reached its end date.",
-    "unknown_permission": "No such permission in the catalog.",
-    "wrong_target": "This permission is not checked on this kind of object.",
-    "other_seller": "The object belongs to another seller.",
-    "not_found": "The object does not exist.",
-    "inactive_target": "The store or warehouse is deactivated.",
-    "user_inactive": "The user is not signed in or is deactivated.",
+    "owner": _("The owner holds every permission."),
+    "granted": _("Granted by the assignments listed."),
+    "no_grant": _("No role of this member grants it here."),
+    "not_a_member": _("Not a member of this seller."),
+    "membership_invited": _("The invitation has not been accepted yet."),
+    "membership_suspended": _("The membership is suspended."),
+    "membership_removed": _("The membership was removed."),
+    "membership_expired": _("The membership has reached its end date."),
+    "unknown_permission": _("No such permission in the catalog."),
+    "wrong_target": _("This permission is not checked on this kind of object."),
+    "other_seller": _("The object belongs to another seller."),
+    "not_found": _("The object does not exist."),
+    "inactive_target": _("The store or warehouse is deactivated."),
+    "user_inactive": _("The user is not signed in or is deactivated."),
 }
 
 OWNER_SCOPE = "owner"

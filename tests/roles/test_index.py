@@ -191,3 +191,36 @@ def test_guardian_tools_answer_from_the_index(world):
     assert checker.has_perm("roles.orders_process", world.ru2)
     assert not checker.has_perm("roles.orders_process", world.kz1)
     assert set(checker.get_perms(world.ru1)) == {p.replace(".", "_") for p in world.role("sales").permissions}
+
+
+def _queries_for(world, holders, change):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    for _ in range(holders):
+        world.member(("analyst", "stores", {"stores": [world.ru1, world.kz1]}))
+    with CaptureQueriesContext(connection) as context:
+        change(world)
+    assert_index_clean()
+    return len(context.captured_queries)
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda w: services.update_role(
+            actor=w.owner, role=w.role("analyst"), permissions=[*w.role("analyst").permissions, "prices.edit"]
+        ),
+        lambda w: services.add_store(
+            actor=w.owner, seller=w.seller, name="New", client_id="4242", market="RU"
+        ),
+        lambda w: services.deactivate_store(actor=w.owner, store=w.ru1),
+    ],
+    ids=["role edited", "store added", "store deactivated"],
+)
+def test_reindexing_is_set_based_the_same_queries_for_3_and_30_holders(change, db):
+    from tests.roles.conftest import World
+
+    few = _queries_for(World(), 3, change)
+    many = _queries_for(World(), 30, change)
+    assert few == many
