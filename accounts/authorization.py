@@ -1,7 +1,8 @@
 """The one place services ask "may this actor do this in this seller?".
 
-Foundation rule: the owner holds every seller permission; members hold none yet. The roles app replaces
-`member_has_seller_permission` with the catalog-backed check.
+Seller-level permissions come from the roles catalog (`roles.catalog`, e.g. "members.manage"): the owner
+holds every one implicitly; a member holds one when an assignment at the whole-seller scope gives them a
+role containing it. Store and warehouse permissions are asked with `roles.selectors.check_permission`.
 """
 
 from ozonseat.errors import NotAllowed
@@ -19,7 +20,23 @@ def get_effective_membership(user, seller) -> Membership | None:
 
 
 def member_has_seller_permission(membership: Membership, permission: str) -> bool:
-    return membership.is_owner
+    """Answered from the catalog and the assignments (exact, one query for members, none for the owner).
+    A membership that is not effective (invited, suspended, removed, past its end date) holds nothing."""
+    from roles import catalog
+    from roles.models import Assignment, ScopeKind
+
+    if membership is None or not membership.is_effective:
+        return False
+    if not catalog.exists(permission) or catalog.level_of(permission) != catalog.SELLER:
+        return False
+    if membership.is_owner:
+        return True
+    return any(
+        permission in permissions
+        for permissions in Assignment.objects.filter(
+            membership_id=membership.pk, scope_kind=ScopeKind.SELLER
+        ).values_list("role__permissions", flat=True)
+    )
 
 
 def require_seller_permission(*, actor, seller, permission: str) -> Membership:

@@ -168,3 +168,40 @@ class ChangePasswordForm(forms.Form):
         if data.get("new_password1") and data.get("new_password1") != data.get("new_password2"):
             self.add_error("new_password2", _("The two passwords differ."))
         return data
+
+
+def access_form_class():
+    """The role-and-scope part of "add sub-account" (the roles app's grant form, with "no role yet")."""
+    from roles.forms import GrantForm
+
+    class InviteAccessForm(GrantForm):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            role = self.fields["role"]
+            role.required = False
+            role.empty_value = None
+            role.choices = [("", _("No role yet")), *role.choices]
+            role.help_text = _("More roles can be given on the sub-account's page.")
+            self.fields["scope_kind"].required = False
+
+        def clean(self):
+            data = super().clean()
+            if data.get("role") and not data.get("scope_kind"):
+                self.add_error("scope_kind", _("Choose where the role applies."))
+            return data
+
+        def grants(self) -> list[dict]:
+            data = self.cleaned_data
+            if not data.get("role"):
+                return []
+            return [
+                {
+                    "role_id": data["role"],
+                    "scope_kind": data["scope_kind"],
+                    "market": data.get("market") or None,
+                    "stores": data.get("stores") or [],
+                    "warehouses": data.get("warehouses") or [],
+                }
+            ]
+
+    return InviteAccessForm

@@ -10,7 +10,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from dashboard import selectors as dashboard_selectors
@@ -34,9 +34,23 @@ from .forms import (
     SellerSettingsForm,
     SignUpForm,
     TransferOwnershipForm,
+    access_form_class,
     apply_service_error,
 )
 from .models import MembershipKind, MembershipStatus
+
+
+def list_members_with_assignments(seller, **filters):
+    from roles.selectors import list_members_with_assignments as select
+
+    return select(seller, **filters)
+
+
+def member_access_context(request, **kwargs):
+    from roles.views import member_access_context as build
+
+    return build(request, **kwargs)
+
 
 # --- signing up, in and out -----------------------------------------------------------------------
 
@@ -194,12 +208,27 @@ MEMBER_SORTS = {
 
 @seller_view()
 def members(request, *, seller, membership):
+    from roles import selectors as roles_selectors
+    from roles.models import Market
+
     status = request.GET.get("status", "")
     if status not in MembershipStatus.values:
         status = ""
     search = request.GET.get("q", "").strip()[:100]
     sort = request.GET.get("sort", "")
-    queryset = selectors.list_members(seller, status=status, search=search)
+    roles = list(roles_selectors.list_roles(seller))
+    stores = list(roles_selectors.list_stores(seller))
+    role = next((r for r in roles if str(r.pk) == request.GET.get("role")), None)
+    store = next((s for s in stores if str(s.pk) == request.GET.get("store")), None)
+    market = request.GET.get("market", "")
+    if market not in Market.values:
+        market = ""
+    queryset = dashboard_selectors.filter_members_by_access(
+        list_members_with_assignments(seller, status=status, search=search),
+        role=role,
+        store=store,
+        market=market,
+    )
     if sort in MEMBER_SORTS:
         queryset = queryset.order_by(*MEMBER_SORTS[sort])
     else:
@@ -216,6 +245,12 @@ def members(request, *, seller, membership):
             "sort": sort,
             "base_query": query.urlencode(),
             "statuses": MembershipStatus.choices,
+            "roles": roles,
+            "stores": stores,
+            "markets": Market.choices,
+            "role": role,
+            "store": store,
+            "market": market,
             "can_manage": member_has_seller_permission(membership, MANAGE_MEMBERS),
         },
     )
@@ -285,16 +320,32 @@ def _ids(values) -> list[int]:
 @seller_view(MANAGE_MEMBERS)
 @require_http_methods(["GET", "POST"])
 def invite(request, *, seller, membership):
+    from roles import selectors as roles_selectors
+    from roles.invitations import invite_member_with_roles
+
     form = InviteMemberForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
+    access_form = access_form_class()(
+        request.POST or None,
+        roles=roles_selectors.list_roles(seller),
+        stores=roles_selectors.list_stores(seller),
+        warehouses=roles_selectors.list_warehouses(seller),
+        prefix="grant",
+    )
+    if request.method == "POST" and form.is_valid() and access_form.is_valid():
         try:
-            invited = services.invite_member(actor=request.user, seller=seller, **form.cleaned_data)
-        except (InvalidInput, Conflict) as error:
-            apply_service_error(form, error)
+            invited = invite_member_with_roles(
+                actor=request.user, seller=seller, grants=access_form.grants(), **form.cleaned_data
+            )
+        except (InvalidInput, Conflict, NotAllowed) as error:
+            fields = {*(getattr(error, "errors", None) or {}), getattr(error, "field", None)}
+            on_access = bool(fields & set(access_form.fields)) or isinstance(error, NotAllowed)
+            apply_service_error(access_form if on_access else form, error)
         else:
             messages.success(request, _("Invitation sent to %(email)s.") % {"email": invited.user.email})
             return redirect("accounts:member", seller_id=seller.pk, membership_id=invited.pk)
-    return render(request, "accounts/invite.html", {"form": form})
+    if request.method == "POST":
+        messages.error(request, _("Nothing was saved. Please correct the errors below."))
+    return render(request, "accounts/invite.html", {"form": form, "access_form": access_form})
 
 
 @seller_view()
@@ -329,6 +380,7 @@ def member(request, membership_id, *, seller, membership):
             "can_manage": can_manage,
             "invitation": selectors.pending_invitation(target),
             "activity": dashboard_selectors.recent_activity(seller, membership=target, limit=10),
+            **member_access_context(request, seller=seller, membership=membership, target=target),
         },
     )
 
@@ -369,6 +421,23 @@ MEMBER_ACTIONS = {
 }
 
 
+# Said when the member can work in some stores today: what exactly they lose.
+STORE_CONSEQUENCES = {
+    "suspend": ngettext_lazy(
+        "%(name)s will be signed out everywhere and lose access to %(count)d store until reactivated.",
+        "%(name)s will be signed out everywhere and lose access to %(count)d stores until reactivated.",
+        "count",
+    ),
+    "remove": ngettext_lazy(
+        "%(name)s will be signed out everywhere, lose access to %(count)d store and be removed from this "
+        "seller. Pending links stop working.",
+        "%(name)s will be signed out everywhere, lose access to %(count)d stores and be removed from this "
+        "seller. Pending links stop working.",
+        "count",
+    ),
+}
+
+
 @seller_view(MANAGE_MEMBERS)
 @require_http_methods(["GET", "POST"])
 def member_action(request, membership_id, action, *, seller, membership):
@@ -387,15 +456,15 @@ def member_action(request, membership_id, action, *, seller, membership):
         else:
             messages.success(request, str(done) % {"name": name})
         return redirect("accounts:member", seller_id=seller.pk, membership_id=target.pk)
+    stores = dashboard_selectors.places_of(target) if action in STORE_CONSEQUENCES else 0
+    if stores and target.is_effective:
+        consequence = str(STORE_CONSEQUENCES[action] % {"name": name, "count": stores})
+    else:
+        consequence = str(consequence) % {"name": name}
     return render(
         request,
         "accounts/confirm_action.html",
-        {
-            "target": target,
-            "label": label,
-            "consequence": str(consequence) % {"name": name},
-            "action": action,
-        },
+        {"target": target, "label": label, "consequence": consequence, "action": action},
     )
 
 

@@ -73,3 +73,28 @@ PASSWORD_RESET = register("auth.password_reset", _("Password reset"), _("{actor}
 SELLER_SWITCHED = register("auth.seller_switched", _("Seller switched"), _("{actor} switched to this seller"))
 ACCESS_DENIED = register("access.denied", _("Access denied"), _("{actor} was denied access"))
 PROFILE_UPDATED = register("user.profile_updated", _("Profile changed"), _("{actor} changed their profile"))
+
+# --- roles, scopes and the permission index (roles app) ---
+ROLE_CREATED = register("role.created", _("Role created"), _("{actor} created the role {target}"))
+ROLE_UPDATED = register("role.updated", _("Role changed"), _("{actor} changed the role {target}"))
+ROLE_CLONED = register("role.cloned", _("Role cloned"), _("{actor} cloned a role as {target}"))
+ROLE_DELETED = register("role.deleted", _("Role deleted"), _("{actor} deleted the role {target}"))
+ASSIGNMENT_GRANTED = register("assignment.granted", _("Role granted"), _("{actor} gave {target} a role"))
+ASSIGNMENT_REVOKED = register("assignment.revoked", _("Role revoked"), _("{actor} took a role from {target}"))
+STORE_ADDED = register("store.added", _("Store added"), _("{actor} added the store {target}"))
+STORE_RENAMED = register("store.renamed", _("Store renamed"), _("{actor} renamed the store {target}"))
+STORE_DEACTIVATED = register(
+    "store.deactivated", _("Store deactivated"), _("{actor} deactivated the store {target}")
+)
+WAREHOUSE_ADDED = register("warehouse.added", _("Warehouse added"), _("{actor} added the warehouse {target}"))
+WAREHOUSE_RENAMED = register(
+    "warehouse.renamed", _("Warehouse renamed"), _("{actor} renamed the warehouse {target}")
+)
+WAREHOUSE_DEACTIVATED = register(
+    "warehouse.deactivated", _("Warehouse deactivated"), _("{actor} deactivated the warehouse {target}")
+)
+PERMISSIONS_REPAIRED = register(
+    "permissions.repaired",
+    _("Permission index repaired"),
+    _("The permission index was repaired to match the assignments"),
+)

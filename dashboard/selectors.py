@@ -42,14 +42,56 @@ def members_by_status(seller) -> list[Bar]:
     )
 
 
-def members_by_kind(seller) -> list[Bar]:
-    counts = dict(
-        Membership.objects.filter(seller=seller)
-        .exclude(status=MembershipStatus.REMOVED)
-        .values_list("kind")
-        .annotate(n=Count("pk"))
+def members_by_role(seller) -> list[Bar]:
+    """People per role (a person with two roles counts in both), the owner as its own row; removed people
+    are not counted. Two queries."""
+    from django.utils.translation import gettext
+
+    from roles.models import Role
+
+    roles = list(
+        Role.objects.filter(seller=seller).annotate(
+            people=Count(
+                "assignments__membership",
+                distinct=True,
+                filter=~Q(assignments__membership__status=MembershipStatus.REMOVED),
+            )
+        )
     )
-    return _bars([(value, label, counts.get(value, 0)) for value, label in MembershipKind.choices])
+    owners = Membership.objects.filter(seller=seller, kind=MembershipKind.OWNER).count()
+    rows = sorted(
+        ((str(r.pk), str(r.display_name), r.people) for r in roles), key=lambda row: (-row[2], row[1])
+    )
+    return _bars([("owner", gettext("Owner"), owners)] + [row for row in rows if row[2]])
+
+
+def my_access(membership) -> dict:
+    """What the member may do where, from the same computation as the permission index: seller-wide
+    permissions, then per store and per warehouse only where they hold something."""
+    from roles import catalog
+    from roles.selectors import effective_permissions
+
+    grid = effective_permissions(membership)
+    by_level = {level: [p for p in catalog.all_permissions() if p.level == level] for level in catalog.LEVELS}
+
+    def labelled(level, held):
+        return [p for p in by_level[level] if p.codename in held]
+
+    return {
+        "seller_permissions": labelled(catalog.SELLER, grid.seller_permissions),
+        "stores": [(store, labelled(catalog.STORE, held)) for store, held in grid.stores if held],
+        "warehouses": [(warehouse, labelled(catalog.WAREHOUSE, held)) for warehouse, held in grid.warehouses],
+    }
+
+
+def places_of(membership) -> int:
+    """How many stores the member can act on now (a warehouse counts for its store)."""
+    from roles.selectors import effective_permissions
+
+    grid = effective_permissions(membership)
+    stores = {store.pk for store, held in grid.stores if held}
+    stores |= {warehouse.store_id for warehouse, held in grid.warehouses if held}
+    return len(stores)
 
 
 def pending_invitations(seller, limit: int = 10) -> list[Membership]:
@@ -138,3 +180,28 @@ def recent_activity(seller, *, limit: int = 10, membership: Membership | None = 
             Q(target_type="membership", target_id=membership.pk) | Q(actor_user_id=membership.user_id)
         )
     return describe(list(events.order_by("-created_at", "-id")[:limit]), seller)
+
+
+def filter_members_by_access(queryset, *, role=None, store=None, market: str = ""):
+    """Members holding `role`; members who can work in `store` (the whole seller, its market, the store
+    or one of its warehouses); members who can work in `market`. The owner can work everywhere."""
+    from roles.models import ScopeKind
+
+    everywhere = Q(kind=MembershipKind.OWNER) | Q(assignments__scope_kind=ScopeKind.SELLER)
+    if role is not None:
+        queryset = queryset.filter(assignments__role=role)
+    if store is not None:
+        queryset = queryset.filter(
+            everywhere
+            | Q(assignments__scope_kind=ScopeKind.MARKET, assignments__market=store.market)
+            | Q(assignments__stores=store)
+            | Q(assignments__warehouses__store=store)
+        )
+    if market:
+        queryset = queryset.filter(
+            everywhere
+            | Q(assignments__scope_kind=ScopeKind.MARKET, assignments__market=market)
+            | Q(assignments__stores__market=market)
+            | Q(assignments__warehouses__store__market=market)
+        )
+    return queryset.distinct() if (role or store or market) else queryset

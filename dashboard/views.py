@@ -14,7 +14,6 @@ from accounts.forms import ChangePasswordForm, ProfileForm, apply_service_error
 from ozonseat.errors import InvalidInput
 
 from . import selectors
-from .context_processors import seller_permissions
 
 
 @seller_view()
@@ -24,7 +23,7 @@ def overview(request, *, seller, membership):
         "dashboard/overview.html",
         {
             "by_status": selectors.members_by_status(seller),
-            "by_kind": selectors.members_by_kind(seller),
+            "by_role": selectors.members_by_role(seller),
             "pending": selectors.pending_invitations(seller),
             "inactive": selectors.inactive_members(seller),
             "activity": selectors.recent_activity(seller, limit=10),
@@ -36,9 +35,7 @@ def overview(request, *, seller, membership):
 @seller_view()
 def my_access(request, *, seller, membership):
     return render(
-        request,
-        "dashboard/my_access.html",
-        {"target": membership, "seller_permissions": seller_permissions(membership)},
+        request, "dashboard/my_access.html", {"target": membership, **selectors.my_access(membership)}
     )
 
 

@@ -123,7 +123,9 @@ else:
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # E-mail uniqueness is a case-insensitive constraint (Lower("email")), which this check cannot see.
-SILENCED_SYSTEM_CHECKS = ["auth.W004"]
+# guardian.W001 looks for guardian's own backend by name; roles.backends.ObjectPermissionBackend is a
+# subclass of it (gated on the membership being effective, see its docstring).
+SILENCED_SYSTEM_CHECKS = ["auth.W004", "guardian.W001"]
 
 # --- cache, Celery ---------------------------------------------------------------------------------
 REDIS_URL = os.environ.get("REDIS_URL", "")
@@ -184,7 +186,7 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
     "accounts.backends.EmailBackend",
-    "guardian.backends.ObjectPermissionBackend",
+    "roles.backends.ObjectPermissionBackend",
 ]
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",

@@ -1,9 +1,680 @@
-"""Roles, scopes and the permission index. (Filled in by the roles issue.)"""
+"""Writes for roles, scopes and assignments. Each service checks the actor's catalog permission, refuses
+privilege escalation, changes rows in one transaction, rewrites the affected permission-index rows in
+that same transaction and records its audit event there too."""
+
+import re
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone, translation
+from django.utils.translation import gettext_lazy as _
+
+from accounts.authorization import require_seller_permission
+from accounts.models import Membership, MembershipStatus
+from audit import events
+from audit.services import diff, record_event
+from ozonseat.errors import Conflict, InvalidInput, NotAllowed, NotFound
+
+from . import catalog, index
+from .models import Assignment, Market, Role, ScopeKind, Store, Warehouse, WarehouseKind
+from .role_templates import TEMPLATES
+
+MAX_NAME = 100
+CLIENT_ID_PATTERN = re.compile(r"^[0-9]{1,20}$")
+
+# --- set-up and the index -------------------------------------------------------------------------
 
 
 def set_up_seller_roles(*, seller) -> None:
-    """Give a new seller its own copies of the role templates."""
+    """Give a new seller its own copies of the role templates (names stored in English; shown
+    translated while unchanged, see Role.display_name). Part of sign-up: recorded as seller.created."""
+    with translation.override("en"):
+        Role.objects.bulk_create(
+            [
+                Role(
+                    seller=seller,
+                    name=str(template.name),
+                    description=str(template.description),
+                    template_key=template.key,
+                    permissions=sorted(template.permissions),
+                )
+                for template in TEMPLATES
+            ]
+        )
 
 
 def reindex_membership(*, membership) -> None:
-    """Rewrite the derived guardian rows of one membership."""
+    """Rewrite one membership's guardian rows to what its assignments say (none unless effective).
+    Runs inside the caller's transaction."""
+    with transaction.atomic():
+        index.sync(membership.seller_id, index.Restriction(membership_ids={membership.pk}))
+
+
+# --- what the actor holds (escalation) ------------------------------------------------------------
+
+
+class _Holdings:
+    """The actor's own assignments, to refuse granting what they do not hold (Saleor-style)."""
+
+    def __init__(self, membership):
+        self.membership = membership
+        self.is_owner = membership.is_owner
+        self.assignments = (
+            []
+            if self.is_owner
+            else list(
+                Assignment.objects.filter(membership=membership)
+                .select_related("role")
+                .prefetch_related("stores", "warehouses")
+            )
+        )
+        for assignment in self.assignments:
+            assignment.store_ids = {store.pk for store in assignment.stores.all()}
+            assignment.warehouse_ids = {warehouse.pk for warehouse in assignment.warehouses.all()}
+
+    def holds_anywhere(self, permission) -> bool:
+        return self.is_owner or any(permission in a.role.permissions for a in self.assignments)
+
+    def covers(self, permission, scope_kind, market, stores, warehouses) -> bool:
+        """Does the actor hold `permission` over the whole scope, future stores included?"""
+        if self.is_owner:
+            return True
+        held = [a for a in self.assignments if permission in a.role.permissions]
+        if any(a.scope_kind == ScopeKind.SELLER for a in held):
+            return True
+        if scope_kind == ScopeKind.SELLER or catalog.level_of(permission) == catalog.SELLER:
+            return False
+        markets = {a.market for a in held if a.scope_kind == ScopeKind.MARKET}
+        if scope_kind == ScopeKind.MARKET:
+            return market in markets
+        store_ids = set().union(*(a.store_ids for a in held if a.scope_kind == ScopeKind.STORES))
+        if scope_kind == ScopeKind.STORES:
+            return all(s.market in markets or s.pk in store_ids for s in stores)
+        warehouse_ids = set().union(*(a.warehouse_ids for a in held if a.scope_kind == ScopeKind.WAREHOUSES))
+        return all(
+            w.store.market in markets or w.store_id in store_ids or w.pk in warehouse_ids for w in warehouses
+        )
+
+    def holds_role(self, role) -> bool:
+        return any(a.role_id == role.pk for a in self.assignments)
+
+
+def _applicable(permissions, scope_kind):
+    """The permissions of a role that a scope gives: seller-level ones only for the whole seller,
+    store-level ones not for chosen warehouses."""
+    levels = {
+        ScopeKind.SELLER: {catalog.SELLER, catalog.STORE, catalog.WAREHOUSE},
+        ScopeKind.MARKET: {catalog.STORE, catalog.WAREHOUSE},
+        ScopeKind.STORES: {catalog.STORE, catalog.WAREHOUSE},
+        ScopeKind.WAREHOUSES: {catalog.WAREHOUSE},
+    }[scope_kind]
+    return [p for p in permissions if catalog.exists(p) and catalog.level_of(p) in levels]
+
+
+def _refuse_escalation(holdings, permissions, scope_kind, market, stores, warehouses):
+    for permission in _applicable(permissions, scope_kind):
+        if not holdings.covers(permission, scope_kind, market, stores, warehouses):
+            raise NotAllowed(
+                _("You can only give permissions and scopes you hold yourself (missing: %(permission)s).")
+                % {"permission": catalog.get(permission).label},
+                code="escalation",
+            )
+
+
+def _refuse_owner_or_self(actor, membership):
+    if membership.is_owner:
+        raise NotAllowed(_("The owner holds every permission; their rights cannot be changed."), code="owner")
+    if membership.user_id == actor.pk:
+        raise NotAllowed(_("You cannot change your own access."), code="self")
+
+
+def _scope_of(assignment):
+    return (
+        assignment.scope_kind,
+        assignment.market,
+        list(assignment.stores.select_related(None).all()),
+        list(assignment.warehouses.select_related("store").all()),
+    )
+
+
+# --- assignments ----------------------------------------------------------------------------------
+
+
+def _clean_scope(seller, scope_kind, market, stores, warehouses, role):
+    if scope_kind not in ScopeKind.values:
+        raise InvalidInput(field="scope_kind", message=_("Choose a scope."))
+    market = market or ""
+    store_ids = sorted({getattr(s, "pk", s) for s in stores or ()})
+    warehouse_ids = sorted({getattr(w, "pk", w) for w in warehouses or ()})
+    found_stores = list(Store.objects.filter(seller=seller, is_active=True, pk__in=store_ids))
+    found_warehouses = list(
+        Warehouse.objects.select_related("store").filter(
+            seller=seller, is_active=True, store__is_active=True, pk__in=warehouse_ids
+        )
+    )
+    if len(found_stores) != len(store_ids):
+        raise InvalidInput(field="stores", message=_("Choose active stores of this seller."))
+    if len(found_warehouses) != len(warehouse_ids):
+        raise InvalidInput(field="warehouses", message=_("Choose active warehouses of this seller."))
+    if scope_kind == ScopeKind.MARKET:
+        if market not in Market.values:
+            raise InvalidInput(field="market", message=_("Choose a market."))
+    elif market:
+        raise InvalidInput(field="market", message=_("A market is only chosen for the market scope."))
+    if (scope_kind == ScopeKind.STORES) != bool(found_stores):
+        raise InvalidInput(field="stores", message=_("Choose stores for the 'chosen stores' scope only."))
+    if (scope_kind == ScopeKind.WAREHOUSES) != bool(found_warehouses):
+        raise InvalidInput(
+            field="warehouses", message=_("Choose warehouses for the 'chosen warehouses' scope only.")
+        )
+    if scope_kind != ScopeKind.SELLER and any(
+        catalog.level_of(p) == catalog.SELLER for p in role.permissions
+    ):
+        raise InvalidInput(
+            field="scope_kind",
+            message=_("This role manages the seller itself, so it can only be given for the whole seller."),
+        )
+    if not _applicable(role.permissions, scope_kind):
+        raise InvalidInput(field="scope_kind", message=_("This role gives nothing at this scope."))
+    return market, found_stores, found_warehouses
+
+
+def _lock_membership(membership):
+    return Membership.objects.select_for_update().select_related("user", "seller").get(pk=membership.pk)
+
+
+def grant_role(*, actor, membership, role, scope_kind, market=None, stores=(), warehouses=()) -> Assignment:
+    actor_membership = require_seller_permission(
+        actor=actor, seller=membership.seller, permission=catalog.MEMBERS_MANAGE
+    )
+    with transaction.atomic():
+        membership = _lock_membership(membership)
+        _refuse_owner_or_self(actor, membership)
+        if role.seller_id != membership.seller_id:
+            raise NotFound()
+        if membership.status == MembershipStatus.REMOVED:
+            raise Conflict(_("A removed member cannot be given roles."), code="removed")
+        market, stores, warehouses = _clean_scope(
+            membership.seller, scope_kind, market, stores, warehouses, role
+        )
+        holdings = _Holdings(actor_membership)
+        _refuse_escalation(holdings, role.permissions, scope_kind, market, stores, warehouses)
+        for existing in Assignment.objects.filter(membership=membership, role=role, scope_kind=scope_kind):
+            _kind, old_market, old_stores, old_warehouses = _scope_of(existing)
+            if (old_market, {s.pk for s in old_stores}, {w.pk for w in old_warehouses}) == (
+                market,
+                {s.pk for s in stores},
+                {w.pk for w in warehouses},
+            ):
+                raise Conflict(_("This member already has this role at this scope."), code="duplicate")
+        assignment = Assignment.objects.create(
+            membership=membership, role=role, scope_kind=scope_kind, market=market, granted_by=actor
+        )
+        if stores:
+            assignment.stores.set(stores)
+        if warehouses:
+            assignment.warehouses.set(warehouses)
+        reindex_membership(membership=membership)
+        record_event(
+            action=events.ASSIGNMENT_GRANTED,
+            seller=membership.seller,
+            actor=actor,
+            target=membership,
+            changes={
+                "assignment_id": [None, assignment.pk],
+                "role_id": [None, role.pk],
+                "scope_kind": [None, scope_kind],
+                "market": [None, market],
+                "store_ids": [None, sorted(s.pk for s in stores)],
+                "warehouse_ids": [None, sorted(w.pk for w in warehouses)],
+            },
+        )
+    return assignment
+
+
+def revoke_assignment(*, actor, assignment) -> None:
+    """Take a role from a member. The actor must hold what the assignment gives (you cannot take away
+    what you could not have given)."""
+    seller = assignment.membership.seller
+    actor_membership = require_seller_permission(
+        actor=actor, seller=seller, permission=catalog.MEMBERS_MANAGE
+    )
+    with transaction.atomic():
+        membership = _lock_membership(assignment.membership)
+        _refuse_owner_or_self(actor, membership)
+        assignment = (
+            Assignment.objects.select_for_update()
+            .select_related("role")
+            .filter(pk=assignment.pk, membership=membership)
+            .first()
+        )
+        if assignment is None:
+            raise NotFound()
+        scope_kind, market, stores, warehouses = _scope_of(assignment)
+        _refuse_escalation(
+            _Holdings(actor_membership), assignment.role.permissions, scope_kind, market, stores, warehouses
+        )
+        changes = {
+            "assignment_id": [assignment.pk, None],
+            "role_id": [assignment.role_id, None],
+            "scope_kind": [scope_kind, None],
+            "market": [market, None],
+            "store_ids": [sorted(s.pk for s in stores), None],
+            "warehouse_ids": [sorted(w.pk for w in warehouses), None],
+        }
+        assignment.delete()
+        reindex_membership(membership=membership)
+        record_event(
+            action=events.ASSIGNMENT_REVOKED, seller=seller, actor=actor, target=membership, changes=changes
+        )
+
+
+# --- roles ----------------------------------------------------------------------------------------
+
+
+def _clean_role_name(seller, name, *, exclude=None):
+    name = (name or "").strip()
+    if not name:
+        raise InvalidInput(field="name", message=_("Enter a name."))
+    if len(name) > MAX_NAME:
+        raise InvalidInput(field="name", message=_("At most %(max)d characters.") % {"max": MAX_NAME})
+    taken = Role.objects.filter(seller=seller, name__iexact=name)
+    if exclude is not None:
+        taken = taken.exclude(pk=exclude.pk)
+    if taken.exists():
+        raise InvalidInput(field="name", message=_("A role with this name already exists."))
+    return name
+
+
+def _clean_permissions(permissions):
+    permissions = sorted(set(permissions or ()))
+    unknown = [p for p in permissions if not catalog.exists(p)]
+    if unknown:
+        raise InvalidInput(
+            field="permissions", message=_("Unknown permissions: %(names)s") % {"names": ", ".join(unknown)}
+        )
+    if not permissions:
+        raise InvalidInput(field="permissions", message=_("Choose at least one permission."))
+    return permissions
+
+
+def _refuse_unheld(holdings, permissions):
+    for permission in permissions:
+        if not holdings.holds_anywhere(permission):
+            raise NotAllowed(
+                _("You can only put permissions you hold into a role (missing: %(permission)s).")
+                % {"permission": catalog.get(permission).label},
+                code="escalation",
+            )
+
+
+def _save_role(seller, **fields):
+    try:
+        with transaction.atomic():
+            return Role.objects.create(seller=seller, **fields)
+    except IntegrityError:
+        raise InvalidInput(field="name", message=_("A role with this name already exists.")) from None
+
+
+def create_role(*, actor, seller, name, description="", permissions) -> Role:
+    actor_membership = require_seller_permission(actor=actor, seller=seller, permission=catalog.ROLES_MANAGE)
+    name = _clean_role_name(seller, name)
+    permissions = _clean_permissions(permissions)
+    description = (description or "").strip()[:500]
+    with transaction.atomic():
+        _refuse_unheld(_Holdings(actor_membership), permissions)
+        role = _save_role(seller, name=name, description=description, permissions=permissions)
+        record_event(
+            action=events.ROLE_CREATED,
+            seller=seller,
+            actor=actor,
+            target=role,
+            changes={"name": [None, name], "permissions": [None, permissions]},
+        )
+    return role
+
+
+def clone_role(*, actor, role, name) -> Role:
+    seller = role.seller
+    actor_membership = require_seller_permission(actor=actor, seller=seller, permission=catalog.ROLES_MANAGE)
+    name = _clean_role_name(seller, name)
+    with transaction.atomic():
+        role = _lock_role(role)
+        _refuse_unheld(_Holdings(actor_membership), role.permissions)
+        clone = _save_role(
+            seller, name=name, description=str(role.display_description), permissions=list(role.permissions)
+        )
+        record_event(
+            action=events.ROLE_CLONED,
+            seller=seller,
+            actor=actor,
+            target=clone,
+            changes={
+                "source_role_id": [None, role.pk],
+                "name": [None, name],
+                "permissions": [None, clone.permissions],
+            },
+        )
+    return clone
+
+
+def _lock_role(role):
+    return Role.objects.select_for_update().select_related("seller").get(pk=role.pk)
+
+
+def _holder_assignments(role):
+    return list(
+        Assignment.objects.filter(role=role)
+        .select_related("membership")
+        .prefetch_related("stores", "warehouses__store")
+    )
+
+
+def _refuse_widening(holdings, permissions, assignments):
+    """Adding permissions to a role (or moving its holders to another role) gives them to every holder at
+    their scope: the actor must hold each at each of those scopes."""
+    for assignment in assignments:
+        _refuse_escalation(
+            holdings,
+            permissions,
+            assignment.scope_kind,
+            assignment.market,
+            list(assignment.stores.all()),
+            list(assignment.warehouses.all()),
+        )
+
+
+def update_role(*, actor, role, name=None, description=None, permissions=None) -> Role:
+    """Edit a role (template copies included); every holder's index rows change in this transaction."""
+    seller = role.seller
+    actor_membership = require_seller_permission(actor=actor, seller=seller, permission=catalog.ROLES_MANAGE)
+    with transaction.atomic():
+        role = _lock_role(role)
+        holdings = _Holdings(actor_membership)
+        if holdings.holds_role(role):
+            raise NotAllowed(_("You cannot change a role you hold yourself."), code="self")
+        new = {
+            "name": role.name if name is None else _clean_role_name(seller, name, exclude=role),
+            "description": role.description if description is None else (description or "").strip()[:500],
+            "permissions": role.permissions if permissions is None else _clean_permissions(permissions),
+        }
+        old = {"name": role.name, "description": role.description, "permissions": sorted(role.permissions)}
+        changes = diff(old, new)
+        if not changes:
+            return role
+        added = set(new["permissions"]) - set(old["permissions"])
+        removed = set(old["permissions"]) - set(new["permissions"])
+        _refuse_unheld(holdings, sorted(added))
+        assignments = _holder_assignments(role) if added or removed else []
+        _refuse_widening(holdings, sorted(added), assignments)
+        role.name, role.description, role.permissions = new["name"], new["description"], new["permissions"]
+        role.save(update_fields=["name", "description", "permissions", "updated_at"])
+        if assignments:
+            # Set-based: one pass over all holders, limited to the permissions that changed.
+            index.sync(
+                seller.pk,
+                index.Restriction(
+                    membership_ids={a.membership_id for a in assignments}, permissions=added | removed
+                ),
+            )
+        if "description" in changes:
+            changes["description"] = [bool(old["description"]), bool(new["description"])]
+        record_event(action=events.ROLE_UPDATED, seller=seller, actor=actor, target=role, changes=changes)
+    return role
+
+
+def delete_role(*, actor, role, move_to=None) -> None:
+    """Delete a role. If members hold it, `move_to` (another role of the seller) takes its place in every
+    assignment, at the same scope."""
+    seller = role.seller
+    actor_membership = require_seller_permission(actor=actor, seller=seller, permission=catalog.ROLES_MANAGE)
+    with transaction.atomic():
+        role = _lock_role(role)
+        holdings = _Holdings(actor_membership)
+        if holdings.holds_role(role):
+            raise NotAllowed(_("You cannot change a role you hold yourself."), code="self")
+        assignments = _holder_assignments(role)
+        if move_to is not None:
+            if move_to.seller_id != seller.pk:
+                raise NotFound()
+            if move_to.pk == role.pk:
+                raise InvalidInput(field="move_to", message=_("Choose another role."))
+        if assignments and move_to is None:
+            raise Conflict(_("Members hold this role. Choose a role to move them to first."), code="in_use")
+        if assignments:
+            move_to = _lock_role(move_to)
+            for assignment in assignments:
+                try:
+                    _clean_scope(
+                        seller,
+                        assignment.scope_kind,
+                        assignment.market,
+                        [s for s in assignment.stores.all() if s.is_active],
+                        [w for w in assignment.warehouses.all() if w.is_active and w.store.is_active],
+                        move_to,
+                    )
+                except InvalidInput as error:
+                    raise InvalidInput(
+                        field="move_to",
+                        message=_("The members cannot be moved to this role at their scopes: %(why)s")
+                        % {"why": error.message},
+                    ) from None
+            _refuse_widening(holdings, move_to.permissions, assignments)
+            Assignment.objects.filter(role=role).update(role=move_to)
+            index.sync(
+                seller.pk,
+                index.Restriction(
+                    membership_ids={a.membership_id for a in assignments},
+                    permissions=set(role.permissions) | set(move_to.permissions),
+                ),
+            )
+        changes = {
+            "name": [role.name, None],
+            "permissions": [sorted(role.permissions), None],
+            "moved_to_role_id": [None, move_to.pk if move_to else None],
+            "moved_assignment_ids": [None, sorted(a.pk for a in assignments)],
+        }
+        role_id = role.pk
+        role.delete()
+        record_event(
+            action=events.ROLE_DELETED,
+            seller=seller,
+            actor=actor,
+            target_type="role",
+            target_id=role_id,
+            changes=changes,
+        )
+
+
+# --- stores and warehouses ------------------------------------------------------------------------
+
+
+def _clean_object_name(name):
+    name = (name or "").strip()
+    if not name:
+        raise InvalidInput(field="name", message=_("Enter a name."))
+    if len(name) > 150:
+        raise InvalidInput(field="name", message=_("At most %(max)d characters.") % {"max": 150})
+    return name
+
+
+def add_store(*, actor, seller, name, client_id, market) -> Store:
+    """Add a store. Members whose scope is the whole seller or the store's market get it at once."""
+    require_seller_permission(actor=actor, seller=seller, permission=catalog.STORES_MANAGE)
+    name = _clean_object_name(name)
+    client_id = (client_id or "").strip()
+    if not CLIENT_ID_PATTERN.match(client_id):
+        raise InvalidInput(field="client_id", message=_("The Ozon Client-ID is a number, e.g. 123456."))
+    if market not in Market.values:
+        raise InvalidInput(field="market", message=_("Choose a market."))
+    with transaction.atomic():
+        if Store.objects.filter(seller=seller, client_id=client_id).exists():
+            raise InvalidInput(
+                field="client_id", message=_("This seller already has a store with this Client-ID.")
+            )
+        try:
+            with transaction.atomic():
+                store = Store.objects.create(seller=seller, name=name, client_id=client_id, market=market)
+        except IntegrityError:
+            raise InvalidInput(
+                field="client_id", message=_("This seller already has a store with this Client-ID.")
+            ) from None
+        index.sync(
+            seller.pk, index.Restriction(store_ids={store.pk}, warehouse_ids=set(), include_seller=False)
+        )
+        record_event(
+            action=events.STORE_ADDED,
+            seller=seller,
+            actor=actor,
+            target=store,
+            changes={"name": [None, name], "client_id": [None, client_id], "market": [None, market]},
+        )
+    return store
+
+
+def _lock_store(store):
+    return Store.objects.select_for_update().select_related("seller").get(pk=store.pk)
+
+
+def rename_store(*, actor, store, name) -> Store:
+    require_seller_permission(actor=actor, seller=store.seller, permission=catalog.STORES_MANAGE)
+    name = _clean_object_name(name)
+    with transaction.atomic():
+        store = _lock_store(store)
+        if not store.is_active:
+            raise Conflict(_("This store is deactivated."), code="inactive")
+        if store.name == name:
+            return store
+        old = store.name
+        store.name = name
+        store.save(update_fields=["name"])
+        record_event(
+            action=events.STORE_RENAMED,
+            seller=store.seller,
+            actor=actor,
+            target=store,
+            changes={"name": [old, name]},
+        )
+    return store
+
+
+def deactivate_store(*, actor, store) -> Store:
+    """Hide a store (and with it its warehouses) everywhere; its history and assignments stay."""
+    require_seller_permission(actor=actor, seller=store.seller, permission=catalog.STORES_MANAGE)
+    with transaction.atomic():
+        store = _lock_store(store)
+        if not store.is_active:
+            raise Conflict(_("This store is already deactivated."), code="inactive")
+        store.is_active = False
+        store.deactivated_at = timezone.now()
+        store.save(update_fields=["is_active", "deactivated_at"])
+        index.sync(
+            store.seller_id,
+            index.Restriction(
+                store_ids={store.pk},
+                warehouse_ids=set(store.warehouses.values_list("pk", flat=True)),
+                include_seller=False,
+            ),
+        )
+        record_event(
+            action=events.STORE_DEACTIVATED,
+            seller=store.seller,
+            actor=actor,
+            target=store,
+            changes={"is_active": [True, False]},
+        )
+    return store
+
+
+def add_warehouse(*, actor, store, name, kind) -> Warehouse:
+    require_seller_permission(actor=actor, seller=store.seller, permission=catalog.STORES_MANAGE)
+    name = _clean_object_name(name)
+    if kind not in WarehouseKind.values:
+        raise InvalidInput(field="kind", message=_("Choose FBS, rFBS or FBO."))
+    with transaction.atomic():
+        store = _lock_store(store)
+        if not store.is_active:
+            raise Conflict(_("This store is deactivated."), code="inactive")
+        warehouse = Warehouse.objects.create(store=store, seller_id=store.seller_id, name=name, kind=kind)
+        index.sync(
+            store.seller_id,
+            index.Restriction(store_ids=set(), warehouse_ids={warehouse.pk}, include_seller=False),
+        )
+        record_event(
+            action=events.WAREHOUSE_ADDED,
+            seller=store.seller,
+            actor=actor,
+            target=warehouse,
+            changes={"store_id": [None, store.pk], "name": [None, name], "kind": [None, kind]},
+        )
+    return warehouse
+
+
+def _lock_warehouse(warehouse):
+    return Warehouse.objects.select_for_update().select_related("store", "seller").get(pk=warehouse.pk)
+
+
+def rename_warehouse(*, actor, warehouse, name) -> Warehouse:
+    require_seller_permission(actor=actor, seller=warehouse.seller, permission=catalog.STORES_MANAGE)
+    name = _clean_object_name(name)
+    with transaction.atomic():
+        warehouse = _lock_warehouse(warehouse)
+        if not warehouse.is_active:
+            raise Conflict(_("This warehouse is deactivated."), code="inactive")
+        if warehouse.name == name:
+            return warehouse
+        old = warehouse.name
+        warehouse.name = name
+        warehouse.save(update_fields=["name"])
+        record_event(
+            action=events.WAREHOUSE_RENAMED,
+            seller=warehouse.seller,
+            actor=actor,
+            target=warehouse,
+            changes={"name": [old, name]},
+        )
+    return warehouse
+
+
+def deactivate_warehouse(*, actor, warehouse) -> Warehouse:
+    require_seller_permission(actor=actor, seller=warehouse.seller, permission=catalog.STORES_MANAGE)
+    with transaction.atomic():
+        warehouse = _lock_warehouse(warehouse)
+        if not warehouse.is_active:
+            raise Conflict(_("This warehouse is already deactivated."), code="inactive")
+        warehouse.is_active = False
+        warehouse.deactivated_at = timezone.now()
+        warehouse.save(update_fields=["is_active", "deactivated_at"])
+        index.sync(
+            warehouse.seller_id,
+            index.Restriction(store_ids=set(), warehouse_ids={warehouse.pk}, include_seller=False),
+        )
+        record_event(
+            action=events.WAREHOUSE_DEACTIVATED,
+            seller=warehouse.seller,
+            actor=actor,
+            target=warehouse,
+            changes={"is_active": [True, False]},
+        )
+    return warehouse
+
+
+def repair_permission_index(*, seller_id=None) -> dict:
+    """Rewrite the index of one seller (or all) to what the assignments say; records what was fixed."""
+    from accounts.models import Seller
+
+    sellers = Seller.objects.order_by("pk")
+    if seller_id is not None:
+        sellers = sellers.filter(pk=seller_id)
+    reports = {}
+    for seller in sellers:
+        with transaction.atomic():
+            report = index.sync(seller.pk)
+            if not report.clean:
+                record_event(
+                    action=events.PERMISSIONS_REPAIRED,
+                    seller=seller,
+                    target=seller,
+                    changes={"added_rows": [0, len(report.missing)], "removed_rows": [0, len(report.extra)]},
+                )
+        reports[seller.pk] = report
+    return reports

@@ -6,10 +6,31 @@ from tests.factories import make_member, make_seller
 
 @pytest.fixture
 def world(db):
+    """Two sellers. In the first: an owner, a read-only analyst (the shipped "Analyst" role on the whole
+    seller), a picker limited to one warehouse, an invited person; one store with two warehouses."""
+    from roles import services as roles_services
+    from roles.models import Role
+
     seller, owner = make_seller(name="Ozon Shop")
     analyst = make_member(seller, job_title="Analyst")
     clerk = make_member(seller, job_title="Clerk")
     invited = make_member(seller, status=MembershipStatus.INVITED)
+    store = roles_services.add_store(
+        actor=owner.user, seller=seller, name="Moscow store", client_id="123456", market="RU"
+    )
+    khimki = roles_services.add_warehouse(actor=owner.user, store=store, name="Khimki", kind="FBS")
+    podolsk = roles_services.add_warehouse(actor=owner.user, store=store, name="Podolsk", kind="FBS")
+    roles = {role.template_key: role for role in Role.objects.filter(seller=seller)}
+    roles_services.grant_role(
+        actor=owner.user, membership=analyst, role=roles["analyst"], scope_kind="seller"
+    )
+    picking = roles_services.grant_role(
+        actor=owner.user,
+        membership=clerk,
+        role=roles["picker"],
+        scope_kind="warehouses",
+        warehouses=[khimki.pk],
+    )
     other_seller, other_owner = make_seller(name="Other Shop")
     return {
         "seller": seller,
@@ -17,6 +38,11 @@ def world(db):
         "analyst": analyst,
         "clerk": clerk,
         "invited": invited,
+        "store": store,
+        "khimki": khimki,
+        "podolsk": podolsk,
+        "roles": roles,
+        "picking": picking,
         "other_owner": other_owner,
         "other_seller": other_seller,
     }

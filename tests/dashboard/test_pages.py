@@ -7,6 +7,7 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from accounts.models import MembershipStatus, Seller
+from roles.models import Assignment, Role, Store, Warehouse
 
 
 def _seller_url_names(resolver=None, namespace=""):
@@ -55,7 +56,32 @@ PAGES = {
     ),
     "accounts:bulk_action": (lambda w: {}, False, {"action": "suspend", "confirmed": "1"}),
     "accounts:transfer_ownership": (lambda w: {}, False, {"confirm": "on"}),
+    "roles:roles": (lambda w: {}, False, None),
+    "roles:role_create": (lambda w: {}, False, {"name": "Night shift", "permissions": ["orders.view"]}),
+    "roles:role_edit": (
+        lambda w: {"role_id": w["roles"]["sales"].pk},
+        False,
+        {"name": "Renamed", "permissions": ["orders.view"]},
+    ),
+    "roles:role_clone": (lambda w: {"role_id": w["roles"]["sales"].pk}, False, {"name": "Sales 2"}),
+    "roles:role_delete": (lambda w: {"role_id": w["roles"]["sales"].pk}, False, {}),
+    "roles:stores": (lambda w: {}, False, {"name": "New", "client_id": "654321", "market": "KZ"}),
+    "roles:store": (
+        lambda w: {"store_id": w["store"].pk},
+        False,
+        {"form": "rename", "rename-name": "Renamed"},
+    ),
+    "roles:store_deactivate": (lambda w: {"store_id": w["store"].pk}, False, {}),
+    "roles:warehouse": (lambda w: {"warehouse_id": w["khimki"].pk}, False, {"name": "Renamed"}),
+    "roles:warehouse_deactivate": (lambda w: {"warehouse_id": w["khimki"].pk}, False, {}),
+    "roles:grant": (
+        lambda w: {"membership_id": w["clerk"].pk},
+        False,
+        {"grant-role": "", "grant-scope_kind": "seller"},
+    ),
+    "roles:revoke": (lambda w: {"assignment_id": w["picking"].pk}, False, {}),
 }
+POST_ONLY = {"accounts:bulk_action": {"action": "suspend", "ids": []}, "roles:grant": {}}
 
 
 def test_the_table_covers_every_seller_page():
@@ -73,8 +99,8 @@ def _main(response) -> str:
 
 
 def _get_or_post(client, name, url):
-    if name == "accounts:bulk_action":  # POST-only: the confirmation step is its page
-        return client.post(url, {"action": "suspend", "ids": []})
+    if name in POST_ONLY:  # POST-only: the confirmation step (bulk) or the result is its page
+        return client.post(url, POST_ONLY[name])
     return client.get(url)
 
 
@@ -107,6 +133,10 @@ def test_analyst_reads_without_edit_controls_or_is_refused(client, world, name):
 @pytest.mark.django_db
 @pytest.mark.parametrize("name", sorted(name for name, page in PAGES.items() if page[2] is not None))
 def test_analyst_edits_are_refused_and_change_nothing(client, world, name):
+    world["assignments_before"] = sorted(
+        Assignment.objects.filter(membership__seller=world["seller"]).values_list("pk", flat=True)
+    )
+    world["roles_before"] = sorted(Role.objects.filter(seller=world["seller"]).values_list("name", flat=True))
     client.force_login(world["analyst"].user)
     _kwargs, _readable, data = PAGES[name]
     clerk = world["clerk"]
@@ -114,6 +144,18 @@ def test_analyst_edits_are_refused_and_change_nothing(client, world, name):
     assert response.status_code == 403
     clerk.refresh_from_db()
     assert clerk.status == MembershipStatus.ACTIVE and clerk.job_title == "Clerk"
+    assert (
+        sorted(Assignment.objects.filter(membership__seller=world["seller"]).values_list("pk", flat=True))
+        == (world["assignments_before"])
+    )
+    assert (
+        sorted(Role.objects.filter(seller=world["seller"]).values_list("name", flat=True))
+        == world["roles_before"]
+    )
+    assert list(Store.objects.filter(seller=world["seller"]).values_list("name", "is_active")) == [
+        ("Moscow store", True)
+    ]
+    assert Warehouse.objects.filter(store=world["store"], is_active=True).count() == 2
     assert Seller.objects.get(pk=world["seller"].pk).name == "Ozon Shop"
     assert not world["seller"].memberships.filter(user__email="new@example.com").exists()
 

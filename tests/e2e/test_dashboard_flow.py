@@ -37,6 +37,10 @@ class Texts:
     suspend_consequence: str
     suspended: str
     changes_saved: str
+    stores: str
+    sub_accounts: str
+    picker: str
+    warehouse_permission: str
 
 
 ENGLISH = Texts(
@@ -52,9 +56,13 @@ ENGLISH = Texts(
     join="Join",
     my_access="My access",
     suspend="Suspend",
-    suspend_consequence="will be signed out everywhere",
+    suspend_consequence="will be signed out everywhere and lose access to 1 store until reactivated.",
     suspended="is suspended.",
     changes_saved="Changes saved.",
+    stores="Stores",
+    sub_accounts="Sub-accounts",
+    picker="Picker",
+    warehouse_permission="Manage warehouse shipments",
 )
 
 CHINESE = Texts(
@@ -70,9 +78,13 @@ CHINESE = Texts(
     join="加入",
     my_access="我的权限",
     suspend="停用",
-    suspend_consequence="将在所有设备上退出登录",
+    suspend_consequence="将在所有设备上退出登录，并在重新启用前失去 1 个店铺的访问权限。",
     suspended="已被停用。",
     changes_saved="更改已保存。",
+    stores="店铺",
+    sub_accounts="子账户",
+    picker="拣货员",
+    warehouse_permission="管理仓库发货",
 )
 
 
@@ -113,12 +125,32 @@ def run_owner_and_sub_user_flow(app, mailbox, browser, texts: Texts, tag: str):
     expect(owner.locator("h1")).to_have_text(texts.overview)
     seller_url = re.search(r"/sellers/\d+/", owner.url).group(0)
 
-    # The owner adds a sub-account.
+    # The owner adds a store and two of its warehouses.
+    owner.locator(".mainnav").get_by_role("link", name=texts.stores).click()
+    expect(owner.locator("h1")).to_have_text(texts.stores)
+    owner.locator("#id_name").fill("Moscow store")
+    owner.locator("#id_client_id").fill("1234567")
+    owner.locator("#id_market").select_option("RU")
+    owner.locator("main form[method=post] button[type=submit]").click()
+    expect(owner.locator(".alert-success")).to_be_visible()
+    owner.locator("main table").get_by_role("link", name="Moscow store").click()
+    for warehouse in ("Khimki", "Podolsk"):
+        owner.locator("#id_warehouse-name").fill(warehouse)
+        owner.locator("#id_warehouse-kind").select_option("FBS")
+        owner.locator("[data-form=warehouse] button[type=submit]").click()
+        expect(owner.locator("main table")).to_contain_text(warehouse)
+
+    # The owner adds a warehouse sub-account limited to Khimki, in one form.
+    owner.locator(".mainnav").get_by_role("link", name=texts.sub_accounts).click()
     owner.get_by_role("link", name=texts.add_sub_account).first.click()
     expect(owner.locator("h1")).to_have_text(texts.add_sub_account)
     owner.locator("#id_email").fill(staff_email)
     owner.locator("#id_display_name").fill("Ivan Petrov")
     owner.locator("#id_job_title").fill("Warehouse")
+    owner.locator("#id_grant-role").select_option(label=texts.picker)
+    owner.locator("#id_grant-scope_kind").select_option("warehouses")
+    expect(owner.locator("[data-field=stores]")).to_be_hidden()
+    owner.locator("[data-field=warehouses] label", has_text="Khimki").click()
     owner.locator("main button[type=submit]").click()
     expect(owner.locator(".alert-success")).to_contain_text(texts.invitation_sent)
     member_url = owner.url
@@ -143,6 +175,9 @@ def run_owner_and_sub_user_flow(app, mailbox, browser, texts: Texts, tag: str):
     staff.locator("main button[type=submit]").click()
     expect(staff.locator("h1")).to_have_text(texts.my_access)
     assert f"{seller_url}my-access/" in staff.url
+    expect(staff.locator("main")).to_contain_text("Khimki")
+    expect(staff.locator("main")).not_to_contain_text("Podolsk")
+    expect(staff.locator("main")).to_contain_text(texts.warehouse_permission)
 
     # The owner suspends them, after reading what will happen.
     owner.goto(member_url)

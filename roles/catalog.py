@@ -1,0 +1,173 @@
+"""The permission catalog: every action OzonSeat knows, in one place (as Saleor's AccountPermissions).
+
+Each permission has a codename (the string every service, view and API client uses), a level — what it is
+checked on: the seller, a store, or a warehouse — and a translated label and description.
+
+Mapping to Django / django-guardian permissions (the derived index): the codename with dots replaced by
+underscores, on the model of its level:
+
+    seller level     "members.manage"        ->  "accounts.members_manage"          on accounts.Seller
+    store level      "orders.process"        ->  "roles.orders_process"             on roles.Store
+    warehouse level  "warehouse.stock.edit"  ->  "roles.warehouse_stock_edit"       on roles.Warehouse
+
+so `user.has_perm("roles.orders_process", store)` asks the same question as
+`check_permission(user=, seller=, permission="orders.process", target=store)`.
+"""
+
+from dataclasses import dataclass
+
+from django.utils.translation import gettext_lazy as _
+
+SELLER = "seller"
+STORE = "store"
+WAREHOUSE = "warehouse"
+LEVELS = (SELLER, STORE, WAREHOUSE)
+
+
+@dataclass(frozen=True)
+class CatalogPermission:
+    codename: str
+    level: str
+    label: str
+    description: str
+
+    @property
+    def django_codename(self) -> str:
+        return self.codename.replace(".", "_")
+
+    @property
+    def django_app_label(self) -> str:
+        return "accounts" if self.level == SELLER else "roles"
+
+    @property
+    def django_perm(self) -> str:
+        """The string for `user.has_perm(...)`."""
+        return f"{self.django_app_label}.{self.django_codename}"
+
+
+_CATALOG: dict[str, CatalogPermission] = {}
+
+
+def _define(codename: str, level: str, label, description) -> str:
+    assert codename not in _CATALOG, codename
+    _CATALOG[codename] = CatalogPermission(codename, level, label, description)
+    return codename
+
+
+# --- on the seller -------------------------------------------------------------------------------
+MEMBERS_MANAGE = _define(
+    "members.manage", SELLER, _("Manage sub-accounts"), _("Invite, edit, suspend and remove sub-accounts.")
+)
+ROLES_MANAGE = _define("roles.manage", SELLER, _("Manage roles"), _("Create, edit, clone and delete roles."))
+STORES_MANAGE = _define(
+    "stores.manage", SELLER, _("Manage stores"), _("Add, rename and deactivate stores and warehouses.")
+)
+AUDIT_VIEW = _define("audit.view", SELLER, _("View audit log"), _("Read and export the audit log."))
+SECURITY_MANAGE = _define(
+    "security.manage",
+    SELLER,
+    _("Manage security settings"),
+    _("Change the seller's security policy: two-factor sign-in, invitation lifetime, reviews."),
+)
+TOKENS_MANAGE = _define(
+    "tokens.manage", SELLER, _("Manage API tokens"), _("Create and revoke API tokens for internal tools.")
+)
+REVIEWS_RUN = _define(
+    "reviews.run", SELLER, _("Run access reviews"), _("Confirm, change or revoke members' access.")
+)
+
+# --- on a store ----------------------------------------------------------------------------------
+ORDERS_VIEW = _define("orders.view", STORE, _("View orders"), _("See the store's orders."))
+ORDERS_PROCESS = _define(
+    "orders.process", STORE, _("Process orders"), _("Confirm, cancel and ship the store's orders.")
+)
+PRODUCTS_VIEW = _define("products.view", STORE, _("View products"), _("See the store's product cards."))
+PRODUCTS_EDIT = _define(
+    "products.edit", STORE, _("Edit products"), _("Create and change product cards, photos and attributes.")
+)
+PRICES_EDIT = _define("prices.edit", STORE, _("Edit prices"), _("Change prices and discounts."))
+STOCK_VIEW = _define(
+    "stock.view", STORE, _("View stock"), _("See stock levels in all the store's warehouses.")
+)
+STOCK_EDIT = _define(
+    "stock.edit", STORE, _("Edit stock"), _("Change stock levels in all the store's warehouses.")
+)
+SHIPMENTS_MANAGE = _define(
+    "shipments.manage",
+    STORE,
+    _("Manage shipments and labels"),
+    _("Assemble shipments, print labels and hand over to delivery."),
+)
+RETURNS_MANAGE = _define(
+    "returns.manage", STORE, _("Manage returns"), _("Accept, check and resolve returns.")
+)
+MESSAGES_VIEW = _define(
+    "messages.view", STORE, _("View customer messages"), _("Read chats, questions and reviews.")
+)
+MESSAGES_REPLY = _define(
+    "messages.reply", STORE, _("Reply to customers"), _("Answer chats, questions and reviews.")
+)
+FINANCE_VIEW = _define(
+    "finance.view", STORE, _("View finance"), _("See payouts, commissions and financial reports.")
+)
+ANALYTICS_VIEW = _define("analytics.view", STORE, _("View analytics"), _("See sales and traffic analytics."))
+PROMOTIONS_MANAGE = _define(
+    "promotions.manage",
+    STORE,
+    _("Manage promotions"),
+    _("Join and leave promotions, set up coupons and ads."),
+)
+
+# --- on a warehouse ------------------------------------------------------------------------------
+WAREHOUSE_STOCK_VIEW = _define(
+    "warehouse.stock.view", WAREHOUSE, _("View warehouse stock"), _("See stock levels in this warehouse.")
+)
+WAREHOUSE_STOCK_EDIT = _define(
+    "warehouse.stock.edit", WAREHOUSE, _("Edit warehouse stock"), _("Change stock levels in this warehouse.")
+)
+WAREHOUSE_SHIPMENTS_MANAGE = _define(
+    "warehouse.shipments.manage",
+    WAREHOUSE,
+    _("Manage warehouse shipments"),
+    _("Assemble shipments and print labels for this warehouse."),
+)
+
+
+def get(codename: str) -> CatalogPermission:
+    try:
+        return _CATALOG[codename]
+    except KeyError:
+        raise KeyError(f"Unknown permission {codename!r}: add it to roles/catalog.py") from None
+
+
+def exists(codename: str) -> bool:
+    return codename in _CATALOG
+
+
+def all_permissions() -> list[CatalogPermission]:
+    return list(_CATALOG.values())
+
+
+def codenames(level: str | None = None) -> list[str]:
+    return [p.codename for p in _CATALOG.values() if level is None or p.level == level]
+
+
+def level_of(codename: str) -> str:
+    return get(codename).level
+
+
+def from_django_perm(perm: str) -> CatalogPermission | None:
+    """The catalog permission behind a Django permission string ("roles.orders_process"), or None."""
+    for permission in _CATALOG.values():
+        if permission.django_perm == perm or permission.django_codename == perm:
+            return permission
+    return None
+
+
+def store_django_permissions() -> list[tuple[str, str]]:
+    """(codename, name) for Store.Meta.permissions — the English label, as Django stores it."""
+    return [(p.django_codename, str(p.codename)) for p in _CATALOG.values() if p.level == STORE]
+
+
+def warehouse_django_permissions() -> list[tuple[str, str]]:
+    return [(p.django_codename, str(p.codename)) for p in _CATALOG.values() if p.level == WAREHOUSE]

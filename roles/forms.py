@@ -1,0 +1,69 @@
+"""Forms validate shape; the services enforce the rules."""
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from . import catalog
+from .models import Market, ScopeKind, WarehouseKind
+
+
+def permission_choices():
+    return [(p.codename, p.label) for p in catalog.all_permissions()]
+
+
+class RoleForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=100)
+    description = forms.CharField(label=_("Description"), max_length=500, required=False)
+    permissions = forms.MultipleChoiceField(
+        label=_("Permissions"), choices=permission_choices, widget=forms.CheckboxSelectMultiple
+    )
+
+
+class CloneRoleForm(forms.Form):
+    name = forms.CharField(label=_("Name of the copy"), max_length=100)
+
+
+class DeleteRoleForm(forms.Form):
+    move_to = forms.TypedChoiceField(
+        label=_("Move its members to"), coerce=int, required=False, empty_value=None
+    )
+
+    def __init__(self, *args, roles=(), required=False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["move_to"].choices = [("", "—")] + [(r.pk, r.display_name) for r in roles]
+        self.fields["move_to"].required = required
+
+
+class StoreForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=150)
+    client_id = forms.CharField(label=_("Ozon Client-ID"), max_length=20)
+    market = forms.ChoiceField(label=_("Market"), choices=Market.choices)
+
+
+class RenameForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=150)
+
+
+class WarehouseForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=150)
+    kind = forms.ChoiceField(label=_("Kind"), choices=WarehouseKind.choices)
+
+
+class GrantForm(forms.Form):
+    role = forms.TypedChoiceField(label=_("Role"), coerce=int)
+    scope_kind = forms.ChoiceField(label=_("Scope"), choices=ScopeKind.choices)
+    market = forms.ChoiceField(label=_("Market"), choices=[("", "—"), *Market.choices], required=False)
+    stores = forms.TypedMultipleChoiceField(
+        label=_("Stores"), coerce=int, required=False, widget=forms.CheckboxSelectMultiple
+    )
+    warehouses = forms.TypedMultipleChoiceField(
+        label=_("Warehouses"), coerce=int, required=False, widget=forms.CheckboxSelectMultiple
+    )
+
+    def __init__(self, *args, roles=(), stores=(), warehouses=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["role"].choices = [(r.pk, r.display_name) for r in roles]
+        self.fields["stores"].choices = [(s.pk, f"{s.name} ({s.market})") for s in stores]
+        self.fields["warehouses"].choices = [
+            (w.pk, f"{w.store.name} · {w.name} ({w.kind})") for w in warehouses
+        ]

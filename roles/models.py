@@ -1,0 +1,175 @@
+"""What members may do, where: stores and warehouses (the scopes), roles, assignments, and the derived
+permission index (django-guardian direct foreign-key tables, see guardian's "performance" guide)."""
+
+from django.db import models
+from django.db.models import Q
+from django.utils import translation
+from django.utils.translation import gettext_lazy as _
+from guardian.models import UserObjectPermissionBase
+
+from . import catalog
+from .role_templates import BY_KEY
+
+
+class Market(models.TextChoices):
+    RU = "RU", _("Russia")
+    KZ = "KZ", _("Kazakhstan")
+    BY = "BY", _("Belarus")
+    UZ = "UZ", _("Uzbekistan")
+    KG = "KG", _("Kyrgyzstan")
+    AM = "AM", _("Armenia")
+    GE = "GE", _("Georgia")
+    AZ = "AZ", _("Azerbaijan")
+
+
+class Store(models.Model):
+    """One Ozon seller cabinet (Client-ID) of the seller."""
+
+    seller = models.ForeignKey("accounts.Seller", on_delete=models.PROTECT, related_name="stores")
+    name = models.CharField(_("name"), max_length=150)
+    client_id = models.CharField(_("Ozon Client-ID"), max_length=32)
+    market = models.CharField(_("market"), max_length=2, choices=Market.choices)
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    deactivated_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        default_permissions = ()
+        permissions = catalog.store_django_permissions()
+        constraints = [
+            models.UniqueConstraint(fields=["seller", "client_id"], name="roles_store_client_id_unique")
+        ]
+        indexes = [models.Index(fields=["seller", "market"])]
+
+    def __str__(self):
+        return self.name
+
+
+class WarehouseKind(models.TextChoices):
+    FBS = "FBS", "FBS"
+    RFBS = "rFBS", "rFBS"
+    FBO = "FBO", "FBO"
+
+
+class Warehouse(models.Model):
+    store = models.ForeignKey(Store, on_delete=models.PROTECT, related_name="warehouses")
+    # Denormalised from the store (a store never changes seller): every seller-scoped lookup and the
+    # per-seller index rebuild filter on it without a join.
+    seller = models.ForeignKey("accounts.Seller", on_delete=models.PROTECT, related_name="+")
+    name = models.CharField(_("name"), max_length=150)
+    kind = models.CharField(_("kind"), max_length=4, choices=WarehouseKind.choices)
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    deactivated_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        default_permissions = ()
+        permissions = catalog.warehouse_django_permissions()
+
+    def __str__(self):
+        return self.name
+
+
+class Role(models.Model):
+    """A named set of catalog permissions. `template_key` marks a seller's copy of a shipped template."""
+
+    seller = models.ForeignKey("accounts.Seller", on_delete=models.PROTECT, related_name="roles")
+    name = models.CharField(_("name"), max_length=100)
+    description = models.CharField(_("description"), max_length=500, blank=True)
+    template_key = models.CharField(max_length=40, blank=True)
+    # Catalog codenames, sorted. A JSON list keeps the embedded SQLite default working.
+    permissions = models.JSONField(default=list)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        default_permissions = ()
+        constraints = [models.UniqueConstraint(fields=["seller", "name"], name="roles_role_name_unique")]
+
+    def __str__(self):
+        return str(self.display_name)
+
+    @property
+    def template(self):
+        return BY_KEY.get(self.template_key)
+
+    @property
+    def display_name(self):
+        """A template copy whose name was never changed shows the template's name in the viewer's language."""
+        template = self.template
+        if template is not None:
+            with translation.override("en"):
+                if self.name == str(template.name):
+                    return template.name
+        return self.name
+
+    @property
+    def display_description(self):
+        template = self.template
+        if template is not None:
+            with translation.override("en"):
+                if self.description == str(template.description):
+                    return template.description
+        return self.description
+
+
+class ScopeKind(models.TextChoices):
+    SELLER = "seller", _("Whole seller")
+    MARKET = "market", _("One market")
+    STORES = "stores", _("Chosen stores")
+    WAREHOUSES = "warehouses", _("Chosen warehouses")
+
+
+class Assignment(models.Model):
+    """Member x role x scope: the source of truth the permission index is derived from."""
+
+    membership = models.ForeignKey(
+        "accounts.Membership", on_delete=models.CASCADE, related_name="assignments"
+    )
+    role = models.ForeignKey(Role, on_delete=models.PROTECT, related_name="assignments")
+    scope_kind = models.CharField(max_length=10, choices=ScopeKind.choices)
+    market = models.CharField(max_length=2, choices=Market.choices, blank=True)
+    stores = models.ManyToManyField(Store, blank=True, related_name="assignments")
+    warehouses = models.ManyToManyField(Warehouse, blank=True, related_name="assignments")
+    granted_by = models.ForeignKey(
+        "accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        default_permissions = ()
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(scope_kind="market") & ~Q(market="")) | (~Q(scope_kind="market") & Q(market="")),
+                name="roles_assignment_market_iff_market_scope",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.role} @ {self.get_scope_kind_display()}"
+
+
+# --- the derived index: django-guardian direct foreign-key tables -----------------------------------
+# Rows here are written only by roles.services (reindex), never by hand: `permissions_sync --check`
+# proves they equal what the assignments say.
+
+
+class StoreUserObjectPermission(UserObjectPermissionBase):
+    content_object = models.ForeignKey(Store, on_delete=models.CASCADE)
+
+    class Meta(UserObjectPermissionBase.Meta):
+        default_permissions = ()
+
+
+class WarehouseUserObjectPermission(UserObjectPermissionBase):
+    content_object = models.ForeignKey(Warehouse, on_delete=models.CASCADE)
+
+    class Meta(UserObjectPermissionBase.Meta):
+        default_permissions = ()
+
+
+class SellerUserObjectPermission(UserObjectPermissionBase):
+    content_object = models.ForeignKey("accounts.Seller", on_delete=models.CASCADE)
+
+    class Meta(UserObjectPermissionBase.Meta):
+        default_permissions = ()

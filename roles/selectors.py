@@ -1,0 +1,449 @@
+"""Reads for roles, scopes and the check. Every read is scoped to one seller; lookups answer the same
+NotFound for "does not exist" and "not yours"."""
+
+import json
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC
+
+from django.db import connection
+from django.db.models import Count, Prefetch
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import Membership, MembershipKind, MembershipStatus, Seller
+from accounts.selectors import list_members
+from ozonseat.errors import NotFound
+
+from . import catalog, index
+from .models import Assignment, Role, ScopeKind, Store, Warehouse
+
+# --- lookups --------------------------------------------------------------------------------------
+
+
+def _int(value):
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise NotFound() from None
+
+
+def get_store_for_seller(seller, store_id, *, include_inactive=False) -> Store:
+    queryset = Store.objects.filter(seller=seller, pk=_int(store_id))
+    if not include_inactive:
+        queryset = queryset.filter(is_active=True)
+    store = queryset.first()
+    if store is None:
+        raise NotFound()
+    return store
+
+
+def get_warehouse_for_seller(seller, warehouse_id, *, include_inactive=False) -> Warehouse:
+    queryset = Warehouse.objects.select_related("store").filter(seller=seller, pk=_int(warehouse_id))
+    if not include_inactive:
+        queryset = queryset.filter(is_active=True, store__is_active=True)
+    warehouse = queryset.first()
+    if warehouse is None:
+        raise NotFound()
+    return warehouse
+
+
+def get_role_for_seller(seller, role_id) -> Role:
+    role = Role.objects.filter(seller=seller, pk=_int(role_id)).first()
+    if role is None:
+        raise NotFound()
+    return role
+
+
+def get_assignment_for_seller(seller, assignment_id) -> Assignment:
+    assignment = (
+        Assignment.objects.select_related("role", "membership__user")
+        .filter(membership__seller=seller, pk=_int(assignment_id))
+        .first()
+    )
+    if assignment is None:
+        raise NotFound()
+    return assignment
+
+
+def list_stores(seller, *, include_inactive=False):
+    queryset = Store.objects.filter(seller=seller)
+    if not include_inactive:
+        queryset = queryset.filter(is_active=True)
+    return queryset.prefetch_related(
+        Prefetch("warehouses", queryset=Warehouse.objects.filter(is_active=True).order_by("name", "pk"))
+    ).order_by("market", "name", "pk")
+
+
+def list_warehouses(seller, *, store=None):
+    queryset = Warehouse.objects.filter(seller=seller, is_active=True, store__is_active=True).select_related(
+        "store"
+    )
+    if store is not None:
+        queryset = queryset.filter(store=store)
+    return queryset.order_by("store__name", "name", "pk")
+
+
+def list_roles(seller):
+    """The seller's roles with the number of members holding each."""
+    return (
+        Role.objects.filter(seller=seller)
+        .annotate(holder_count=Count("assignments__membership", distinct=True))
+        .order_by("name", "pk")
+    )
+
+
+def list_members_with_assignments(seller, *, status: str = "", search: str = ""):
+    """The members list with each member's assignments, roles and scopes: a fixed number of queries
+    (members, assignments with roles, their stores, their warehouses) whatever the number of members."""
+    return list_members(seller, status=status, search=search).prefetch_related(
+        Prefetch(
+            "assignments",
+            queryset=Assignment.objects.select_related("role")
+            .prefetch_related("stores", "warehouses")
+            .order_by("pk"),
+        )
+    )
+
+
+def assignments_of(membership):
+    return (
+        Assignment.objects.filter(membership=membership)
+        .select_related("role")
+        .prefetch_related("stores", "warehouses")
+        .order_by("pk")
+    )
+
+
+# --- the check ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Grant:
+    """One reason a permission is allowed: the owner, or an assignment of a role at a scope."""
+
+    role_id: int | None
+    role_name: str
+    assignment_id: int | None
+    scope_kind: str  # "owner" or a ScopeKind value
+    scope_object: object  # the Seller, a market code, a Store or a Warehouse
+
+
+@dataclass
+class CheckResult:
+    allowed: bool
+    permission: str
+    target: object
+    grants: list = field(default_factory=list)
+    reason: str = ""
+
+    def __bool__(self):
+        return self.allowed
+
+    @property
+    def explanation(self):
+        """The reason in words (translated), for pages and API answers."""
+        return REASONS.get(self.reason, self.reason)
+
+
+REASONS = {
+    "owner": _("The owner holds every permission."),
+    "granted": _("Granted by the assignments listed."),
+    "no_grant": _("No role of this member grants it here."),
+    "not_a_member": _("Not a member of this seller."),
+    "membership_invited": _("The invitation has not been accepted yet."),
+    "membership_suspended": _("The membership is suspended."),
+    "membership_removed": _("The membership was removed."),
+    "membership_expired": _("The membership has reached its end date."),
+    "unknown_permission": _("No such permission in the catalog."),
+    "wrong_target": _("This permission is not checked on this kind of object."),
+    "other_seller": _("The object belongs to another seller."),
+    "not_found": _("The object does not exist."),
+    "inactive_target": _("The store or warehouse is deactivated."),
+    "user_inactive": _("The user is not signed in or is deactivated."),
+}
+
+OWNER_SCOPE = "owner"
+
+
+def _target_kind(target, seller):
+    if target is None or isinstance(target, Seller):
+        return catalog.SELLER
+    if isinstance(target, Store):
+        return catalog.STORE
+    if isinstance(target, Warehouse):
+        return catalog.WAREHOUSE
+    return None
+
+
+# The two queries of the check are hand-written SQL: the check is the hot path (every API call and page
+# asks it), and building these querysets cost several times more Python time than PostgreSQL takes to
+# answer them. Table names come from the models, values are always parameters.
+
+
+def _table(model):
+    return connection.ops.quote_name(model._meta.db_table)
+
+
+def _in(values):
+    return ", ".join(["%s"] * len(values))
+
+
+def _membership_and_assignments(user, seller):
+    """Query 1: the membership, LEFT JOINed to its assignments and their roles."""
+    sql = (
+        f"SELECT m.id, m.kind, m.status, m.ends_at, a.id, a.scope_kind, a.market, r.id, r.name, "  # noqa: S608
+        f"r.template_key, r.permissions "
+        f"FROM {_table(Membership)} m "
+        f"LEFT OUTER JOIN {_table(Assignment)} a ON a.membership_id = m.id "
+        f"LEFT OUTER JOIN {_table(Role)} r ON r.id = a.role_id "
+        f"WHERE m.user_id = %s AND m.seller_id = %s"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [user.pk, seller.pk])
+        rows = cursor.fetchall()
+    if not rows:
+        return None, []
+    membership_id, kind, status, ends_at = rows[0][:4]
+    if ends_at is not None and timezone.is_naive(ends_at):
+        ends_at = timezone.make_aware(ends_at, UTC)
+    membership = {"pk": membership_id, "kind": kind, "status": status, "ends_at": ends_at}
+    assignments = []
+    for row in rows:
+        if row[4] is None:
+            continue
+        permissions = row[10]
+        if isinstance(permissions, str):  # SQLite returns JSON as text
+            permissions = json.loads(permissions)
+        assignments.append(
+            {
+                "pk": row[4],
+                "scope_kind": row[5],
+                "market": row[6],
+                "role": Role(
+                    pk=row[7], name=row[8], template_key=row[9] or "", permissions=permissions or []
+                ),
+            }
+        )
+    return membership, assignments
+
+
+def _objects_and_scopes(seller, store_ids, warehouse_ids, assignment_ids):
+    """Query 2 (one UNION ALL): the targets' current state and the chosen stores / warehouses of the
+    member's assignments."""
+    parts, params = [], []
+    if store_ids:
+        parts.append(
+            f"SELECT 's', s.id, s.id, s.market, CASE WHEN s.is_active THEN 1 ELSE 0 END, s.seller_id "  # noqa: S608
+            f"FROM {_table(Store)} s "
+            f"WHERE s.id IN ({_in(store_ids)})"
+        )
+        params += list(store_ids)
+    if warehouse_ids:
+        parts.append(
+            f"SELECT 'w', w.id, w.store_id, s.market, "  # noqa: S608
+            f"CASE WHEN w.is_active AND s.is_active THEN 1 ELSE 0 END, w.seller_id "
+            f"FROM {_table(Warehouse)} w JOIN {_table(Store)} s ON s.id = w.store_id "
+            f"WHERE w.id IN ({_in(warehouse_ids)})"
+        )
+        params += list(warehouse_ids)
+    if assignment_ids:
+        parts.append(
+            f"SELECT 'as', t.assignment_id, t.store_id, '', 1, 0 FROM {_table(Assignment.stores.through)} t "  # noqa: S608
+            f"WHERE t.assignment_id IN ({_in(assignment_ids)})"
+        )
+        params += list(assignment_ids)
+        if warehouse_ids:
+            parts.append(
+                f"SELECT 'aw', t.assignment_id, t.warehouse_id, '', 1, 0 "  # noqa: S608
+                f"FROM {_table(Assignment.warehouses.through)} t "
+                f"WHERE t.assignment_id IN ({_in(assignment_ids)})"
+            )
+            params += list(assignment_ids)
+    stores, warehouses = {}, {}
+    chosen_stores, chosen_warehouses = defaultdict(set), defaultdict(set)
+    if not parts:
+        return stores, warehouses, chosen_stores, chosen_warehouses
+    with connection.cursor() as cursor:
+        cursor.execute(" UNION ALL ".join(parts), params)
+        rows = cursor.fetchall()
+    for kind, a, b, market, active, seller_id in rows:
+        if kind == "s":
+            stores[a] = (market, bool(active), seller_id)
+        elif kind == "w":
+            warehouses[a] = (b, market, bool(active), seller_id)
+        elif kind == "as":
+            chosen_stores[a].add(b)
+        else:
+            chosen_warehouses[a].add(b)
+    return stores, warehouses, chosen_stores, chosen_warehouses
+
+
+def _store_of(warehouse, state):
+    # No extra query: the loaded store when the caller has it, else a reference by id.
+    if Warehouse.store.is_cached(warehouse):
+        return warehouse.store
+    return Store(pk=state[0], seller_id=state[3], market=state[1])
+
+
+def check_permissions(*, user, seller, queries) -> list[CheckResult]:
+    """Answer many (permission, target) pairs for one user in one seller in at most two queries.
+    Target: a Store, a Warehouse, or None (the seller). Exact: reads the assignments and the
+    membership's state (end date included), not the derived index."""
+    queries = list(queries)
+    results = [CheckResult(False, permission, target) for permission, target in queries]
+    if not queries:
+        return results
+    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active or seller is None:
+        for result in results:
+            result.reason = "user_inactive"
+        return results
+    membership, assignments = _membership_and_assignments(user, seller)
+    if membership is None:
+        for result in results:
+            result.reason = "not_a_member"
+        return results
+    if not index.is_effective(membership["status"], membership["ends_at"], timezone.now()):
+        reason = (
+            "membership_expired"
+            if membership["status"] == MembershipStatus.ACTIVE
+            else f"membership_{membership['status']}"
+        )
+        for result in results:
+            result.reason = reason
+        return results
+
+    is_owner = membership["kind"] == MembershipKind.OWNER
+    pending = []
+    store_ids, warehouse_ids = set(), set()
+    for result in results:
+        if not catalog.exists(result.permission):
+            result.reason = "unknown_permission"
+            continue
+        level = catalog.level_of(result.permission)
+        if _target_kind(result.target, seller) != level:
+            result.reason = "wrong_target"
+            continue
+        if level == catalog.SELLER and result.target is not None and result.target.pk != seller.pk:
+            result.reason = "other_seller"
+            continue
+        if level == catalog.STORE:
+            store_ids.add(result.target.pk)
+        elif level == catalog.WAREHOUSE:
+            warehouse_ids.add(result.target.pk)
+        pending.append((result, level))
+    if not pending:
+        return results
+    relevant = [a for a in assignments if any(r.permission in a["role"].permissions for r, _level in pending)]
+    stores, warehouses, chosen_stores, chosen_warehouses = _objects_and_scopes(
+        seller,
+        store_ids,
+        warehouse_ids,
+        [a["pk"] for a in relevant if a["scope_kind"] in (ScopeKind.STORES, ScopeKind.WAREHOUSES)]
+        if not is_owner
+        else [],
+    )
+    for result, level in pending:
+        target = result.target
+        if level == catalog.SELLER:
+            scope_object = seller
+        else:
+            state = (stores if level == catalog.STORE else warehouses).get(target.pk)
+            if state is None:
+                result.reason = "not_found"
+                continue
+            if state[-1] != seller.pk:
+                result.reason = "other_seller"
+                continue
+            if not state[-2]:
+                result.reason = "inactive_target"
+                continue
+        if is_owner:
+            result.allowed = True
+            result.reason = "owner"
+            result.grants = [Grant(None, str(MembershipKind.OWNER.label), None, OWNER_SCOPE, seller)]
+            continue
+        grants = []
+        for assignment in relevant:
+            role = assignment["role"]
+            if result.permission not in role.permissions:
+                continue
+            scope_kind = assignment["scope_kind"]
+            scope_object = None
+            if scope_kind == ScopeKind.SELLER:
+                scope_object = seller
+            elif level == catalog.SELLER:
+                scope_object = None
+            elif scope_kind == ScopeKind.MARKET:
+                market = state[0] if level == catalog.STORE else state[1]
+                if market == assignment["market"]:
+                    scope_object = market
+            elif scope_kind == ScopeKind.STORES:
+                store_id = target.pk if level == catalog.STORE else state[0]
+                if store_id in chosen_stores[assignment["pk"]]:
+                    scope_object = target if level == catalog.STORE else _store_of(target, state)
+            elif (
+                scope_kind == ScopeKind.WAREHOUSES
+                and level == catalog.WAREHOUSE
+                and target.pk in chosen_warehouses[assignment["pk"]]
+            ):
+                scope_object = target
+            if scope_object is not None:
+                grants.append(
+                    Grant(role.pk, str(role.display_name), assignment["pk"], scope_kind, scope_object)
+                )
+        result.grants = grants
+        result.allowed = bool(grants)
+        result.reason = "granted" if grants else "no_grant"
+    return results
+
+
+def check_permission(*, user, seller, permission, target=None) -> CheckResult:
+    return check_permissions(user=user, seller=seller, queries=[(permission, target)])[0]
+
+
+# --- effective permissions ------------------------------------------------------------------------
+
+
+@dataclass
+class EffectivePermissions:
+    seller_permissions: set
+    stores: list  # [(Store, set of store-level codenames)]
+    warehouses: list  # [(Warehouse, set of warehouse-level codenames)]
+
+
+def effective_permissions(membership) -> EffectivePermissions:
+    """What the member may do right now, per store and per warehouse, computed from the assignments
+    with the same code that builds the index (so the grid and `user.has_perm` agree)."""
+    rows, _users = index.desired_rows(membership.seller_id, index.Restriction(membership_ids={membership.pk}))
+    names = {pk: codename for codename, pk in index.permission_ids().items()}
+    per_object = {level: defaultdict(set) for level in rows}
+    for level, level_rows in rows.items():
+        for _user_id, permission_id, object_id in level_rows:
+            per_object[level][object_id].add(names[permission_id])
+    seller_permissions = per_object[catalog.SELLER].get(membership.seller_id, set())
+    stores = [
+        (store, per_object[catalog.STORE].get(store.pk, set())) for store in list_stores(membership.seller)
+    ]
+    warehouses = [
+        (warehouse, per_object[catalog.WAREHOUSE].get(warehouse.pk, set()))
+        for warehouse in list_warehouses(membership.seller)
+        if per_object[catalog.WAREHOUSE].get(warehouse.pk)
+    ]
+    return EffectivePermissions(seller_permissions, stores, warehouses)
+
+
+def objects_for_user(user, seller, permission):
+    """Active stores or warehouses of the seller on which the user holds `permission`, via guardian's
+    get_objects_for_user on a seller-filtered queryset — gated on the membership being effective right
+    now, so an expired member whose rows the periodic job has not removed yet gets nothing."""
+    from guardian.shortcuts import get_objects_for_user
+
+    entry = catalog.get(permission)
+    model = Store if entry.level == catalog.STORE else Warehouse
+    queryset = model.objects.filter(seller=seller, is_active=True)
+    if model is Warehouse:
+        queryset = queryset.filter(store__is_active=True)
+    if not Membership.objects.effective().filter(user_id=user.pk, seller=seller).exists():
+        return queryset.none()
+    return get_objects_for_user(user, entry.django_perm, klass=queryset, accept_global_perms=False)

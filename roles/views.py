@@ -1,0 +1,312 @@
+"""Dashboard pages for roles, stores and warehouses, and the access section of a member's page.
+Thin: parse, call one service or selector, render."""
+
+from django.contrib import messages
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from accounts.authorization import member_has_seller_permission
+from accounts.decorators import seller_view
+from accounts.forms import apply_service_error
+from accounts.selectors import get_membership_for_seller
+from ozonseat.errors import Conflict, InvalidInput, NotAllowed
+
+from . import catalog, selectors, services
+from .forms import CloneRoleForm, DeleteRoleForm, GrantForm, RenameForm, RoleForm, StoreForm, WarehouseForm
+
+# --- roles ----------------------------------------------------------------------------------------
+
+
+@seller_view(catalog.ROLES_MANAGE)
+def role_list(request, *, seller, membership):
+    roles = list(selectors.list_roles(seller))
+    matrix = [
+        (permission, [permission.codename in role.permissions for role in roles])
+        for permission in catalog.all_permissions()
+    ]
+    return render(request, "roles/roles.html", {"roles": roles, "matrix": matrix})
+
+
+@seller_view(catalog.ROLES_MANAGE)
+@require_http_methods(["GET", "POST"])
+def role_create(request, *, seller, membership):
+    form = RoleForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            role = services.create_role(actor=request.user, seller=seller, **form.cleaned_data)
+        except (InvalidInput, NotAllowed) as error:
+            apply_service_error(form, error)
+        else:
+            messages.success(request, _("Role created."))
+            return redirect("roles:role_edit", seller_id=seller.pk, role_id=role.pk)
+    return render(request, "roles/role_form.html", {"form": form, "role": None, "catalog": catalog})
+
+
+@seller_view(catalog.ROLES_MANAGE)
+@require_http_methods(["GET", "POST"])
+def role_edit(request, role_id, *, seller, membership):
+    role = selectors.get_role_for_seller(seller, role_id)
+    initial = {"name": role.name, "description": role.description, "permissions": role.permissions}
+    form = RoleForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.update_role(actor=request.user, role=role, **form.cleaned_data)
+        except (InvalidInput, NotAllowed) as error:
+            apply_service_error(form, error)
+        else:
+            messages.success(request, _("Changes saved."))
+            return redirect("roles:role_edit", seller_id=seller.pk, role_id=role.pk)
+    return render(request, "roles/role_form.html", {"form": form, "role": role, "catalog": catalog})
+
+
+@seller_view(catalog.ROLES_MANAGE)
+@require_http_methods(["GET", "POST"])
+def role_clone(request, role_id, *, seller, membership):
+    role = selectors.get_role_for_seller(seller, role_id)
+    form = CloneRoleForm(request.POST or None, initial={"name": _("Copy of %(name)s") % {"name": role}})
+    if request.method == "POST" and form.is_valid():
+        try:
+            clone = services.clone_role(actor=request.user, role=role, name=form.cleaned_data["name"])
+        except (InvalidInput, NotAllowed) as error:
+            apply_service_error(form, error)
+        else:
+            messages.success(request, _("Role copied."))
+            return redirect("roles:role_edit", seller_id=seller.pk, role_id=clone.pk)
+    return render(request, "roles/role_clone.html", {"form": form, "role": role})
+
+
+@seller_view(catalog.ROLES_MANAGE)
+@require_http_methods(["GET", "POST"])
+def role_delete(request, role_id, *, seller, membership):
+    role = selectors.get_role_for_seller(seller, role_id)
+    holders = role.assignments.count()
+    others = [r for r in selectors.list_roles(seller) if r.pk != role.pk]
+    form = DeleteRoleForm(request.POST or None, roles=others, required=bool(holders))
+    if request.method == "POST" and form.is_valid():
+        move_to = form.cleaned_data["move_to"]
+        try:
+            services.delete_role(
+                actor=request.user,
+                role=role,
+                move_to=selectors.get_role_for_seller(seller, move_to) if move_to else None,
+            )
+        except (InvalidInput, Conflict, NotAllowed) as error:
+            apply_service_error(form, error)
+        else:
+            messages.success(request, _("Role deleted."))
+            return redirect("roles:roles", seller_id=seller.pk)
+    return render(request, "roles/role_delete.html", {"form": form, "role": role, "holders": holders})
+
+
+# --- stores and warehouses ------------------------------------------------------------------------
+
+
+@seller_view(catalog.STORES_MANAGE)
+@require_http_methods(["GET", "POST"])
+def store_list(request, *, seller, membership):
+    form = StoreForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            store = services.add_store(actor=request.user, seller=seller, **form.cleaned_data)
+        except InvalidInput as error:
+            apply_service_error(form, error)
+        else:
+            messages.success(request, _("Store %(name)s added.") % {"name": store.name})
+            return redirect("roles:stores", seller_id=seller.pk)
+    return render(request, "roles/stores.html", {"stores": selectors.list_stores(seller), "form": form})
+
+
+@seller_view(catalog.STORES_MANAGE)
+@require_http_methods(["GET", "POST"])
+def store_detail(request, store_id, *, seller, membership):
+    store = selectors.get_store_for_seller(seller, store_id)
+    is_rename = request.POST.get("form") == "rename"
+    rename_form = RenameForm(
+        request.POST if is_rename else None, initial={"name": store.name}, prefix="rename"
+    )
+    warehouse_form = WarehouseForm(
+        request.POST if request.method == "POST" and not is_rename else None, prefix="warehouse"
+    )
+    if request.method == "POST":
+        form = rename_form if is_rename else warehouse_form
+        if form.is_valid():
+            try:
+                if is_rename:
+                    services.rename_store(actor=request.user, store=store, name=form.cleaned_data["name"])
+                else:
+                    services.add_warehouse(actor=request.user, store=store, **form.cleaned_data)
+            except (InvalidInput, Conflict) as error:
+                apply_service_error(form, error)
+            else:
+                messages.success(request, _("Changes saved."))
+                return redirect("roles:store", seller_id=seller.pk, store_id=store.pk)
+    return render(
+        request,
+        "roles/store.html",
+        {
+            "store": store,
+            "warehouses": selectors.list_warehouses(seller, store=store),
+            "rename_form": rename_form,
+            "warehouse_form": warehouse_form,
+        },
+    )
+
+
+def _confirm(request, *, label, consequence, cancel_url):
+    return render(
+        request, "roles/confirm.html", {"label": label, "consequence": consequence, "cancel_url": cancel_url}
+    )
+
+
+@seller_view(catalog.STORES_MANAGE)
+@require_http_methods(["GET", "POST"])
+def store_deactivate(request, store_id, *, seller, membership):
+    store = selectors.get_store_for_seller(seller, store_id)
+    if request.method == "POST":
+        try:
+            services.deactivate_store(actor=request.user, store=store)
+        except Conflict as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(request, _("Store %(name)s deactivated.") % {"name": store.name})
+        return redirect("roles:stores", seller_id=seller.pk)
+    return _confirm(
+        request,
+        label=_("Deactivate store %(name)s") % {"name": store.name},
+        consequence=_(
+            "The store and its warehouses disappear everywhere and nobody can act on them any more. "
+            "Its history stays in the audit log."
+        ),
+        cancel_url=reverse("roles:store", args=[seller.pk, store.pk]),
+    )
+
+
+@seller_view(catalog.STORES_MANAGE)
+@require_http_methods(["GET", "POST"])
+def warehouse_detail(request, warehouse_id, *, seller, membership):
+    warehouse = selectors.get_warehouse_for_seller(seller, warehouse_id)
+    form = RenameForm(request.POST or None, initial={"name": warehouse.name})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.rename_warehouse(actor=request.user, warehouse=warehouse, name=form.cleaned_data["name"])
+        except (InvalidInput, Conflict) as error:
+            apply_service_error(form, error)
+        else:
+            messages.success(request, _("Changes saved."))
+            return redirect("roles:store", seller_id=seller.pk, store_id=warehouse.store_id)
+    return render(request, "roles/warehouse.html", {"warehouse": warehouse, "form": form})
+
+
+@seller_view(catalog.STORES_MANAGE)
+@require_http_methods(["GET", "POST"])
+def warehouse_deactivate(request, warehouse_id, *, seller, membership):
+    warehouse = selectors.get_warehouse_for_seller(seller, warehouse_id)
+    if request.method == "POST":
+        try:
+            services.deactivate_warehouse(actor=request.user, warehouse=warehouse)
+        except Conflict as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(request, _("Warehouse %(name)s deactivated.") % {"name": warehouse.name})
+        return redirect("roles:store", seller_id=seller.pk, store_id=warehouse.store_id)
+    return _confirm(
+        request,
+        label=_("Deactivate warehouse %(name)s") % {"name": warehouse.name},
+        consequence=_("Nobody can act on this warehouse any more. Its history stays in the audit log."),
+        cancel_url=reverse("roles:store", args=[seller.pk, warehouse.store_id]),
+    )
+
+
+# --- a member's access ----------------------------------------------------------------------------
+
+
+def _grant_form(seller, data=None):
+    return GrantForm(
+        data,
+        roles=selectors.list_roles(seller),
+        stores=selectors.list_stores(seller),
+        warehouses=selectors.list_warehouses(seller),
+        prefix="grant",
+    )
+
+
+def member_access_context(request, *, seller, membership, target, grant_form=None) -> dict:
+    """The access section of a member's page (templates/roles/member_access.html)."""
+    can_manage = member_has_seller_permission(membership, catalog.MEMBERS_MANAGE)
+    if not (can_manage or target.pk == membership.pk):
+        return {"access_visible": False}
+    can_grant = can_manage and not target.is_owner and target.user_id != request.user.pk
+    grid = selectors.effective_permissions(target)
+    store_permissions = [p for p in catalog.all_permissions() if p.level == catalog.STORE]
+    warehouse_permissions = [p for p in catalog.all_permissions() if p.level == catalog.WAREHOUSE]
+    return {
+        "access_visible": True,
+        "assignments": selectors.assignments_of(target),
+        "can_grant": can_grant,
+        "grant_form": (grant_form or _grant_form(seller)) if can_grant else None,
+        "seller_permissions": [p for p in catalog.all_permissions() if p.level == catalog.SELLER],
+        "held_seller_permissions": grid.seller_permissions,
+        "store_permissions": store_permissions,
+        "store_grid": [
+            (store, [p.codename in held for p in store_permissions]) for store, held in grid.stores
+        ],
+        "warehouse_permissions": warehouse_permissions,
+        "warehouse_grid": [
+            (warehouse, [p.codename in held for p in warehouse_permissions])
+            for warehouse, held in grid.warehouses
+        ],
+    }
+
+
+@seller_view(catalog.MEMBERS_MANAGE)
+@require_POST
+def grant(request, membership_id, *, seller, membership):
+    target = get_membership_for_seller(seller, membership_id)
+    form = _grant_form(seller, request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.grant_role(
+                actor=request.user,
+                membership=target,
+                role=selectors.get_role_for_seller(seller, data["role"]),
+                scope_kind=data["scope_kind"],
+                market=data["market"] or None,
+                stores=data["stores"],
+                warehouses=data["warehouses"],
+            )
+        except (InvalidInput, Conflict, NotAllowed) as error:
+            apply_service_error(form, error)
+        else:
+            messages.success(request, _("Role given."))
+            return redirect("accounts:member", seller_id=seller.pk, membership_id=target.pk)
+    for error in form.non_field_errors():
+        messages.error(request, error)
+    for name, errors in form.errors.items():
+        if name != "__all__":
+            for error in errors:
+                messages.error(request, f"{form.fields[name].label}: {error}")
+    return redirect("accounts:member", seller_id=seller.pk, membership_id=target.pk)
+
+
+@seller_view(catalog.MEMBERS_MANAGE)
+@require_http_methods(["GET", "POST"])
+def revoke(request, assignment_id, *, seller, membership):
+    assignment = selectors.get_assignment_for_seller(seller, assignment_id)
+    target = assignment.membership
+    if request.method == "POST":
+        try:
+            services.revoke_assignment(actor=request.user, assignment=assignment)
+        except NotAllowed as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(request, _("Role taken away."))
+        return redirect("accounts:member", seller_id=seller.pk, membership_id=target.pk)
+    return _confirm(
+        request,
+        label=_("Take the role %(role)s from %(name)s") % {"role": assignment.role, "name": target.user},
+        consequence=_("The permissions this role gives end at once."),
+        cancel_url=reverse("accounts:member", args=[seller.pk, target.pk]),
+    )

@@ -1,0 +1,115 @@
+"""The dashboard pages that show or change roles and scopes."""
+
+import pytest
+from django.urls import reverse
+
+from accounts.models import Membership, User
+from audit.models import AuditEvent
+from roles.models import Assignment
+
+pytestmark = pytest.mark.django_db
+
+
+def invite_data(world, **access):
+    return {
+        "email": "ivan@example.com",
+        "display_name": "Ivan Petrov",
+        "job_title": "Picker",
+        "language": "ru",
+        "grant-role": world["roles"]["picker"].pk,
+        "grant-scope_kind": "warehouses",
+        "grant-warehouses": [world["khimki"].pk],
+        **access,
+    }
+
+
+def test_add_sub_account_with_role_and_scope_in_one_form(
+    client, world, outbox, django_capture_on_commit_callbacks
+):
+    client.force_login(world["owner"].user)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("accounts:invite", args=[world["seller"].pk]), invite_data(world))
+    assert response.status_code == 302
+    ivan = Membership.objects.get(seller=world["seller"], user__email="ivan@example.com")
+    assignment = Assignment.objects.get(membership=ivan)
+    assert assignment.role == world["roles"]["picker"]
+    assert list(assignment.warehouses.values_list("pk", flat=True)) == [world["khimki"].pk]
+    assert [message.to for message in outbox] == [["ivan@example.com"]]
+    assert AuditEvent.objects.filter(action="member.invited", target_id=ivan.pk).exists()
+    assert AuditEvent.objects.filter(action="assignment.granted", target_id=ivan.pk).exists()
+
+
+def test_a_refused_scope_adds_nobody_sends_nothing_and_keeps_what_was_typed(
+    client, world, outbox, django_capture_on_commit_callbacks
+):
+    client.force_login(world["owner"].user)
+    data = invite_data(world, **{"grant-warehouses": [], "grant-scope_kind": "warehouses"})
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        response = client.post(reverse("accounts:invite", args=[world["seller"].pk]), data)
+    assert callbacks == []
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "Nothing was saved" in page
+    assert 'value="ivan@example.com"' in page and 'value="Ivan Petrov"' in page
+    assert not Membership.objects.filter(user__email="ivan@example.com").exists()
+    assert not User.objects.filter(email="ivan@example.com").exists()  # the whole invitation rolled back
+    assert not AuditEvent.objects.filter(action="member.invited").exists()
+    assert outbox == []
+
+
+def test_add_sub_account_without_a_role(client, world, outbox, django_capture_on_commit_callbacks):
+    client.force_login(world["owner"].user)
+    data = invite_data(world, **{"grant-role": "", "grant-scope_kind": "", "grant-warehouses": []})
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("accounts:invite", args=[world["seller"].pk]), data)
+    assert response.status_code == 302
+    ivan = Membership.objects.get(user__email="ivan@example.com")
+    assert not Assignment.objects.filter(membership=ivan).exists()
+    assert len(outbox) == 1
+
+
+def test_my_access_shows_only_the_warehouse_of_the_picker(client, world):
+    client.force_login(world["clerk"].user)
+    page = client.get(reverse("dashboard:my_access", args=[world["seller"].pk])).content.decode()
+    main = page[page.index('id="main"') :]
+    assert "Khimki" in main
+    assert "Podolsk" not in main
+    assert "Moscow store" in main  # the warehouse's store, named with it
+    assert "You have no access to whole stores." in main
+
+
+def test_my_access_of_the_analyst_lists_store_permissions_only(client, world):
+    client.force_login(world["analyst"].user)
+    page = client.get(reverse("dashboard:my_access", args=[world["seller"].pk])).content.decode()
+    main = page[page.index('id="main"') :]
+    assert "View orders" in main
+    assert "Process orders" not in main
+    assert "Manage sub-accounts" not in main
+
+
+def test_suspending_says_how_many_stores_the_person_loses(client, world):
+    client.force_login(world["owner"].user)
+    url = reverse("accounts:member_action", args=[world["seller"].pk, world["clerk"].pk, "suspend"])
+    page = client.get(url).content.decode()
+    name = str(world["clerk"].user)
+    assert f"{name} will be signed out everywhere and lose access to 1 store until reactivated." in page
+
+
+def test_overview_counts_people_per_role(client, world):
+    client.force_login(world["owner"].user)
+    page = client.get(reverse("dashboard:overview", args=[world["seller"].pk])).content.decode()
+    chart = page[page.index('id="by-role"') : page.index('id="pending"')]
+    assert "Analyst (read-only)" in chart and "Picker" in chart
+    assert "Sales" not in chart  # nobody holds it
+
+
+def test_members_list_filters_by_role_store_and_market(client, world):
+    client.force_login(world["owner"].user)
+    url = reverse("accounts:members", args=[world["seller"].pk])
+    clerk, analyst = str(world["clerk"].user), str(world["analyst"].user)
+    page = client.get(url, {"role": world["roles"]["picker"].pk}).content.decode()
+    assert clerk in page and analyst not in page
+    page = client.get(url, {"store": world["store"].pk}).content.decode()
+    assert clerk in page and analyst in page  # a warehouse of the store, and the whole seller
+    page = client.get(url, {"market": "KZ"}).content.decode()
+    assert clerk not in page and analyst in page  # the whole seller includes future KZ stores

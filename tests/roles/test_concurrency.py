@@ -1,0 +1,53 @@
+"""Concurrent changes of one seller never leave the index behind the assignments."""
+
+import threading
+
+import pytest
+from django.db import connection
+
+from roles import services
+from tests.roles.conftest import World, assert_index_clean
+
+pytestmark = [pytest.mark.postgres]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_store_added_while_a_whole_seller_role_is_granted_ends_with_an_exact_index():
+    world = World()
+    members = [world.member() for _ in range(4)]
+    barrier = threading.Barrier(len(members) + 1)
+    errors = []
+
+    def run(call):
+        try:
+            barrier.wait(timeout=10)
+            call()
+        except Exception as error:  # surfaced below
+            errors.append(error)
+        finally:
+            connection.close()
+
+    calls = [
+        lambda m=m: services.grant_role(
+            actor=world.owner, membership=m, role=world.role("analyst"), scope_kind="seller"
+        )
+        for m in members
+    ]
+    calls.append(
+        lambda: services.add_store(
+            actor=world.owner, seller=world.seller, name="Late", client_id="31337", market="RU"
+        )
+    )
+    threads = [threading.Thread(target=run, args=(call,)) for call in calls]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert errors == []
+    assert_index_clean()
+    from roles.models import Store
+
+    late = Store.objects.get(client_id="31337")
+    for member in members:
+        user = type(member.user).objects.get(pk=member.user_id)
+        assert user.has_perm("roles.orders_view", late)
