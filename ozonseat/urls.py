@@ -5,6 +5,7 @@ from django.views.i18n import set_language
 
 urlpatterns = [
     path("", include("accounts.urls")),
+    path("", include("audit.urls")),
     path("i18n/setlang/", set_language, name="set_language"),
     path("admin/", admin.site.urls),
 ]

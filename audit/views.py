@@ -1,0 +1,195 @@
+"""The audit log in the dashboard: the viewer and the streamed export. Thin: parse, select, render."""
+
+import csv
+import json
+import zoneinfo
+
+from django.http import StreamingHttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+
+from accounts.decorators import seller_view
+from accounts.models import Membership
+from ozonseat.errors import InvalidInput
+
+from . import selectors, services
+from .chain import format_timestamp
+from .forms import EventFilterForm
+
+AUDIT_VIEW = services.AUDIT_VIEW
+
+
+def _people(seller):
+    return [
+        (user_id, display_name or email)
+        for user_id, display_name, email in Membership.objects.filter(seller=seller)
+        .order_by("user__display_name", "user__email")
+        .values_list("user_id", "user__display_name", "user__email")
+    ]
+
+
+def _stores(seller):
+    from django.apps import apps
+
+    try:
+        store_model = apps.get_model("roles", "Store")
+    except LookupError:
+        return []
+    return list(store_model.objects.filter(seller=seller).order_by("name").values_list("pk", "name"))
+
+
+def _filters(request, seller):
+    form = EventFilterForm(request.GET or None, people=_people(seller), stores=_stores(seller))
+    if not form.is_bound or not form.is_valid():
+        return form, selectors.EventFilters()
+    data = form.cleaned_data
+    filters = selectors.EventFilters.for_days(
+        since=data.get("since"),
+        until=data.get("until"),
+        tzinfo=zoneinfo.ZoneInfo(seller.time_zone),
+        actor_id=data.get("actor"),
+        action=data.get("action") or "",
+        target_type=data.get("target_type") or "",
+        target_id=data.get("target_id"),
+        store_id=data.get("store"),
+    )
+    return form, filters
+
+
+@seller_view(AUDIT_VIEW)
+def events(request, *, seller, membership):
+    form, filters = _filters(request, seller)
+    try:
+        page = selectors.list_events(seller, filters, request.GET.get("cursor") or None)
+    except InvalidInput:
+        page = selectors.list_events(seller, filters)
+    names = selectors.resolve_names(page.events)
+    rows = [
+        {
+            "event": event,
+            "label": selectors.action_label(event),
+            "text": selectors.describe_event(event, names),
+        }
+        for event in page.events
+    ]
+    query = request.GET.copy()
+    query.pop("cursor", None)
+    next_query = None
+    if page.next_cursor:
+        query["cursor"] = page.next_cursor
+        next_query = query.urlencode()
+        query.pop("cursor")
+    return render(
+        request,
+        "audit/events.html",
+        {
+            "form": form,
+            "rows": rows,
+            "next_query": next_query,
+            "filter_query": query.urlencode(),
+            "is_first_page": not request.GET.get("cursor"),
+            "seller_time_zone": seller.time_zone,
+        },
+    )
+
+
+class _Echo:
+    def write(self, value):
+        return value
+
+
+EXPORT_COLUMNS = (
+    "id",
+    "sequence",
+    "created_at",
+    "action",
+    "description",
+    "actor_user_id",
+    "actor_token_id",
+    "actor",
+    "target_type",
+    "target_id",
+    "target",
+    "store_id",
+    "changes",
+    "ip",
+    "user_agent",
+    "request_id",
+    "previous_hash",
+    "hash",
+)
+
+
+def _export_records(seller, filters):
+    for batch in selectors.iter_event_batches(seller, filters):
+        names = selectors.resolve_names(batch)
+        for event in batch:
+            yield {
+                "id": event.pk,
+                "sequence": event.sequence,
+                "created_at": format_timestamp(event.created_at),
+                "action": event.action,
+                "description": selectors.describe_event(event, names),
+                "actor_user_id": event.actor_user_id,
+                "actor_token_id": event.actor_token_id,
+                "actor": selectors.actor_name(event, names),
+                "target_type": event.target_type,
+                "target_id": event.target_id,
+                "target": selectors.target_name(event, names),
+                "store_id": event.store_id,
+                "changes": event.changes,
+                "ip": event.ip,
+                "user_agent": event.user_agent,
+                "request_id": event.request_id,
+                "previous_hash": event.previous_hash,
+                "hash": event.hash,
+            }
+
+
+def _csv_value(value):
+    if isinstance(value, dict | list):
+        return json.dumps(value, sort_keys=True, ensure_ascii=False)
+    text = "" if value is None else str(value)
+    # Spreadsheets run cells that start like a formula; an audit export must not carry one.
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+def _csv_lines(records):
+    writer = csv.writer(_Echo())
+    yield "\ufeff" + writer.writerow(EXPORT_COLUMNS)
+    for record in records:
+        yield writer.writerow([_csv_value(record[column]) for column in EXPORT_COLUMNS])
+
+
+def _jsonl_lines(records):
+    for record in records:
+        yield json.dumps(record, ensure_ascii=False, sort_keys=True) + "\n"
+
+
+@seller_view(AUDIT_VIEW)
+def export(request, *, seller, membership):
+    export_format = request.GET.get("format", "csv")
+    form, filters = _filters(request, seller)
+    if form.is_bound and not form.is_valid():
+        return render(
+            request, "audit/events.html", {"form": form, "rows": [], "export_error": True}, status=400
+        )
+    try:
+        services.record_export(
+            actor=request.user, seller=seller, export_format=export_format, filters=filters.as_dict()
+        )
+    except InvalidInput:
+        return render(
+            request, "audit/events.html", {"form": form, "rows": [], "export_error": True}, status=400
+        )
+    records = _export_records(seller, filters)
+    stamp = timezone.now().strftime("%Y%m%dT%H%M%SZ")
+    if export_format == "csv":
+        response = StreamingHttpResponse(_csv_lines(records), content_type="text/csv; charset=utf-8")
+        extension = "csv"
+    else:
+        response = StreamingHttpResponse(_jsonl_lines(records), content_type="application/x-ndjson")
+        extension = "jsonl"
+    response["Content-Disposition"] = f'attachment; filename="audit-{seller.pk}-{stamp}.{extension}"'
+    response["Cache-Control"] = "no-store"
+    return response
