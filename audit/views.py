@@ -166,22 +166,23 @@ def _jsonl_lines(records):
         yield json.dumps(record, ensure_ascii=False, sort_keys=True) + "\n"
 
 
+def _export_refused(request, form, seller):
+    context = {"form": form, "rows": [], "export_error": True, "seller_time_zone": seller.time_zone}
+    return render(request, "audit/events.html", context, status=400)
+
+
 @seller_view(AUDIT_VIEW)
 def export(request, *, seller, membership):
     export_format = request.GET.get("format", "csv")
     form, filters = _filters(request, seller)
     if form.is_bound and not form.is_valid():
-        return render(
-            request, "audit/events.html", {"form": form, "rows": [], "export_error": True}, status=400
-        )
+        return _export_refused(request, form, seller)
     try:
         services.record_export(
             actor=request.user, seller=seller, export_format=export_format, filters=filters.as_dict()
         )
     except InvalidInput:
-        return render(
-            request, "audit/events.html", {"form": form, "rows": [], "export_error": True}, status=400
-        )
+        return _export_refused(request, form, seller)
     records = _export_records(seller, filters)
     stamp = timezone.now().strftime("%Y%m%dT%H%M%SZ")
     if export_format == "csv":
