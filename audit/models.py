@@ -18,6 +18,9 @@ class AuditEventQuerySet(models.QuerySet):
     def bulk_update(self, objs, fields, batch_size=None):
         raise TypeError("Audit events are immutable.")
 
+    def bulk_create(self, objs, *args, **kwargs):
+        raise TypeError("Audit events are appended one by one through audit.services.record_event.")
+
 
 class AuditEvent(models.Model):
     seller_id = models.BigIntegerField(null=True, blank=True)

@@ -2,6 +2,8 @@
 
 from dataclasses import dataclass, field
 
+from django.db import connections, transaction
+
 from . import events
 from .chain import GENESIS_HASH, chain_key, compute_hash
 from .models import AuditChain, AuditEvent
@@ -51,6 +53,22 @@ def _events(seller_id):
 
 
 def verify_chain(seller_id: int | None, *, chunk_size: int = 2000) -> ChainReport:
+    """Recompute one chain.
+
+    Outside a transaction, PostgreSQL reads the head and the events from one REPEATABLE READ snapshot, so
+    every event in it is covered by the head it read (an append writes both in one transaction). Inside
+    one (audit_archive, which holds the chain lock) the caller's view is used."""
+    connection = connections[AuditEvent.objects.db]
+    if connection.in_atomic_block:
+        return _verify_chain(seller_id, chunk_size)
+    with transaction.atomic(using=connection.alias):
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        return _verify_chain(seller_id, chunk_size)
+
+
+def _verify_chain(seller_id: int | None, chunk_size: int) -> ChainReport:
     report = ChainReport(seller_id=seller_id)
     chain = AuditChain.objects.filter(key=chain_key(seller_id)).first()
     if chain is None:
@@ -58,19 +76,24 @@ def verify_chain(seller_id: int | None, *, chunk_size: int = 2000) -> ChainRepor
         if stray is not None:
             return report.fail("events exist but the chain head is missing", stray)
         return report
-    # The head is read first: events appended while we verify (beyond last_sequence) are left for next time.
     report.count = chain.last_sequence
     report.last_hash = chain.last_hash
     report.checkpoint_sequence = chain.checkpoint_sequence
     expected_sequence = chain.checkpoint_sequence + 1
     previous_hash = chain.checkpoint_hash if chain.checkpoint_sequence else GENESIS_HASH
     checkpoint_confirmed = chain.checkpoint_sequence == 0
-    queryset = _events(seller_id).filter(sequence__lte=chain.last_sequence).order_by("sequence")
+    queryset = _events(seller_id).order_by("sequence")
     for event in queryset.iterator(chunk_size=chunk_size):
         if event.sequence < expected_sequence:
             return report.fail(
                 f"event #{event.sequence} is at or before the retention checkpoint "
                 f"#{chain.checkpoint_sequence}, or appears twice",
+                event,
+            )
+        if event.sequence > chain.last_sequence:
+            return report.fail(
+                f"event #{event.sequence} (id {event.pk}) lies beyond the chain head #{chain.last_sequence}: "
+                "it was not appended through record_event",
                 event,
             )
         if event.sequence != expected_sequence:

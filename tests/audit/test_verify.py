@@ -149,3 +149,48 @@ def test_hash_covers_the_canonical_serialization(seller, owner):
 
     assert hashlib.sha256(canonical_serialization(event)).hexdigest() == event.hash
     assert chain_events(seller)[0].hash == compute_hash(chain_events(seller)[0])
+
+
+def test_an_event_inserted_beyond_the_head_is_caught(seller, owner):
+    made = append(seller, 2, actor=owner)
+    forged = AuditEvent(
+        seller_id=seller.pk,
+        sequence=3,
+        action="seller.updated",
+        previous_hash=made[-1].hash,
+        created_at=made[-1].created_at,
+    )
+    forged.hash = compute_hash(forged)
+    forged.save(force_insert=True)  # inserts are what the database allows; record_event was bypassed
+    report = verify_chain(seller.pk)
+    assert not report.ok and report.broken_event_id == forged.pk and "beyond the chain head" in report.problem
+
+
+def test_bulk_create_is_refused(seller):
+    with pytest.raises(TypeError, match="record_event"):
+        AuditEvent.objects.bulk_create([AuditEvent(seller_id=seller.pk, sequence=1, action="seller.updated")])
+
+
+@pytest.mark.postgres
+def test_ipv6_addresses_and_unicode_changes_verify_after_the_database_round_trip(seller, owner):
+    from audit.context import update_context
+
+    update_context(ip="2001:db8::7", user_agent="Яндекс 浏览器")
+    try:
+        with transaction.atomic():
+            from audit.services import record_event
+
+            record_event(
+                action="seller.updated", seller=seller, actor=owner, changes={"name": ["Магазин", "商店 1.5"]}
+            )
+    finally:
+        update_context(ip=None, user_agent="")
+    assert verify_chain(seller.pk).ok
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_verify_outside_a_transaction_reads_one_snapshot(seller, owner):
+    append(seller, 3, actor=owner)
+    report = verify_chain(seller.pk)
+    assert report.ok and report.count == 3 and report.checked == 3
