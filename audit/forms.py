@@ -33,3 +33,13 @@ class EventFilterForm(forms.Form):
         if data.get("since") and data.get("until") and data["since"] > data["until"]:
             self.add_error("until", _("The end date is before the start date."))
         return data
+
+
+class RetentionForm(forms.Form):
+    retention_days = forms.IntegerField(
+        label=_("Keep audit events for (days)"),
+        required=False,
+        min_value=30,
+        max_value=365 * 20,
+        help_text=_("Empty: keep forever. Older events can then be archived to a file by an operator."),
+    )

@@ -4,17 +4,22 @@ import csv
 import json
 import zoneinfo
 
+from django.contrib import messages
 from django.http import StreamingHttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
+from accounts.authorization import member_has_seller_permission
 from accounts.decorators import seller_view
 from accounts.models import Membership
 from ozonseat.errors import InvalidInput
 
 from . import selectors, services
 from .chain import format_timestamp
-from .forms import EventFilterForm
+from .forms import EventFilterForm, RetentionForm
+from .models import AuditPolicy
 
 AUDIT_VIEW = services.AUDIT_VIEW
 
@@ -89,8 +94,36 @@ def events(request, *, seller, membership):
             "filter_query": query.urlencode(),
             "is_first_page": not request.GET.get("cursor"),
             "seller_time_zone": seller.time_zone,
+            "retention_form": _retention_form(seller, membership),
         },
     )
+
+
+def _retention_form(seller, membership, data=None):
+    if not member_has_seller_permission(membership, services.SECURITY_MANAGE):
+        return None
+    policy = AuditPolicy.objects.filter(seller_id=seller.pk).first()
+    return RetentionForm(data, initial={"retention_days": policy.retention_days if policy else None})
+
+
+@require_POST
+@seller_view(services.SECURITY_MANAGE)
+def retention(request, *, seller, membership):
+    form = _retention_form(seller, membership, request.POST)
+    if form.is_valid():
+        try:
+            services.set_retention(
+                actor=request.user, seller=seller, retention_days=form.cleaned_data["retention_days"]
+            )
+        except InvalidInput as error:
+            messages.error(request, str(error.message))
+        else:
+            messages.success(request, _("The audit retention setting was saved."))
+    else:
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, error)
+    return redirect("audit:events", seller_id=seller.pk)
 
 
 class _Echo:

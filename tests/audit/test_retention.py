@@ -118,3 +118,27 @@ def test_setting_retention_is_recorded_and_needs_the_security_permission(seller,
     with pytest.raises(NotAllowed):
         set_retention(actor=member.user, seller=seller, retention_days=400)
     assert AuditEvent.objects.filter(seller_id=seller.pk, action=events.RETENTION_CHANGED).count() == 2
+
+
+def test_the_owner_sets_retention_from_the_audit_page(client, seller, owner):
+    from django.urls import reverse
+
+    client.force_login(owner)
+    page = client.get(reverse("audit:events", args=[seller.pk]))
+    assert 'name="retention_days"' in page.content.decode()
+    response = client.post(reverse("audit:retention", args=[seller.pk]), {"retention_days": "730"})
+    assert response.status_code == 302
+    assert AuditPolicy.objects.get(seller_id=seller.pk).retention_days == 730
+    assert AuditEvent.objects.filter(seller_id=seller.pk, action=events.RETENTION_CHANGED).count() == 1
+    client.post(reverse("audit:retention", args=[seller.pk]), {"retention_days": "5"})
+    assert AuditPolicy.objects.get(seller_id=seller.pk).retention_days == 730
+
+
+def test_a_member_without_security_permission_cannot_set_retention(client, seller):
+    from django.urls import reverse
+
+    member = make_member(seller)
+    client.force_login(member.user)
+    response = client.post(reverse("audit:retention", args=[seller.pk]), {"retention_days": "30"})
+    assert response.status_code == 403
+    assert not AuditPolicy.objects.filter(seller_id=seller.pk).exists()
