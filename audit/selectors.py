@@ -121,9 +121,10 @@ def list_events(seller, filters=None, cursor: str | None = None, *, page_size: i
     return EventPage(events, next_cursor)
 
 
-def iter_event_batches(seller, filters=None, *, batch_size: int = EXPORT_BATCH) -> Iterator[list[AuditEvent]]:
+def iter_event_batches(seller, filters=None, *, batch_size: int | None = None) -> Iterator[list[AuditEvent]]:
     """Every filtered event, newest first, in keyset batches: memory stays flat and no database cursor is
     held open while a slow client downloads."""
+    batch_size = batch_size or EXPORT_BATCH
     cursor = None
     while True:
         page = list_events(seller, filters, cursor, page_size=batch_size)

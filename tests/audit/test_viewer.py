@@ -190,8 +190,12 @@ def test_an_export_larger_than_one_batch_streams_every_event(client, seller, own
     monkeypatch.setattr("audit.selectors.EXPORT_BATCH", 7)
     append(seller, 30, actor=owner)
     client.force_login(owner)
-    body = _export(client, seller, "jsonl", action=events.SELLER_UPDATED)
-    assert len({json.loads(line)["id"] for line in body.splitlines()}) == 30
+    with CaptureQueriesContext(connection) as queries:
+        body = _export(client, seller, "jsonl", action=events.SELLER_UPDATED)
+    ids = [json.loads(line)["id"] for line in body.splitlines()]
+    assert len(ids) == len(set(ids)) == 30
+    pages = [query for query in queries.captured_queries if 'FROM "audit_auditevent"' in query["sql"]]
+    assert len(pages) == 5  # 30 events in batches of 7
 
 
 def test_csv_cells_cannot_carry_spreadsheet_formulas(client, seller, owner):
