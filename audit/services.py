@@ -76,7 +76,9 @@ def record_event(
     store_id = _id(store) if store is not None else _store_of(target)
     context = get_context()
     seller_id = _id(seller)
-    with transaction.atomic():
+    # No savepoint: if the append fails, the caller's whole transaction must roll back with it, so a change
+    # can never commit without its event.
+    with transaction.atomic(savepoint=False):
         chain = lock_chain(seller_id)
         event = AuditEvent(
             seller_id=seller_id,
