@@ -45,12 +45,17 @@ def diff(old: dict, new: dict) -> dict:
     return {name: [old.get(name), new[name]] for name in new if old.get(name) != new[name]}
 
 
-def _store_of(target) -> int | None:
-    if target is None:
-        return None
-    if target._meta.model_name == "store":
-        return target.pk
-    return getattr(target, "store_id", None)
+def _store_of(target, changes: dict | None) -> int | None:
+    if target is not None:
+        if target._meta.model_name == "store":
+            return target.pk
+        if getattr(target, "store_id", None) is not None:
+            return target.store_id
+    # A change that moves something between stores is filed under the store it moved to (else from).
+    values = (changes or {}).get("store_id")
+    if isinstance(values, list | tuple) and len(values) == 2:
+        return values[1] if values[1] is not None else values[0]
+    return None
 
 
 def record_event(
@@ -73,7 +78,7 @@ def record_event(
     if target is not None:
         target_type = target_type or target._meta.model_name
         target_id = target.pk
-    store_id = _id(store) if store is not None else _store_of(target)
+    store_id = _id(store) if store is not None else _store_of(target, changes)
     context = get_context()
     seller_id = _id(seller)
     # No savepoint: if the append fails, the caller's whole transaction must roll back with it, so a change

@@ -248,3 +248,27 @@ def test_the_nav_links_the_audit_log_for_those_allowed_only(client, seller, owne
     page = client.get(members_url)
     if page.status_code == 200:
         assert reverse("audit:events", args=[seller.pk]) not in page.content.decode()
+
+
+def test_the_store_column_comes_from_store_argument_target_or_changes(seller, owner):
+    from django.db import transaction
+
+    from audit.services import record_event
+
+    class Warehouse:  # the shape of roles.Warehouse: a model with a store_id
+        pk = 9
+
+        class _meta:
+            model_name = "warehouse"
+
+        store_id = 77
+
+    with transaction.atomic():
+        explicit = record_event(action=events.SELLER_UPDATED, seller=seller, actor=owner, store=55)
+        by_target = record_event(action=events.SELLER_UPDATED, seller=seller, actor=owner, target=Warehouse())
+        by_change = record_event(
+            action=events.SELLER_UPDATED, seller=seller, actor=owner, changes={"store_id": [55, 66]}
+        )
+    assert (explicit.store_id, by_target.store_id, by_change.store_id) == (55, 77, 66)
+    assert (by_target.target_type, by_target.target_id) == ("warehouse", 9)
+    assert [event.pk for event in list_events(seller, {"store_id": 55}).events] == [explicit.pk]
