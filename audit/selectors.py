@@ -135,6 +135,27 @@ def iter_event_batches(seller, filters=None, *, batch_size: int | None = None) -
         cursor = page.next_cursor
 
 
+def people_choices(seller) -> list[tuple[int, str]]:
+    """(user id, name) of everyone who has been a member of the seller, for the person filter."""
+    from accounts.models import Membership
+
+    return [
+        (user_id, _person(display_name, email) or _("user #%(id)s") % {"id": user_id})
+        for user_id, display_name, email in Membership.objects.filter(seller=seller)
+        .order_by("user__display_name", "user__email")
+        .values_list("user_id", "user__display_name", "user__email")
+    ]
+
+
+def store_choices(seller) -> list[tuple[int, str]]:
+    """(store id, name) for the store filter, once the roles app has stores."""
+    try:
+        store_model = apps.get_model("roles", "Store")
+    except LookupError:
+        return []
+    return list(store_model.objects.filter(seller=seller).order_by("name").values_list("pk", "name"))
+
+
 # --- names ----------------------------------------------------------------------------------------
 
 # Target types shown by a `name` field of their model, when that app is installed.

@@ -13,7 +13,6 @@ from django.views.decorators.http import require_POST
 
 from accounts.authorization import member_has_seller_permission
 from accounts.decorators import seller_view
-from accounts.models import Membership
 from ozonseat.errors import InvalidInput
 
 from . import selectors, services
@@ -24,29 +23,16 @@ from .models import AuditPolicy
 AUDIT_VIEW = services.AUDIT_VIEW
 
 
-def _people(seller):
-    return [
-        (user_id, display_name or email)
-        for user_id, display_name, email in Membership.objects.filter(seller=seller)
-        .order_by("user__display_name", "user__email")
-        .values_list("user_id", "user__display_name", "user__email")
-    ]
-
-
-def _stores(seller):
-    from django.apps import apps
-
-    try:
-        store_model = apps.get_model("roles", "Store")
-    except LookupError:
-        return []
-    return list(store_model.objects.filter(seller=seller).order_by("name").values_list("pk", "name"))
-
-
 def _filters(request, seller):
-    form = EventFilterForm(request.GET or None, people=_people(seller), stores=_stores(seller))
-    if not form.is_bound or not form.is_valid():
+    """(form, filters); filters is None when the form has errors: then nothing is shown or exported,
+    rather than more than the viewer asked for."""
+    form = EventFilterForm(
+        request.GET or None, people=selectors.people_choices(seller), stores=selectors.store_choices(seller)
+    )
+    if not form.is_bound:
         return form, selectors.EventFilters()
+    if not form.is_valid():
+        return form, None
     data = form.cleaned_data
     filters = selectors.EventFilters.for_days(
         since=data.get("since"),
@@ -64,10 +50,13 @@ def _filters(request, seller):
 @seller_view(AUDIT_VIEW)
 def events(request, *, seller, membership):
     form, filters = _filters(request, seller)
-    try:
-        page = selectors.list_events(seller, filters, request.GET.get("cursor") or None)
-    except InvalidInput:
-        page = selectors.list_events(seller, filters)
+    if filters is None:
+        page = selectors.EventPage([], None)
+    else:
+        try:
+            page = selectors.list_events(seller, filters, request.GET.get("cursor") or None)
+        except InvalidInput:
+            page = selectors.list_events(seller, filters)
     names = selectors.resolve_names(page.events)
     rows = [
         {
@@ -208,7 +197,7 @@ def _export_refused(request, form, seller):
 def export(request, *, seller, membership):
     export_format = request.GET.get("format", "csv")
     form, filters = _filters(request, seller)
-    if form.is_bound and not form.is_valid():
+    if filters is None:
         return _export_refused(request, form, seller)
     try:
         services.record_export(

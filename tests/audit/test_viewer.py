@@ -272,3 +272,16 @@ def test_the_store_column_comes_from_store_argument_target_or_changes(seller, ow
     assert (explicit.store_id, by_target.store_id, by_change.store_id) == (55, 77, 66)
     assert (by_target.target_type, by_target.target_id) == ("warehouse", 9)
     assert [event.pk for event in list_events(seller, {"store_id": 55}).events] == [explicit.pk]
+
+
+def test_invalid_filters_show_errors_and_no_events_rather_than_everything(client, seller, owner):
+    append(seller, 3, actor=owner)
+    client.force_login(owner)
+    url = reverse("audit:events", args=[seller.pk])
+    response = client.get(url, {"since": "2026-05-02", "until": "2026-05-01"})
+    assert response.status_code == 200
+    assert response.context["rows"] == []
+    assert response.context["form"].errors
+    export = client.get(reverse("audit:export", args=[seller.pk]), {"format": "csv", "actor": "999999"})
+    assert export.status_code == 400
+    assert not AuditEvent.objects.filter(action=events.EXPORTED).exists()
