@@ -285,3 +285,28 @@ def test_invalid_filters_show_errors_and_no_events_rather_than_everything(client
     export = client.get(reverse("audit:export", args=[seller.pk]), {"format": "csv", "actor": "999999"})
     assert export.status_code == 400
     assert not AuditEvent.objects.filter(action=events.EXPORTED).exists()
+
+
+@pytest.mark.parametrize(
+    ("language", "sentence"),
+    [
+        ("en", "Li Wei suspended Ivan Petrov"),
+        ("ru", "Li Wei приостановил(а) доступ Ivan Petrov"),  # noqa: RUF001 (Russian text)
+        ("zh-hans", "Li Wei 停用了 Ivan Petrov"),
+    ],
+)
+def test_each_event_reads_in_the_viewers_language(seller, li_and_ivan, language, sentence):
+    from django.utils import translation
+
+    page = list_events(seller, {"action": events.MEMBER_SUSPENDED})
+    names = resolve_names(page.events)
+    with translation.override(language):
+        assert describe_event(page.events[0], names) == sentence
+
+
+def test_the_page_speaks_the_viewers_preferred_language(client, seller, li_and_ivan):
+    owner, _ivan = li_and_ivan
+    User.objects.filter(pk=owner.pk).update(preferred_language="zh-hans")
+    client.force_login(owner)
+    content = client.get(reverse("audit:events", args=[seller.pk])).content.decode()
+    assert "Li Wei 停用了 Ivan Petrov" in content and "审计日志" in content
