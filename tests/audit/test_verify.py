@@ -194,3 +194,15 @@ def test_verify_outside_a_transaction_reads_one_snapshot(seller, owner):
     append(seller, 3, actor=owner)
     report = verify_chain(seller.pk)
     assert report.ok and report.count == 3 and report.checked == 3
+
+
+def test_the_global_chain_verifies_by_name(capsys, db):
+    from audit.services import record_event
+
+    with transaction.atomic():
+        first = record_event(action="auth.login_failed", seller=None)
+        second = record_event(action="auth.login_failed", seller=None)
+    assert (first.sequence, second.previous_hash) == (1, first.hash)
+    code, out = run_verify(capsys, "--seller", "global")
+    assert code == 0
+    assert "global: OK, 2 events" in out and f"digest global:2:{second.hash}" in out
