@@ -9,6 +9,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
+from audit.services import record_denial
 from ozonseat.errors import NotAllowed, NotFound
 
 from .authorization import get_effective_membership, member_has_seller_permission
@@ -25,16 +26,19 @@ def seller_view(permission: str | None = None):
             seller = Seller.objects.filter(pk=seller_id).first()
             membership = get_effective_membership(request.user, seller) if seller else None
             if membership is None:
+                record_denial(request, seller=seller_id, status=404)
                 raise Http404()
             request.membership = membership
             activate_seller(request, seller)
             if permission and not member_has_seller_permission(membership, permission):
+                record_denial(request, seller=seller, status=403, permission=permission)
                 raise PermissionDenied()
             try:
                 return view(request, *args, seller=seller, membership=membership, **kwargs)
             except NotFound:
                 raise Http404() from None
             except NotAllowed as error:
+                record_denial(request, seller=seller, status=403, permission=permission or "")
                 raise PermissionDenied(str(error.message)) from None
 
         wrapper.seller_permission = permission

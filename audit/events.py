@@ -1,6 +1,8 @@
 """The one registry of audit event types: each action has a translated label and a display template.
 
-The template is formatted with `actor` and `target` (display names, resolved when shown, never stored)."""
+The template is formatted with `actor` and `target` (display names, resolved when shown, never stored) and
+with the new value of each field in the event's changes (e.g. `{path}` for access.denied); a placeholder the
+event lacks renders empty."""
 
 from dataclasses import dataclass
 
@@ -71,7 +73,18 @@ PASSWORD_CHANGED = register(
 )
 PASSWORD_RESET = register("auth.password_reset", _("Password reset"), _("{actor} reset their password"))
 SELLER_SWITCHED = register("auth.seller_switched", _("Seller switched"), _("{actor} switched to this seller"))
-ACCESS_DENIED = register("access.denied", _("Access denied"), _("{actor} was denied access"))
+ACCESS_DENIED = register("access.denied", _("Access denied"), _("{actor} was denied access to {path}"))
+EXPORTED = register("audit.exported", _("Audit log exported"), _("{actor} exported the audit log ({format})"))
+ARCHIVED = register(
+    "audit.archived",
+    _("Audit events archived"),
+    _("{removed_count} audit events up to #{checkpoint_sequence} were archived and removed"),
+)
+RETENTION_CHANGED = register(
+    "audit.retention_changed",
+    _("Audit retention changed"),
+    _("{actor} changed how long the audit log is kept"),
+)
 PROFILE_UPDATED = register("user.profile_updated", _("Profile changed"), _("{actor} changed their profile"))
 
 # --- roles, scopes and the permission index (roles app) ---

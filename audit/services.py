@@ -1,66 +1,36 @@
 """Writing the audit log. `record_event` is called by every service inside its own transaction."""
 
-import hashlib
 import json
-from datetime import UTC, datetime
 
+from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
+from ozonseat.errors import InvalidInput
+
+from . import events
+from .chain import (  # noqa: F401  (re-exported: the chain's vocabulary used to live here)
+    CHAINED_FIELDS,
+    GENESIS_HASH,
+    canonical_json,
+    canonical_serialization,
+    chain_key,
+    compute_hash,
+)
 from .context import get_context
 from .events import get_event_type
-from .models import AuditChain, AuditEvent
+from .models import AuditChain, AuditEvent, AuditPolicy
 
-GENESIS_HASH = "0" * 64
-CHAINED_FIELDS = (
-    "seller_id",
-    "sequence",
-    "actor_user_id",
-    "actor_token_id",
-    "action",
-    "target_type",
-    "target_id",
-    "changes",
-    "ip",
-    "user_agent",
-    "request_id",
-    "created_at",
-    "previous_hash",
-)
+AUDIT_VIEW = "audit.view"
+SECURITY_MANAGE = "security.manage"
 
 
-def _json_default(value):
-    if isinstance(value, datetime):
-        return value.isoformat()
-    return str(value)
-
-
-def canonical_json(value) -> str:
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=_json_default)
-
-
-def canonical_serialization(event: AuditEvent) -> bytes:
-    """The exact bytes the chain hashes. created_at is rendered in UTC with microseconds, so the same
-    event serialises identically whichever database stored it."""
-    data = {name: getattr(event, name) for name in CHAINED_FIELDS}
-    data["created_at"] = event.created_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-    # Round-trip the changes through JSON so the hash sees what the database will return.
-    data["changes"] = json.loads(canonical_json(event.changes or {}))
-    return canonical_json(data).encode("utf-8")
-
-
-def compute_hash(event: AuditEvent) -> str:
-    return hashlib.sha256(canonical_serialization(event)).hexdigest()
-
-
-def chain_key(seller_id: int | None) -> str:
-    return f"seller:{seller_id}" if seller_id is not None else "global"
-
-
-def _lock_chain(seller_id: int | None) -> AuditChain:
+def lock_chain(seller_id: int | None) -> AuditChain:
     key = chain_key(seller_id)
     chain = AuditChain.objects.select_for_update().filter(key=key).first()
     if chain is None:
+        # A concurrent first append may create the row first: get_or_create then reads it.
         AuditChain.objects.get_or_create(key=key, defaults={"seller_id": seller_id})
         chain = AuditChain.objects.select_for_update().get(key=key)
     return chain
@@ -75,6 +45,19 @@ def diff(old: dict, new: dict) -> dict:
     return {name: [old.get(name), new[name]] for name in new if old.get(name) != new[name]}
 
 
+def _store_of(target, changes: dict | None) -> int | None:
+    if target is not None:
+        if target._meta.model_name == "store":
+            return target.pk
+        if getattr(target, "store_id", None) is not None:
+            return target.store_id
+    # A change that moves something between stores is filed under the store it moved to (else from).
+    values = (changes or {}).get("store_id")
+    if isinstance(values, list | tuple) and len(values) == 2:
+        return values[1] if values[1] is not None else values[0]
+    return None
+
+
 def record_event(
     *,
     action: str,
@@ -83,18 +66,25 @@ def record_event(
     target=None,
     target_type: str = "",
     target_id=None,
+    store=None,
     changes: dict | None = None,
     actor_token_id: int | None = None,
 ) -> AuditEvent:
-    """Append one event to the seller's chain. Must run inside the transaction of the change it records."""
+    """Append one event to the seller's chain. Must run inside the transaction of the change it records.
+
+    store: the store the event concerns (a Store or its id) when the target is not itself a store or one
+    of its warehouses; it is what the viewer's store filter finds."""
     get_event_type(action)  # unknown actions fail loudly, in tests first
     if target is not None:
         target_type = target_type or target._meta.model_name
         target_id = target.pk
+    store_id = _id(store) if store is not None else _store_of(target, changes)
     context = get_context()
     seller_id = _id(seller)
-    with transaction.atomic():
-        chain = _lock_chain(seller_id)
+    # No savepoint: if the append fails, the caller's whole transaction must roll back with it, so a change
+    # can never commit without its event.
+    with transaction.atomic(savepoint=False):
+        chain = lock_chain(seller_id)
         event = AuditEvent(
             seller_id=seller_id,
             sequence=chain.last_sequence + 1,
@@ -103,10 +93,12 @@ def record_event(
             action=action,
             target_type=target_type,
             target_id=_id(target_id),
+            store_id=store_id,
             changes=json.loads(canonical_json(changes or {})),
             ip=context.ip,
             user_agent=context.user_agent,
             request_id=context.request_id,
+            # Taken under the chain lock, so time order and chain order agree within a seller.
             created_at=timezone.now(),
             previous_hash=chain.last_hash,
         )
@@ -116,3 +108,97 @@ def record_event(
         chain.last_hash = event.hash
         chain.save(update_fields=["last_sequence", "last_hash"])
     return event
+
+
+# --- permission denials ---------------------------------------------------------------------------
+
+DENIAL_WINDOW_SECONDS = 600
+DENIALS_PER_WINDOW = 20
+
+
+def _denial_allowed(who: str, path: str, status: int) -> bool:
+    """At most one event per (who, path, status) and DENIALS_PER_WINDOW events per `who` in the window,
+    so a scanner walking thousands of URLs leaves a handful of events, not thousands."""
+    if not cache.add(f"audit:denied:{who}:{status}:{path}", 1, DENIAL_WINDOW_SECONDS):
+        return False
+    budget_key = f"audit:denied-budget:{who}"
+    if cache.add(budget_key, 1, DENIAL_WINDOW_SECONDS):
+        return True
+    try:
+        return cache.incr(budget_key) <= DENIALS_PER_WINDOW
+    except ValueError:  # the budget key expired between add and incr
+        return cache.add(budget_key, 1, DENIAL_WINDOW_SECONDS)
+
+
+def record_denial(request, *, seller=None, status: int, permission: str = "") -> AuditEvent | None:
+    """Record a refused request (403 from a missing permission, 404 for a seller the user is not in).
+
+    A 403 lands in the seller's log. A 404 lands in the global log with the seller id it asked for: the
+    seller's own members do not learn who probed it, and nobody learns whether that seller exists."""
+    user = getattr(request, "user", None)
+    user_id = user.pk if user is not None and user.is_authenticated else None
+    who = f"user:{user_id}" if user_id else f"ip:{get_context().ip or request.META.get('REMOTE_ADDR', '')}"
+    path = request.path[:300]
+    if not _denial_allowed(who, path, status):
+        return None
+    changes = {"path": [None, path], "status": [None, status]}
+    if permission:
+        changes["permission"] = [None, permission]
+    seller_id = _id(seller)
+    if status == 404 and seller_id is not None:
+        changes["requested_seller_id"] = [None, seller_id]
+        seller_id = None
+    with transaction.atomic():
+        return record_event(
+            action=events.ACCESS_DENIED,
+            seller=seller_id,
+            actor=user_id,
+            target_type="user" if user_id else "",
+            target_id=user_id,
+            changes=changes,
+        )
+
+
+# --- retention setting ----------------------------------------------------------------------------
+
+MAX_RETENTION_DAYS = 365 * 20
+
+
+def set_retention(*, actor, seller, retention_days: int | None) -> AuditPolicy:
+    """Set how long the seller keeps audit events (None: forever). Archiving is `audit_archive`'s job."""
+    from accounts.authorization import require_seller_permission
+
+    require_seller_permission(actor=actor, seller=seller, permission=SECURITY_MANAGE)
+    if retention_days is not None and not 30 <= int(retention_days) <= MAX_RETENTION_DAYS:
+        raise InvalidInput(field="retention_days", message=_("Between 30 days and 20 years, or empty."))
+    with transaction.atomic():
+        policy, _created = AuditPolicy.objects.select_for_update().get_or_create(seller_id=seller.pk)
+        if policy.retention_days == retention_days:
+            return policy
+        old = policy.retention_days
+        policy.retention_days = retention_days
+        policy.save(update_fields=["retention_days"])
+        record_event(
+            action=events.RETENTION_CHANGED,
+            seller=seller,
+            actor=actor,
+            target=seller,
+            changes={"retention_days": [old, retention_days]},
+        )
+    return policy
+
+
+def record_export(*, actor, seller, export_format: str, filters: dict) -> AuditEvent:
+    from accounts.authorization import require_seller_permission
+
+    require_seller_permission(actor=actor, seller=seller, permission=AUDIT_VIEW)
+    if export_format not in ("csv", "jsonl"):
+        raise InvalidInput(field="format", message=_("Choose CSV or JSON Lines."))
+    with transaction.atomic():
+        return record_event(
+            action=events.EXPORTED,
+            seller=seller,
+            actor=actor,
+            target=seller,
+            changes={"format": [None, export_format], "filters": [None, filters]},
+        )

@@ -1,7 +1,10 @@
 import pytest
 from django.core import mail
 
+from tests.audit.flush import allow_test_database_flush
 from tests.services import need_postgres
+
+allow_test_database_flush()
 
 
 @pytest.fixture(autouse=True)

@@ -1,0 +1,72 @@
+"""Recompute every audit chain. Exit 1 when one is broken or a stored digest no longer matches.
+
+Prints one `digest SELLER:COUNT:HASH` line per chain: store them somewhere the database's administrators
+cannot write, and pass them back later with --expect-digest to prove that nothing up to them changed."""
+
+from django.core.management.base import BaseCommand, CommandError
+
+from audit.verification import chains_to_verify, check_digest, parse_digest, verify_chain
+
+
+class Command(BaseCommand):
+    help = "Verify the audit log's hash chains and print a digest per seller."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--seller", help="Verify only this seller's chain (an id, or 'global').")
+        parser.add_argument(
+            "--expect-digest",
+            action="append",
+            default=[],
+            metavar="SELLER:COUNT:HASH",
+            help="A digest printed earlier; fails unless the chain still contains it. Repeatable.",
+        )
+
+    def handle(self, *args, seller=None, expect_digest=(), **options):
+        try:
+            expected = [parse_digest(text) for text in expect_digest]
+        except ValueError as error:
+            raise CommandError(str(error)) from None
+        if seller is not None:
+            try:
+                seller_ids = [None if seller == "global" else int(seller)]
+            except ValueError:
+                raise CommandError("--seller takes a seller id or 'global'") from None
+        else:
+            seller_ids = chains_to_verify()
+        seller_ids += [seller_id for seller_id, _count, _hash in expected if seller_id not in seller_ids]
+        failed = False
+        reports = {}
+        for seller_id in seller_ids:
+            report = verify_chain(seller_id)
+            reports[seller_id] = report
+            name = f"seller {report.label}" if seller_id is not None else "global"
+            if report.ok:
+                kept = report.count - report.checkpoint_sequence
+                archived = (
+                    f", #1-#{report.checkpoint_sequence} archived" if report.checkpoint_sequence else ""
+                )
+                self.stdout.write(f"{name}: OK, {report.count} events ({kept} kept{archived})")
+            else:
+                failed = True
+                where = f" [event id {report.broken_event_id}]" if report.broken_event_id else ""
+                self.stdout.write(f"{name}: BROKEN at #{report.broken_sequence}{where}: {report.problem}")
+            self.stdout.write(f"digest {report.digest}")
+        for seller_id, count, digest in expected:
+            report = reports[seller_id]
+            label = report.label
+            if not report.ok:
+                self.stdout.write(f"expected digest {label}:{count}: not checked, the chain is broken")
+                continue
+            problem = check_digest(report, count, digest)
+            if problem:
+                failed = True
+                self.stdout.write(f"expected digest {label}:{count}: MISMATCH: {problem}")
+            elif 0 < count < report.checkpoint_sequence:
+                self.stdout.write(
+                    f"expected digest {label}:{count}: archived before checkpoint "
+                    f"#{report.checkpoint_sequence}; check it against the archive file"
+                )
+            else:
+                self.stdout.write(f"expected digest {label}:{count}: OK")
+        if failed:
+            raise SystemExit(1)

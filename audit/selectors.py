@@ -1,0 +1,263 @@
+"""Reading the audit log: one seller's events, filtered, newest first, in keyset pages, and each event
+described in the viewer's language with names resolved in one batch per kind of thing."""
+
+import base64
+import binascii
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, fields
+from datetime import date, datetime, time, timedelta
+from string import Formatter
+
+from django.apps import apps
+from django.db.models import Q
+from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
+
+from ozonseat.errors import InvalidInput
+
+from .events import get_event_type
+from .models import AuditEvent
+
+PAGE_SIZE = 50
+EXPORT_BATCH = 1000
+
+
+@dataclass(frozen=True)
+class EventFilters:
+    actor_id: int | None = None
+    action: str = ""
+    target_type: str = ""
+    target_id: int | None = None
+    store_id: int | None = None
+    since: datetime | None = None  # inclusive
+    until: datetime | None = None  # exclusive
+
+    @classmethod
+    def coerce(cls, value) -> "EventFilters":
+        if value is None:
+            return cls()
+        if isinstance(value, cls):
+            return value
+        names = {field.name for field in fields(cls)}
+        return cls(
+            **{key: item for key, item in dict(value).items() if key in names and item not in ("", None)}
+        )
+
+    @classmethod
+    def for_days(cls, *, since: date | None, until: date | None, tzinfo, **others) -> "EventFilters":
+        """Whole days in the seller's time zone: `until` includes its day."""
+        start = datetime.combine(since, time.min, tzinfo) if since else None
+        end = datetime.combine(until + timedelta(days=1), time.min, tzinfo) if until else None
+        return cls(since=start, until=end, **others)
+
+    def as_dict(self) -> dict:
+        """JSON-safe, for the audit.exported event."""
+        return {
+            key: (value.isoformat() if isinstance(value, datetime) else value)
+            for key, value in asdict(self).items()
+            if value not in (None, "")
+        }
+
+
+@dataclass
+class EventPage:
+    events: list[AuditEvent]
+    next_cursor: str | None
+
+
+def encode_cursor(event: AuditEvent) -> str:
+    raw = f"{event.created_at.isoformat()}|{event.pk}".encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, int]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        moment, pk = raw.split("|")
+        created_at = parse_datetime(moment)
+        if created_at is None or created_at.tzinfo is None:
+            raise ValueError(moment)
+        return created_at, int(pk)
+    except (ValueError, UnicodeDecodeError, binascii.Error):
+        raise InvalidInput(field="cursor", message=_("This page link is not valid.")) from None
+
+
+def _filtered(seller, filters: EventFilters):
+    queryset = AuditEvent.objects.filter(seller_id=seller.pk)
+    if filters.actor_id is not None:
+        queryset = queryset.filter(actor_user_id=filters.actor_id)
+    if filters.action:
+        queryset = queryset.filter(action=filters.action)
+    if filters.target_type:
+        queryset = queryset.filter(target_type=filters.target_type)
+    if filters.target_id is not None:
+        queryset = queryset.filter(target_id=filters.target_id)
+    if filters.store_id is not None:
+        queryset = queryset.filter(store_id=filters.store_id)
+    if filters.since is not None:
+        queryset = queryset.filter(created_at__gte=filters.since)
+    if filters.until is not None:
+        queryset = queryset.filter(created_at__lt=filters.until)
+    return queryset.order_by("-created_at", "-id")
+
+
+def _after(queryset, cursor: str | None):
+    if not cursor:
+        return queryset
+    created_at, pk = decode_cursor(cursor)
+    # The redundant created_at <= bound lets the index range scan start at the cursor, so page 20,000 costs
+    # what page 1 does (an OR alone would be a filter applied while scanning from the newest event).
+    return queryset.filter(created_at__lte=created_at).filter(
+        Q(created_at__lt=created_at) | Q(created_at=created_at, id__lt=pk)
+    )
+
+
+def list_events(seller, filters=None, cursor: str | None = None, *, page_size: int = PAGE_SIZE) -> EventPage:
+    """One page of the seller's events, newest first. One query."""
+    filters = EventFilters.coerce(filters)
+    rows = list(_after(_filtered(seller, filters), cursor)[: page_size + 1])
+    events = rows[:page_size]
+    next_cursor = encode_cursor(events[-1]) if len(rows) > page_size else None
+    return EventPage(events, next_cursor)
+
+
+def iter_event_batches(seller, filters=None, *, batch_size: int | None = None) -> Iterator[list[AuditEvent]]:
+    """Every filtered event, newest first, in keyset batches: memory stays flat and no database cursor is
+    held open while a slow client downloads."""
+    batch_size = batch_size or EXPORT_BATCH
+    cursor = None
+    while True:
+        page = list_events(seller, filters, cursor, page_size=batch_size)
+        if page.events:
+            yield page.events
+        if page.next_cursor is None:
+            return
+        cursor = page.next_cursor
+
+
+def people_choices(seller) -> list[tuple[int, str]]:
+    """(user id, name) of everyone who has been a member of the seller, for the person filter."""
+    from accounts.models import Membership
+
+    return [
+        (user_id, _person(display_name, email) or _("user #%(id)s") % {"id": user_id})
+        for user_id, display_name, email in Membership.objects.filter(seller=seller)
+        .order_by("user__display_name", "user__email")
+        .values_list("user_id", "user__display_name", "user__email")
+    ]
+
+
+def store_choices(seller) -> list[tuple[int, str]]:
+    """(store id, name) for the store filter, once the roles app has stores."""
+    try:
+        store_model = apps.get_model("roles", "Store")
+    except LookupError:
+        return []
+    return list(store_model.objects.filter(seller=seller).order_by("name").values_list("pk", "name"))
+
+
+# --- names ----------------------------------------------------------------------------------------
+
+# Target types shown by a `name` field of their model, when that app is installed.
+NAMED_MODELS = {
+    "seller": "accounts.Seller",
+    "store": "roles.Store",
+    "warehouse": "roles.Warehouse",
+    "role": "roles.Role",
+}
+
+
+def _person(display_name: str, email: str) -> str:
+    return display_name or email
+
+
+def resolve_names(events) -> dict[tuple[str, int], str]:
+    """{(kind, id): display name} for every person and target the events mention: one query per kind
+    (users, memberships, and each named model that occurs), whatever the number of events."""
+    from accounts.models import Membership, User
+
+    wanted: dict[str, set[int]] = {}
+    for event in events:
+        if event.actor_user_id is not None:
+            wanted.setdefault("user", set()).add(event.actor_user_id)
+        if event.target_type and event.target_id is not None:
+            wanted.setdefault(event.target_type, set()).add(event.target_id)
+        if event.store_id is not None:
+            wanted.setdefault("store", set()).add(event.store_id)
+    names: dict[tuple[str, int], str] = {}
+    if wanted.get("user"):
+        for pk, display_name, email in User.objects.filter(pk__in=wanted["user"]).values_list(
+            "pk", "display_name", "email"
+        ):
+            if _person(display_name, email):
+                names[("user", pk)] = _person(display_name, email)
+    if wanted.get("membership"):
+        for pk, display_name, email in Membership.objects.filter(pk__in=wanted["membership"]).values_list(
+            "pk", "user__display_name", "user__email"
+        ):
+            if _person(display_name, email):
+                names[("membership", pk)] = _person(display_name, email)
+    for kind, label in NAMED_MODELS.items():
+        if not wanted.get(kind):
+            continue
+        try:
+            model = apps.get_model(label)
+        except LookupError:
+            continue
+        for pk, name in model.objects.filter(pk__in=wanted[kind]).values_list("pk", "name"):
+            names[(kind, pk)] = name
+    return names
+
+
+class _Blank(dict):
+    def __missing__(self, key):
+        return ""
+
+
+def _new_value(value):
+    if isinstance(value, list) and len(value) == 2:
+        value = value[1]
+    if isinstance(value, dict):
+        return ", ".join(f"{key}={item}" for key, item in sorted(value.items()))
+    return "" if value is None else str(value)
+
+
+def actor_name(event: AuditEvent, names: dict) -> str:
+    if event.actor_user_id is not None:
+        return names.get(("user", event.actor_user_id)) or _("user #%(id)s") % {"id": event.actor_user_id}
+    if event.actor_token_id is not None:
+        return _("API token #%(id)s") % {"id": event.actor_token_id}
+    return _("OzonSeat")
+
+
+def target_name(event: AuditEvent, names: dict) -> str:
+    if not event.target_type or event.target_id is None:
+        return _("an unknown address") if event.action == "auth.login_failed" else ""
+    name = names.get((event.target_type, event.target_id))
+    if name:
+        return name
+    if event.target_type in ("user", "membership"):
+        return _("user #%(id)s") % {"id": event.target_id}
+    return f"{event.target_type} #{event.target_id}"
+
+
+def describe_event(event: AuditEvent, names: dict) -> str:
+    """The event as a sentence in the active language, e.g. "Li Wei suspended Ivan Petrov"."""
+    try:
+        template = str(get_event_type(event.action).template)
+    except KeyError:
+        return event.action
+    values = _Blank({key: _new_value(value) for key, value in (event.changes or {}).items()})
+    values["actor"] = actor_name(event, names)
+    values["target"] = target_name(event, names)
+    try:
+        return Formatter().vformat(template, (), values)
+    except (ValueError, IndexError, AttributeError):  # a broken translation must not break the page
+        return event.action
+
+
+def action_label(event: AuditEvent) -> str:
+    try:
+        return str(get_event_type(event.action).label)
+    except KeyError:
+        return event.action
