@@ -591,6 +591,10 @@ def transfer_ownership(*, actor: User, seller: Seller, new_owner: Membership) ->
 def switch_seller(*, user: User, seller_id) -> Seller:
     """Make another of the user's sellers the current one.
     The same NotFound for 'no such seller' and 'not yours'."""
+    try:
+        seller_id = int(seller_id)
+    except (TypeError, ValueError):
+        raise NotFound() from None
     with transaction.atomic():
         membership = (
             Membership.objects.effective()

@@ -161,6 +161,14 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+# The requeue sweep queues an invitation again when it was never queued (broker down) this long after it
+# was created, or was queued this long ago and is still unsent (task lost, or its retries exhausted).
+INVITATION_REQUEUE_UNQUEUED_AFTER = timedelta(
+    seconds=float(os.environ.get("OZONSEAT_REQUEUE_UNQUEUED_AFTER_SECONDS", "30"))
+)
+INVITATION_REQUEUE_UNSENT_AFTER = timedelta(
+    seconds=float(os.environ.get("OZONSEAT_REQUEUE_UNSENT_AFTER_SECONDS", str(15 * 60)))
+)
 
 # --- e-mail ---------------------------------------------------------------------------------------
 EMAIL_OUTBOX_DIR = VAR_DIR / "outbox"
@@ -177,6 +185,8 @@ else:
     EMAIL_BACKEND = "ozonseat.mail.OutboxEmailBackend"
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "OzonSeat <no-reply@ozonseat.localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# The first retry of a failed SMTP send waits this long; each next one twice as long (at most 10 minutes).
+EMAIL_RETRY_BASE_SECONDS = float(os.environ.get("OZONSEAT_EMAIL_RETRY_BASE_SECONDS", "5"))
 
 # --- auth -----------------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
