@@ -395,6 +395,9 @@ def accept_invitation(
         membership.status = MembershipStatus.ACTIVE
         membership.activated_at = now
         membership.save(update_fields=["status", "activated_at"])
+        # The caller signs this user in: it must carry the new password hash, or the session's auth hash
+        # would not match the stored user and the very next request would be anonymous.
+        membership.user = user
         hooks.membership_changed(membership)
         record_event(
             action=events.INVITATION_ACCEPTED,

@@ -133,12 +133,14 @@ else:
     # A broker that needs no server: messages are files under var/broker, shared by web and worker.
     CELERY_BROKER_URL = "filesystem://"
     _broker_dir = VAR_DIR / "broker"
-    for _sub in ("out", "processed"):
+    for _sub in ("out", "processed", "control"):
         (_broker_dir / _sub).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_broker_dir / "out"),
         "data_folder_out": str(_broker_dir / "out"),
         "processed_folder": str(_broker_dir / "processed"),
+        # kombu's default is ./control in the current directory: keep everything under var/.
+        "control_folder": str(_broker_dir / "control"),
         "store_processed": False,
     }
 

@@ -59,10 +59,13 @@ def test_a_valid_link_shows_the_form_and_accepts(client, invited):
     _invitation, token = sent_invitation(invited)
     response = client.get(accept_url(token))
     assert response.status_code == 200 and "Accept and set password" in response.content.decode()
-    response = client.post(accept_url(token), ACCEPT_DATA)
-    assert response.status_code == 302
+    response = client.post(accept_url(token), ACCEPT_DATA, follow=True)
     invited.refresh_from_db()
     assert invited.status == MembershipStatus.ACTIVE
+    # signed in as the new member, who lands on the seller's page
+    assert response.status_code == 200
+    assert response.wsgi_request.user.pk == invited.user_id
+    assert response.wsgi_request.path == reverse("accounts:members", args=[invited.seller_id])
 
 
 def test_an_expired_link_is_refused(client, invited):

@@ -40,9 +40,12 @@ def accept_through_the_web_and_sign_in(message, email, seller):
     page = browser.get(path)
     assert page.status_code == 200 and seller.name in page.content.decode()
     response = browser.post(
-        path, {"display_name": "Ivan Petrov", "password": PASSWORD, "password_again": PASSWORD}
+        path, {"display_name": "Ivan Petrov", "password": PASSWORD, "password_again": PASSWORD}, follow=True
     )
-    assert response.status_code == 302, response.content.decode()
+    assert response.status_code == 200, response.content.decode()
+    assert response.wsgi_request.user.email == email  # accepting signs the new member in
+    assert response.wsgi_request.path == reverse("accounts:members", args=[seller.pk])
+    browser.logout()
     # the link is single-use
     assert browser.get(path).status_code == 400
 
