@@ -12,7 +12,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from ozonseat.errors import Conflict, InvalidInput, NotAllowed, NotFound, ServiceError
 
-from . import selectors, services
+from . import selectors, services, two_factor
 from .authorization import MANAGE_MEMBERS, MANAGE_SECURITY, member_has_seller_permission
 from .decorators import seller_view
 from .forms import (
@@ -28,6 +28,8 @@ from .forms import (
     apply_service_error,
 )
 from .models import MembershipKind, MembershipStatus
+
+EMAIL_BACKEND = "accounts.backends.EmailBackend"
 
 # --- signing up, in and out -----------------------------------------------------------------------
 
@@ -72,6 +74,22 @@ class LoginView(auth_views.LoginView):
 
     def get_initial(self):
         return {"username": self.request.GET.get("email", "")}
+
+    def form_valid(self, form):
+        user = form.get_user()
+        if two_factor.needs_second_factor(user):
+            # The password was right, but the session is not signed in until the second step is done.
+            two_factor.begin_pending_login(
+                self.request, user, backend=user.backend, next_url=self.get_success_url()
+            )
+            return redirect(_second_step(user))
+        return super().form_valid(form)
+
+
+def _second_step(user) -> str:
+    if two_factor.confirmed_device(user) is None:
+        return "accounts:two_factor_setup"
+    return "accounts:two_factor_verify"
 
 
 class LogoutView(auth_views.LogoutView):
@@ -141,9 +159,16 @@ def accept_invitation(request, token):
         except InvalidInput as error:
             apply_service_error(form, error)
         else:
-            if not signed_in:
-                auth_login(request, membership.user, backend="accounts.backends.EmailBackend")
             services.switch_seller(user=membership.user, seller_id=membership.seller_id)
+            if not signed_in and two_factor.needs_second_factor(membership.user):
+                # The seller requires two-factor sign-in: set up the authenticator before getting in.
+                two_factor.begin_pending_login(
+                    request, membership.user, backend=EMAIL_BACKEND, next_url=reverse("accounts:home")
+                )
+                messages.success(request, _("Welcome to %(seller)s.") % {"seller": membership.seller.name})
+                return redirect(_second_step(membership.user))
+            if not signed_in:
+                auth_login(request, membership.user, backend=EMAIL_BACKEND)
             messages.success(request, _("Welcome to %(seller)s.") % {"seller": membership.seller.name})
             return redirect("accounts:home")
     return render(
