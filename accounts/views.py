@@ -116,8 +116,19 @@ class PasswordResetCompleteView(auth_views.PasswordResetCompleteView):
     template_name = "accounts/password_reset_complete.html"
 
 
+# As Django's password reset: the link's token moves into the session and the browser is sent to a URL
+# without it, so the token stays out of the address bar, Referer headers, and Django's logs of 4xx pages.
+INVITATION_SESSION_KEY = "_ozonseat_invitation_token"
+INVITATION_URL_TOKEN = "accept"
+
+
 @require_http_methods(["GET", "POST"])
 def accept_invitation(request, token):
+    if token == INVITATION_URL_TOKEN:
+        token = request.session.get(INVITATION_SESSION_KEY, "")
+    elif request.method == "GET":
+        request.session[INVITATION_SESSION_KEY] = token
+        return redirect("accounts:accept_invitation", token=INVITATION_URL_TOKEN)
     try:
         invitation = services.get_invitation_by_token(token)
         if invitation.kind != "invitation":
@@ -159,6 +170,7 @@ def accept_invitation(request, token):
         except InvalidInput as error:
             apply_service_error(form, error)
         else:
+            request.session.pop(INVITATION_SESSION_KEY, None)
             services.switch_seller(user=membership.user, seller_id=membership.seller_id)
             if not signed_in and two_factor.needs_second_factor(membership.user):
                 # The seller requires two-factor sign-in: set up the authenticator before getting in.

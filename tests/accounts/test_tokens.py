@@ -57,7 +57,7 @@ def invited(seller):
 
 def test_a_valid_link_shows_the_form_and_accepts(client, invited):
     _invitation, token = sent_invitation(invited)
-    response = client.get(accept_url(token))
+    response = client.get(accept_url(token), follow=True)
     assert response.status_code == 200 and "Accept and set password" in response.content.decode()
     response = client.post(accept_url(token), ACCEPT_DATA, follow=True)
     invited.refresh_from_db()
@@ -71,7 +71,7 @@ def test_a_valid_link_shows_the_form_and_accepts(client, invited):
 def test_an_expired_link_is_refused(client, invited):
     _invitation, token = sent_invitation(invited, expires_in=timedelta(seconds=-1))
     before = counts()
-    assert_refused(client.get(accept_url(token)), 400, "This link has expired")
+    assert_refused(client.get(accept_url(token), follow=True), 400, "This link has expired")
     assert_refused(client.post(accept_url(token), ACCEPT_DATA), 400, "This link has expired")
     assert counts() == before
 
@@ -81,7 +81,7 @@ def test_a_used_link_is_refused_the_second_time(client, invited):
     assert client.post(accept_url(token), ACCEPT_DATA).status_code == 302
     client.logout()
     before = counts()
-    assert_refused(client.get(accept_url(token)), 400, "This link has already been used")
+    assert_refused(client.get(accept_url(token), follow=True), 400, "This link has already been used")
     assert_refused(client.post(accept_url(token), ACCEPT_DATA), 400, "This link has already been used")
     assert counts() == before
 
@@ -90,7 +90,7 @@ def test_a_revoked_link_is_refused(client, seller, owner, invited):
     _invitation, token = sent_invitation(invited)
     services.revoke_invitation(actor=owner, membership=invited)
     before = counts()
-    assert_refused(client.get(accept_url(token)), 400, "withdrawn")
+    assert_refused(client.get(accept_url(token), follow=True), 400, "withdrawn")
     assert_refused(client.post(accept_url(token), ACCEPT_DATA), 400, "withdrawn")
     assert counts() == before
 
@@ -99,7 +99,7 @@ def test_a_revoked_link_is_refused(client, seller, owner, invited):
 def test_a_forged_link_is_refused(client, invited, forged):
     sent_invitation(invited)
     before = counts()
-    assert_refused(client.get(accept_url(forged)), 400, "This link is not valid")
+    assert_refused(client.get(accept_url(forged), follow=True), 400, "This link is not valid")
     assert_refused(client.post(accept_url(forged), ACCEPT_DATA), 400, "This link is not valid")
     assert counts() == before
 
@@ -113,7 +113,7 @@ def test_a_link_superseded_by_a_resend_is_refused_and_the_new_one_works(
         services.resend_invitation(actor=owner, membership=invited)
     _path, new_token_ = link_in(mail.outbox[0].body)
     before = counts()
-    assert_refused(client.get(accept_url(old_token)), 400, "replaced by a newer one")
+    assert_refused(client.get(accept_url(old_token), follow=True), 400, "replaced by a newer one")
     assert_refused(client.post(accept_url(old_token), ACCEPT_DATA), 400, "replaced by a newer one")
     assert counts() == before
     assert client.post(accept_url(new_token_), ACCEPT_DATA).status_code == 302
@@ -123,7 +123,9 @@ def test_a_link_opened_by_another_signed_in_user_is_refused(client, invited):
     _invitation, token = sent_invitation(invited)
     client.force_login(UserFactory())
     before = counts()
-    assert_refused(client.get(accept_url(token)), 403, "This invitation was sent to another address")
+    assert_refused(
+        client.get(accept_url(token), follow=True), 403, "This invitation was sent to another address"
+    )
     assert_refused(client.post(accept_url(token), ACCEPT_DATA), 403, "Sign out, then open the link again")
     assert counts() == before
     invited.refresh_from_db()
@@ -135,7 +137,7 @@ def test_an_existing_user_must_sign_in_before_accepting(client, seller):
     staff = make_member(make_seller("Other")[0]).user
     membership = make_member(seller, user=staff, status=MembershipStatus.INVITED)
     _invitation, token = sent_invitation(membership)
-    response = client.get(accept_url(token))
+    response = client.get(accept_url(token), follow=True)
     assert response.status_code == 200 and "Sign in, then open the link again" in response.content.decode()
     before = counts()
     assert_refused(client.post(accept_url(token), ACCEPT_DATA), 403, "Sign in, then open the link again")
@@ -151,7 +153,7 @@ def test_an_invitation_link_does_not_confirm_a_sign_up_and_vice_versa(client, se
     assert_refused(client.get(confirm_url(token)), 400, "This link is not valid")
     owner_to_be = make_member(seller, status=MembershipStatus.INVITED)
     _signup, signup_token = sent_invitation(owner_to_be, kind=InvitationKind.SIGNUP)
-    assert_refused(client.get(accept_url(signup_token)), 400, "This link is not valid")
+    assert_refused(client.get(accept_url(signup_token), follow=True), 400, "This link is not valid")
     invited.refresh_from_db()
     owner_to_be.refresh_from_db()
     assert invited.status == owner_to_be.status == MembershipStatus.INVITED
@@ -191,7 +193,7 @@ def test_only_the_sha256_hash_of_the_token_is_stored_anywhere(
     invitation = Invitation.objects.get(membership=membership)
     assert invitation.token_hash == hashlib.sha256(token.encode()).hexdigest() == hash_token(token)
     # open the link and accept, so sessions and audit rows exist too, then search every column
-    client.get(accept_url(token))
+    client.get(accept_url(token), follow=True)
     client.post(accept_url(token), ACCEPT_DATA)
     assert Invitation.objects.get(pk=invitation.pk).accepted_at is not None
     with connection.cursor() as cursor:
@@ -222,3 +224,31 @@ def test_tokens_carry_at_least_128_random_bits(seller, owner, django_capture_on_
     for token in tokens:
         raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
         assert len(raw) * 8 >= 128
+
+
+def test_opening_a_link_moves_the_token_out_of_the_address_and_the_logs(client, invited, caplog):
+    _invitation, token = sent_invitation(invited)
+    response = client.get(accept_url(token))
+    assert response.status_code == 302 and response["Location"] == accept_url("accept")
+    assert token not in response["Location"]
+    # the browser posts the form to the token-free address; the session carries the token
+    page = client.get(response["Location"])
+    assert page.status_code == 200 and token not in page.content.decode()
+    response = client.post(accept_url("accept"), ACCEPT_DATA)
+    assert response.status_code == 302
+    invited.refresh_from_db()
+    assert invited.status == MembershipStatus.ACTIVE
+    assert not any(token in str(value) for value in client.session.values())
+
+    # a valid link opened by the wrong person: refused, and the token is in no log line
+    other = make_member(invited.seller, status=MembershipStatus.INVITED)
+    User.objects.filter(pk=other.user_id).update(password="!unusable")
+    _invitation, other_token = sent_invitation(other)
+    caplog.clear()
+    response = client.get(accept_url(other_token), follow=True)
+    assert response.status_code == 403
+    assert "Forbidden" in caplog.text and other_token not in caplog.text
+
+
+def test_the_token_free_address_without_a_link_opened_is_refused(client, db):
+    assert_refused(client.get(accept_url("accept")), 400, "This link is not valid")

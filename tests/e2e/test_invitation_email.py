@@ -37,7 +37,7 @@ def accept_through_the_web_and_sign_in(message, email, seller):
     html = message.get_body(preferencelist=("html",)).get_content()
     assert path in html
     browser = Client()
-    page = browser.get(path)
+    page = browser.get(path, follow=True)
     assert page.status_code == 200 and seller.name in page.content.decode()
     response = browser.post(
         path, {"display_name": "Ivan Petrov", "password": PASSWORD, "password_again": PASSWORD}, follow=True
@@ -47,7 +47,7 @@ def accept_through_the_web_and_sign_in(message, email, seller):
     assert response.wsgi_request.path == reverse("accounts:members", args=[seller.pk])
     browser.logout()
     # the link is single-use
-    assert browser.get(path).status_code == 400
+    assert browser.get(path, follow=True).status_code == 400
 
     member = Client()
     response = member.post(reverse("accounts:login"), {"username": email.upper(), "password": PASSWORD})
