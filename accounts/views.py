@@ -7,6 +7,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -58,13 +59,32 @@ def sign_up(request):
     return render(request, "accounts/sign_up.html", {"form": form})
 
 
+CONFIRM_SESSION_KEY = "_ozonseat_confirm_token"
+CONFIRM_URL_TOKEN = "pending"
+
+
+@require_http_methods(["GET", "POST"])
 def confirm_email(request, token):
+    """Opening the link only shows a button; the POST confirms. Mail scanners that fetch links therefore
+    cannot use up the single-use link before the person clicks it. The token moves into the session as for
+    invitations."""
+    if token == CONFIRM_URL_TOKEN:
+        token = request.session.get(CONFIRM_SESSION_KEY, "")
+    elif request.method == "GET":
+        request.session[CONFIRM_SESSION_KEY] = token
+        return redirect("accounts:confirm_email", token=CONFIRM_URL_TOKEN)
     try:
+        if request.method == "GET":
+            invitation = services.get_invitation_by_token(token)
+            if invitation.kind != "signup":
+                raise services.InvitationProblem(_("This link is not valid."), code="invalid")
+            return render(request, "accounts/confirm_email.html", {"invitation": invitation})
         membership = services.confirm_email(token=token)
     except services.InvitationProblem as problem:
         return render(request, "accounts/link_problem.html", {"problem": problem}, status=400)
+    request.session.pop(CONFIRM_SESSION_KEY, None)
     messages.success(request, _("Your e-mail address is confirmed. Sign in to start."))
-    return redirect(f"{reverse('accounts:login')}?email={membership.user.email}")
+    return redirect(f"{reverse('accounts:login')}?{urlencode({'email': membership.user.email})}")
 
 
 class LoginView(auth_views.LoginView):

@@ -150,7 +150,8 @@ def test_an_existing_user_must_sign_in_before_accepting(client, seller):
 
 def test_an_invitation_link_does_not_confirm_a_sign_up_and_vice_versa(client, seller, invited):
     _invitation, token = sent_invitation(invited)
-    assert_refused(client.get(confirm_url(token)), 400, "This link is not valid")
+    assert_refused(client.get(confirm_url(token), follow=True), 400, "This link is not valid")
+    assert_refused(client.post(confirm_url(token)), 400, "This link is not valid")
     owner_to_be = make_member(seller, status=MembershipStatus.INVITED)
     _signup, signup_token = sent_invitation(owner_to_be, kind=InvitationKind.SIGNUP)
     assert_refused(client.get(accept_url(signup_token), follow=True), 400, "This link is not valid")
@@ -167,19 +168,30 @@ def test_confirmation_links_are_refused_when_expired_used_or_forged(
             email="founder@example.com", password=PASSWORD, display_name="F", seller_name="Shop"
         )
     _path, token = link_in(mail.outbox[-1].body)
-    assert_refused(client.get(confirm_url(new_token())), 400, "This link is not valid")
+    for forged in (new_token(), "a" * 500):
+        assert_refused(client.get(confirm_url(forged), follow=True), 400, "This link is not valid")
+        assert_refused(client.post(confirm_url(forged)), 400, "This link is not valid")
 
     Invitation.objects.filter(membership=membership).update(expires_at=membership.created_at)
-    assert_refused(client.get(confirm_url(token)), 400, "This link has expired")
+    assert_refused(client.get(confirm_url(token), follow=True), 400, "This link has expired")
+    assert_refused(client.post(confirm_url("pending")), 400, "This link has expired")
     assert not User.objects.get(pk=membership.user_id).is_active
 
     Invitation.objects.filter(membership=membership).update(
         expires_at=membership.created_at + timedelta(days=9)
     )
+    # opening the link (as a mail scanner would) confirms nothing: it shows a button
     response = client.get(confirm_url(token))
+    assert response.status_code == 302 and response["Location"] == confirm_url("pending")
+    page = client.get(response["Location"])
+    assert page.status_code == 200 and "Confirm my e-mail address" in page.content.decode()
+    assert not User.objects.get(pk=membership.user_id).is_active
+    response = client.post(confirm_url("pending"))
     assert response.status_code == 302
+    assert response["Location"] == reverse("accounts:login") + "?email=founder%40example.com"
     assert User.objects.get(pk=membership.user_id).is_active
-    assert_refused(client.get(confirm_url(token)), 400, "This link has already been used")
+    assert_refused(client.get(confirm_url(token), follow=True), 400, "This link has already been used")
+    assert_refused(client.post(confirm_url(token)), 400, "This link has already been used")
 
 
 def test_only_the_sha256_hash_of_the_token_is_stored_anywhere(
