@@ -9,7 +9,7 @@ from audit.models import AuditEvent
 from ozonseat.errors import InvalidInput
 from tests.factories import make_member, make_seller, sent_invitation
 
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
+pytestmark = [pytest.mark.django_db]
 
 LONG_EMAIL = "a" * 245 + "@example.com"  # 257 characters
 PASSWORD = "a-long-enough-passphrase"

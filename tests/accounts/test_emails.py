@@ -14,7 +14,7 @@ from accounts.models import Invitation, MembershipStatus
 from audit.models import AuditEvent
 from tests.factories import make_member
 
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
+pytestmark = [pytest.mark.django_db]
 
 
 def unsent(membership, **fields):

@@ -17,7 +17,7 @@ from audit.models import AuditEvent
 from tests.factories import UserFactory, make_member, make_seller, sent_invitation
 from tests.mail import link_in
 
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
+pytestmark = [pytest.mark.django_db]
 
 PASSWORD = "a-long-enough-passphrase"
 ACCEPT_DATA = {"display_name": "New Person", "password": PASSWORD, "password_again": PASSWORD}
@@ -194,6 +194,7 @@ def test_confirmation_links_are_refused_when_expired_used_or_forged(
     assert_refused(client.post(confirm_url(token)), 400, "This link has already been used")
 
 
+@pytest.mark.postgres  # reads PostgreSQL's information_schema
 def test_only_the_sha256_hash_of_the_token_is_stored_anywhere(
     client, seller, owner, django_capture_on_commit_callbacks
 ):

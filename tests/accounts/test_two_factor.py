@@ -16,7 +16,7 @@ from accounts.models import MembershipStatus, TwoFactorDevice, User
 from audit.models import AuditEvent
 from tests.factories import DEFAULT_PASSWORD, UserFactory, make_member, sent_invitation
 
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
+pytestmark = [pytest.mark.django_db]
 
 LOGIN = reverse("accounts:login")
 SETUP = reverse("accounts:two_factor_setup")

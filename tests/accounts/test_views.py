@@ -12,7 +12,7 @@ from audit.models import AuditEvent
 from tests.factories import DEFAULT_PASSWORD, make_member
 from tests.mail import link_in
 
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
+pytestmark = [pytest.mark.django_db]
 
 NEW_PASSWORD = "another-long-passphrase"
 
