@@ -232,7 +232,11 @@ def invite_member(
                         email=email, display_name=display_name, preferred_language=language
                     )
             except IntegrityError:
-                raise Conflict(_("This address was just registered; try again."), field="email") from None
+                # A concurrent invitation or sign-up created this address first and has committed (the
+                # insert waited for it): continue with that user, as if it had existed all along.
+                user = User.objects.select_for_update().filter(email__iexact=email).first()
+                if user is None:
+                    raise Conflict(_("This address was just registered; try again."), field="email") from None
         membership = Membership.objects.select_for_update().filter(user=user, seller=seller).first()
         if membership is not None and membership.status != MembershipStatus.REMOVED:
             raise Conflict(

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from accounts import emails, tasks
 from accounts.emails import deliver_invitation
-from accounts.models import Invitation, MembershipStatus
+from accounts.models import Invitation, Membership, MembershipStatus
 from audit.models import AuditEvent
 from tests.factories import make_member
 
@@ -145,3 +145,22 @@ def test_the_message_names_inviter_and_seller_and_carries_the_link_in_text_and_h
     html = message.alternatives[0][0]
     assert "/invitations/" in message.body and "/invitations/" in html
     assert str(owner) in message.body and seller.name in message.body
+
+
+def test_every_periodic_job_of_the_beat_is_a_registered_task():
+    from django.conf import settings
+
+    from ozonseat.celery import app
+
+    app.loader.import_default_modules()
+    scheduled = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
+    assert {"accounts.tasks.requeue_unsent_invitations", "accounts.tasks.expire_memberships"} <= scheduled
+    assert scheduled <= set(app.tasks)
+
+
+def test_the_expiry_job_runs_the_service(seller):
+    member = make_member(seller, ends_at=timezone.now() + timedelta(hours=1))
+    Membership.objects.filter(pk=member.pk).update(ends_at=timezone.now() - timedelta(seconds=1))
+    assert tasks.expire_memberships.delay().get() == 1
+    member.refresh_from_db()
+    assert member.status == MembershipStatus.SUSPENDED
