@@ -48,7 +48,7 @@ def row_counts():
         "sellers": Seller.objects.count(),
         "memberships": Membership.objects.count(),
         "invitations": Invitation.objects.count(),
-        "events": AuditEvent.objects.count(),
+        "events": AuditEvent.objects.exclude(action="access.denied").count(),
     }
 
 

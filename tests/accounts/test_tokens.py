@@ -36,7 +36,7 @@ def counts():
         User.objects.filter(is_active=True).count(),
         Membership.objects.filter(status=MembershipStatus.ACTIVE).count(),
         Invitation.objects.filter(accepted_at__isnull=False).count(),
-        AuditEvent.objects.count(),
+        AuditEvent.objects.exclude(action="access.denied").count(),  # denials are logged, not writes
     )
 
 

@@ -172,13 +172,42 @@ def test_the_owner_changes_settings_and_transfers_ownership_through_the_pages(cl
     response = client.post(transfer_url, {"new_owner": member.pk, "confirm": "on"})
     assert response.status_code == 302
     assert Membership.objects.get(seller=seller, kind=MembershipKind.OWNER).pk == member.pk
-    assert client.get(settings_url).status_code == 403
+    # the former owner can no longer change the settings
+    response = client.post(
+        settings_url,
+        {
+            "name": "Mine again",
+            "default_language": "en",
+            "time_zone": "UTC",
+            "invitation_lifetime_hours": 72,
+            "access_review_interval_days": 90,
+        },
+    )
+    assert response.status_code == 403
+    seller.refresh_from_db()
+    assert seller.name == "Renamed"
 
 
-def test_a_member_sees_the_list_but_not_the_owner_pages(client, seller):
+def test_a_member_cannot_change_settings_or_transfer_ownership_through_the_pages(client, seller, owner):
     member = make_member(seller)
     client.force_login(member.user)
     assert client.get(reverse("accounts:members", args=[seller.pk])).status_code == 200
-    assert client.get(reverse("accounts:seller_settings", args=[seller.pk])).status_code == 403
-    assert client.get(reverse("accounts:transfer_ownership", args=[seller.pk])).status_code == 403
+    response = client.post(
+        reverse("accounts:seller_settings", args=[seller.pk]),
+        {
+            "name": "Hijacked",
+            "default_language": "en",
+            "time_zone": "UTC",
+            "invitation_lifetime_hours": 720,
+            "access_review_interval_days": 90,
+        },
+    )
+    assert response.status_code == 403
+    response = client.post(
+        reverse("accounts:transfer_ownership", args=[seller.pk]), {"new_owner": member.pk, "confirm": "on"}
+    )
+    assert response.status_code == 403
+    seller.refresh_from_db()
+    assert seller.name != "Hijacked" and seller.invitation_lifetime_hours == 72
+    assert Membership.objects.get(seller=seller, kind=MembershipKind.OWNER).user == owner
     assert User.objects.count() == 2
