@@ -98,16 +98,22 @@ class Worker:
         with self.lock:
             return "\n".join(self.lines)
 
-    def matching(self, pattern: str) -> list[str]:
+    def mark(self) -> int:
+        """A position in the log: pass it as `after` to look only at what the worker logged since.
+        The worker serves the whole module, so earlier tests' lines are in the log too."""
+        with self.lock:
+            return len(self.lines)
+
+    def matching(self, pattern: str, after: int = 0) -> list[str]:
         regex = re.compile(pattern)
         with self.lock:
-            return [line for line in self.lines if regex.search(line)]
+            return [line for line in self.lines[after:] if regex.search(line)]
 
-    def wait_for_log(self, pattern: str, count: int = 1, timeout=WAIT_TIMEOUT) -> list[str]:
+    def wait_for_log(self, pattern: str, count: int = 1, timeout=WAIT_TIMEOUT, after: int = 0) -> list[str]:
         def found():
             if self.process.poll() is not None:
                 raise AssertionError(f"the Celery worker exited ({self.process.returncode}):\n{self.log()}")
-            lines = self.matching(pattern)
+            lines = self.matching(pattern, after)
             return lines if len(lines) >= count else None
 
         try:

@@ -60,13 +60,14 @@ def accept_through_the_web_and_sign_in(message, email, seller):
 
 def test_an_invitation_email_arrives_once_and_its_link_lets_the_new_member_in(live_celery, mailbox):
     worker = live_celery
+    start = worker.mark()
     seller, owner = make_seller("Tea House")
     membership = services.invite_member(
         actor=owner.user, seller=seller, email="ivan@example.com", display_name="Ivan"
     )
 
     [message] = mailbox.wait_for(1)
-    worker.wait_for_log(SENT)
+    worker.wait_for_log(SENT, after=start)  # the worker has committed sent_at, not only sent
     invitation = Invitation.objects.get(membership=membership)
     assert invitation.queued_at is not None and invitation.sent_at is not None
     assert invitation.send_attempts == 1
@@ -83,6 +84,7 @@ def test_an_invitation_email_arrives_once_and_its_link_lets_the_new_member_in(li
 
 def test_an_smtp_server_that_refuses_at_first_gets_the_message_exactly_once(live_celery, mailbox):
     worker = live_celery
+    start = worker.mark()
     mailbox.refuse_next = 2
     seller, owner = make_seller("Retry Shop")
     membership = services.invite_member(
@@ -90,9 +92,9 @@ def test_an_smtp_server_that_refuses_at_first_gets_the_message_exactly_once(live
     )
 
     [message] = mailbox.wait_for(1)
-    worker.wait_for_log(SENT)
+    worker.wait_for_log(SENT, after=start)  # the worker has committed sent_at, not only sent
     assert mailbox.refused == 2
-    assert len(worker.matching(r"send_invitation_email\[[^\]]+\] retry: Retry in")) == 2
+    assert len(worker.matching(r"send_invitation_email\[[^\]]+\] retry: Retry in", after=start)) == 2
     invitation = Invitation.objects.get(membership=membership)
     assert invitation.sent_at is not None and invitation.send_attempts == 3 and invitation.last_error == ""
     assert AuditEvent.objects.filter(action="invitation.sent", target_id=membership.pk).count() == 1
@@ -102,6 +104,7 @@ def test_an_smtp_server_that_refuses_at_first_gets_the_message_exactly_once(live
 
 def test_an_invitation_made_while_the_broker_is_down_is_queued_later_by_the_sweep(live_celery, mailbox):
     worker = live_celery
+    start = worker.mark()
     seller, owner = make_seller("Offline Shop")
     queue = redis.Redis.from_url(REDIS_URL)
 
@@ -124,7 +127,7 @@ def test_an_invitation_made_while_the_broker_is_down_is_queued_later_by_the_swee
     result = requeue_unsent_invitations.delay()
     assert worker.wait_for_task(result.id).endswith(": 1")
     [message] = mailbox.wait_for(1)
-    worker.wait_for_log(SENT)
+    worker.wait_for_log(SENT, after=start)  # the worker has committed sent_at, not only sent
     invitation.refresh_from_db()
     assert invitation.queued_at is not None and invitation.sent_at is not None
     assert_redelivery_sends_nothing(worker, mailbox, invitation)
