@@ -166,7 +166,9 @@ def celery_worker(django_db_setup, django_db_blocker, smtp_server, tmp_path_fact
         need_postgres()
         database = connection.settings_dict
     controller, _mailbox = smtp_server
-    redis.Redis.from_url(redis_url).flushdb()  # this helper's own db: no stale tasks from earlier runs
+    # No stale tasks from an earlier, interrupted run: empty the default queue and kombu's unacked set
+    # (only these keys; the cache and other data in this Redis database are left alone).
+    redis.Redis.from_url(redis_url).delete("celery", "unacked", "unacked_index", "unacked_mutex")
 
     database_url = (
         f"postgres://{database['USER']}:{database['PASSWORD'] or ''}@{database['HOST'] or '127.0.0.1'}:"
