@@ -351,8 +351,14 @@ def get_invitation_by_token(token: str, *, lock: bool = False) -> Invitation:
     return invitation
 
 
+def _sets_password_on_accept(user: User) -> bool:
+    """A person without a password sets one when accepting. So does someone who signed up but never
+    confirmed their address: they cannot sign in, and the invitation link proves the address as well."""
+    return not user.has_usable_password() or (not user.is_active and user.email_verified_at is None)
+
+
 def invitation_needs_password(invitation: Invitation) -> bool:
-    return not invitation.membership.user.has_usable_password()
+    return _sets_password_on_accept(invitation.membership.user)
 
 
 def accept_invitation(
@@ -378,7 +384,7 @@ def accept_invitation(
             )
         now = timezone.now()
         changes = {"status": [MembershipStatus.INVITED, MembershipStatus.ACTIVE]}
-        if user.has_usable_password():
+        if not _sets_password_on_accept(user):
             if not signed_in:
                 raise NotAllowed(
                     _("You already have an OzonSeat account. Sign in, then open the link again."),

@@ -725,3 +725,37 @@ def test_no_email_is_queued_when_the_transaction_rolls_back(
         services.invite_member(actor=owner, seller=seller, email="ghost@example.com", display_name="G")
     assert callbacks == [] and mail.outbox == []
     assert not Invitation.objects.filter(kind=InvitationKind.INVITATION).exists()
+
+
+def test_someone_who_signed_up_but_never_confirmed_can_accept_an_invitation_by_setting_a_password(
+    seller, owner, invite, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        own = services.sign_up_seller(
+            email="unconfirmed@example.com", password=NEW_PASSWORD, display_name="U", seller_name="Own shop"
+        )
+    membership, token = invite(owner, seller, "unconfirmed@example.com")
+    assert membership.user_id == own.user_id
+    services.accept_invitation(
+        token=token, signed_in_user=None, display_name="U", password="yet-another-passphrase"
+    )
+    user = User.objects.get(pk=own.user_id)
+    assert user.is_active and user.check_password("yet-another-passphrase")
+    membership.refresh_from_db()
+    own.refresh_from_db()
+    assert membership.status == MembershipStatus.ACTIVE
+    assert own.status == MembershipStatus.INVITED  # their own seller still waits for its confirmation
+
+
+def test_a_deactivated_confirmed_user_is_not_reactivated_by_an_invitation_link(seller, owner, invite):
+    other_seller, _ = make_seller("Other")
+    staff = make_member(other_seller).user
+    User.objects.filter(pk=staff.pk).update(is_active=False)
+    membership, token = invite(owner, seller, staff.email)
+    with pytest.raises(NotAllowed) as error:
+        services.accept_invitation(token=token, signed_in_user=None, display_name="S", password=NEW_PASSWORD)
+    assert error.value.code == "sign_in_required"
+    membership.refresh_from_db()
+    assert membership.status == MembershipStatus.INVITED
+    staff.refresh_from_db()
+    assert not staff.is_active and staff.check_password(DEFAULT_PASSWORD)
