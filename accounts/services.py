@@ -197,8 +197,24 @@ def update_seller_settings(
         for name, value in new.items():
             setattr(seller, name, value)
         seller.save(update_fields=list(changes))
+        if changes.get("require_two_factor") == [False, True]:
+            _end_sessions_without_second_factor(seller, except_user=actor)
         record_event(action=events.SELLER_UPDATED, seller=seller, actor=actor, target=seller, changes=changes)
     return seller
+
+
+def _end_sessions_without_second_factor(seller: Seller, *, except_user: User) -> None:
+    """When a seller starts requiring two-factor sign-in, members signed in with a password alone are
+    signed out, so their next sign-in sets up the authenticator. The owner making the change is asked at
+    their next sign-in instead of being thrown out mid-click."""
+    for user_id in (
+        Membership.objects.effective()
+        .filter(seller=seller)
+        .exclude(user_id=except_user.pk)
+        .exclude(user__two_factor_device__confirmed_at__isnull=False)
+        .values_list("user_id", flat=True)
+    ):
+        User.objects.filter(pk=user_id).update(session_stamp=uuid.uuid4())
 
 
 # --- invitations ----------------------------------------------------------------------------------

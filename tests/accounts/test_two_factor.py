@@ -10,6 +10,7 @@ import pyotp
 import pytest
 from django.test import override_settings
 from django.urls import reverse
+from django.utils import timezone
 
 from accounts import two_factor
 from accounts.models import MembershipStatus, TwoFactorDevice, User
@@ -235,3 +236,39 @@ def test_the_secret_and_codes_never_reach_the_logs(client, member, caplog):
     code = next_code(secret)
     client.post(VERIFY, {"code": code})
     assert secret not in caplog.text
+
+
+def test_requiring_it_signs_out_members_without_an_authenticator_but_not_the_owner(client, seller, owner):
+    from django.test import Client
+
+    from accounts import services
+
+    plain = make_member(seller)
+    enrolled = make_member(seller)
+    TwoFactorDevice.objects.create(  # enrolled earlier, for another seller that requires it
+        user=enrolled.user,
+        encrypted_secret=two_factor.encrypt_secret(pyotp.random_base32()),
+        confirmed_at=timezone.now(),
+    )
+    secret_client, plain_client, owner_client = Client(), Client(), Client()
+    secret_client.force_login(enrolled.user)
+    plain_client.force_login(plain.user)
+    owner_client.force_login(owner)
+    assert is_signed_in(plain_client) and is_signed_in(secret_client)
+
+    services.update_seller_settings(
+        actor=owner,
+        seller=seller,
+        name=seller.name,
+        default_language=seller.default_language,
+        time_zone=seller.time_zone,
+        invitation_lifetime_hours=seller.invitation_lifetime_hours,
+        require_two_factor=True,
+        access_review_interval_days=seller.access_review_interval_days,
+    )
+
+    assert not is_signed_in(plain_client)
+    assert is_signed_in(secret_client) and is_signed_in(owner_client)
+    assert sign_in(plain_client, plain.user)["Location"] == SETUP
+    event = AuditEvent.objects.get(action="seller.updated")
+    assert event.changes == {"require_two_factor": [False, True]}
