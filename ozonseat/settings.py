@@ -8,6 +8,7 @@ ALLOWED_HOSTS stops the start with a clear message instead of failing at the fir
 import os
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -174,14 +175,45 @@ INVITATION_REQUEUE_UNSENT_AFTER = timedelta(
 
 # --- e-mail ---------------------------------------------------------------------------------------
 EMAIL_OUTBOX_DIR = VAR_DIR / "outbox"
-if os.environ.get("EMAIL_HOST"):
+
+
+def email_url_settings(url: str) -> dict:
+    """EMAIL_URL: smtp://user:password@host:25 (plain), smtp+tls://…:587 (STARTTLS), smtps://…:465 (TLS)."""
+    parts = urlsplit(url)
+    defaults = {"smtp": 25, "smtp+tls": 587, "smtps": 465}
+    if parts.scheme not in defaults or not parts.hostname:
+        raise ImproperlyConfigured(
+            "EMAIL_URL must look like smtp://, smtp+tls:// or smtps://user:password@host:port"
+        )
+    return {
+        "EMAIL_HOST": parts.hostname,
+        "EMAIL_PORT": str(parts.port or defaults[parts.scheme]),
+        "EMAIL_HOST_USER": unquote(parts.username or ""),
+        "EMAIL_HOST_PASSWORD": unquote(parts.password or ""),
+        "EMAIL_USE_TLS": "1" if parts.scheme == "smtp+tls" else "0",
+        "EMAIL_USE_SSL": "1" if parts.scheme == "smtps" else "0",
+    }
+
+
+# EMAIL_URL gives every SMTP value at once; an EMAIL_* variable set as well wins over it.
+_email = email_url_settings(os.environ["EMAIL_URL"]) if os.environ.get("EMAIL_URL") else {}
+_email_overrides = {
+    "EMAIL_HOST": os.environ.get("EMAIL_HOST"),
+    "EMAIL_PORT": os.environ.get("EMAIL_PORT"),
+    "EMAIL_HOST_USER": os.environ.get("EMAIL_HOST_USER"),
+    "EMAIL_HOST_PASSWORD": os.environ.get("EMAIL_HOST_PASSWORD"),
+    "EMAIL_USE_TLS": os.environ.get("EMAIL_USE_TLS"),
+    "EMAIL_USE_SSL": os.environ.get("EMAIL_USE_SSL"),
+}
+_email.update({name: value for name, value in _email_overrides.items() if value})
+if _email.get("EMAIL_HOST"):
     EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    EMAIL_HOST = os.environ["EMAIL_HOST"]
-    EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
-    EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
-    EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
-    EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS")
-    EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL")
+    EMAIL_HOST = _email["EMAIL_HOST"]
+    EMAIL_PORT = int(_email.get("EMAIL_PORT", "25"))
+    EMAIL_HOST_USER = _email.get("EMAIL_HOST_USER", "")
+    EMAIL_HOST_PASSWORD = _email.get("EMAIL_HOST_PASSWORD", "")
+    EMAIL_USE_TLS = _email.get("EMAIL_USE_TLS", "0").strip().lower() in {"1", "true", "yes", "on"}
+    EMAIL_USE_SSL = _email.get("EMAIL_USE_SSL", "0").strip().lower() in {"1", "true", "yes", "on"}
     EMAIL_TIMEOUT = int(os.environ.get("EMAIL_TIMEOUT", "15"))
 else:
     EMAIL_BACKEND = "ozonseat.mail.OutboxEmailBackend"

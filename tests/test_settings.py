@@ -99,6 +99,41 @@ def test_production_settings_use_postgres_redis_and_smtp_from_the_environment(va
     }
 
 
+EMAIL_CODE = (
+    "import json, django; django.setup(); from django.conf import settings as s; "
+    "print(json.dumps([s.EMAIL_BACKEND, s.EMAIL_HOST, s.EMAIL_PORT, s.EMAIL_HOST_USER, "
+    "s.EMAIL_HOST_PASSWORD, s.EMAIL_USE_TLS, s.EMAIL_USE_SSL]))"
+)
+
+
+@pytest.mark.parametrize(
+    ("url", "overrides", "expected"),
+    [
+        ("smtp://mail.internal", {}, ["mail.internal", 25, "", "", False, False]),
+        (
+            "smtp+tls://ozon%40example.com:p%40ss%3Aword@smtp.example.com",
+            {},
+            ["smtp.example.com", 587, "ozon@example.com", "p@ss:word", True, False],
+        ),
+        ("smtps://u:p@smtp.example.com:2465", {}, ["smtp.example.com", 2465, "u", "p", False, True]),
+        (
+            "smtp://u:p@smtp.example.com",
+            {"EMAIL_PORT": "2525"},
+            ["smtp.example.com", 2525, "u", "p", False, False],
+        ),
+    ],
+)
+def test_email_url_configures_smtp(var_dir, url, overrides, expected):
+    result = run(EMAIL_CODE, var_dir | {"DEBUG": "1", "EMAIL_URL": url} | overrides)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == ["django.core.mail.backends.smtp.EmailBackend", *expected]
+
+
+def test_a_malformed_email_url_stops_the_start(var_dir):
+    result = run(SETUP, var_dir | {"DEBUG": "1", "EMAIL_URL": "mail.example.com:25"})
+    assert result.returncode != 0 and "EMAIL_URL must look like" in result.stderr
+
+
 def test_with_no_configuration_at_all_debug_runs_on_the_embedded_defaults(var_dir):
     code = (
         "import json, django; django.setup(); from django.conf import settings as s; "
