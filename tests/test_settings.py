@@ -199,3 +199,12 @@ def test_the_demo_seller_is_created_on_the_embedded_defaults_and_its_owner_signs
     assert outcome["login"] == 302 and outcome["page"] == 200
     assert outcome["path"].startswith("/sellers/")  # the demo seller's start page
     assert outcome["sellers"] == 1 and outcome["owners"] == 1
+
+
+def test_manage_py_names_the_missing_setting_without_a_traceback(var_dir):
+    result = run(["manage.py", "check"], var_dir | {"ALLOWED_HOSTS": "team.example.com"})
+    assert result.returncode == 1
+    assert result.stderr == (
+        "OzonSeat cannot start: SECRET_KEY must be set when DEBUG is off "
+        "(see README, 'Running in production').\n"
+    )
