@@ -120,6 +120,18 @@ class TransferOwnershipForm(forms.Form):
         self.fields["new_owner"].choices = [(m.pk, f"{m.user} <{m.user.email}>") for m in candidates]
 
 
+class TwoFactorCodeForm(forms.Form):
+    code = forms.RegexField(
+        label=_("Code from your authenticator app"),
+        regex=r"^\s*\d{3}\s*\d{3}\s*$",
+        max_length=12,
+        error_messages={"invalid": _("Enter the 6 digits shown by your authenticator app.")},
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True, "size": 8}
+        ),
+    )
+
+
 class QueuedPasswordResetForm(PasswordResetForm):
     """Queues the e-mail as a task that builds the link in the worker; answers the same either way."""
 

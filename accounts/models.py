@@ -214,3 +214,23 @@ class Invitation(models.Model):
     @property
     def is_open(self) -> bool:
         return self.accepted_at is None and self.revoked_at is None and self.expires_at > timezone.now()
+
+
+class TwoFactorDevice(models.Model):
+    """A person's TOTP authenticator. The shared secret is stored encrypted (accounts.two_factor); a device
+    works once confirmed with a first code. `last_used_step` refuses a code that was already used."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="two_factor_device"
+    )
+    encrypted_secret = models.TextField()
+    created_at = models.DateTimeField(default=timezone.now)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    last_used_step = models.BigIntegerField(default=0)
+
+    def __str__(self):
+        return f"Authenticator of user {self.user_id}"
+
+    @property
+    def is_confirmed(self) -> bool:
+        return self.confirmed_at is not None

@@ -197,8 +197,24 @@ def update_seller_settings(
         for name, value in new.items():
             setattr(seller, name, value)
         seller.save(update_fields=list(changes))
+        if changes.get("require_two_factor") == [False, True]:
+            _end_sessions_without_second_factor(seller, except_user=actor)
         record_event(action=events.SELLER_UPDATED, seller=seller, actor=actor, target=seller, changes=changes)
     return seller
+
+
+def _end_sessions_without_second_factor(seller: Seller, *, except_user: User) -> None:
+    """When a seller starts requiring two-factor sign-in, members signed in with a password alone are
+    signed out, so their next sign-in sets up the authenticator. The owner making the change is asked at
+    their next sign-in instead of being thrown out mid-click."""
+    for user_id in (
+        Membership.objects.effective()
+        .filter(seller=seller)
+        .exclude(user_id=except_user.pk)
+        .exclude(user__two_factor_device__confirmed_at__isnull=False)
+        .values_list("user_id", flat=True)
+    ):
+        User.objects.filter(pk=user_id).update(session_stamp=uuid.uuid4())
 
 
 # --- invitations ----------------------------------------------------------------------------------
@@ -232,7 +248,11 @@ def invite_member(
                         email=email, display_name=display_name, preferred_language=language
                     )
             except IntegrityError:
-                raise Conflict(_("This address was just registered; try again."), field="email") from None
+                # A concurrent invitation or sign-up created this address first and has committed (the
+                # insert waited for it): continue with that user, as if it had existed all along.
+                user = User.objects.select_for_update().filter(email__iexact=email).first()
+                if user is None:
+                    raise Conflict(_("This address was just registered; try again."), field="email") from None
         membership = Membership.objects.select_for_update().filter(user=user, seller=seller).first()
         if membership is not None and membership.status != MembershipStatus.REMOVED:
             raise Conflict(
@@ -347,8 +367,14 @@ def get_invitation_by_token(token: str, *, lock: bool = False) -> Invitation:
     return invitation
 
 
+def _sets_password_on_accept(user: User) -> bool:
+    """A person without a password sets one when accepting. So does someone who signed up but never
+    confirmed their address: they cannot sign in, and the invitation link proves the address as well."""
+    return not user.has_usable_password() or (not user.is_active and user.email_verified_at is None)
+
+
 def invitation_needs_password(invitation: Invitation) -> bool:
-    return not invitation.membership.user.has_usable_password()
+    return _sets_password_on_accept(invitation.membership.user)
 
 
 def accept_invitation(
@@ -374,7 +400,7 @@ def accept_invitation(
             )
         now = timezone.now()
         changes = {"status": [MembershipStatus.INVITED, MembershipStatus.ACTIVE]}
-        if user.has_usable_password():
+        if not _sets_password_on_accept(user):
             if not signed_in:
                 raise NotAllowed(
                     _("You already have an OzonSeat account. Sign in, then open the link again."),
@@ -594,6 +620,10 @@ def transfer_ownership(*, actor: User, seller: Seller, new_owner: Membership) ->
 def switch_seller(*, user: User, seller_id) -> Seller:
     """Make another of the user's sellers the current one.
     The same NotFound for 'no such seller' and 'not yours'."""
+    try:
+        seller_id = int(seller_id)
+    except (TypeError, ValueError):
+        raise NotFound() from None
     with transaction.atomic():
         membership = (
             Membership.objects.effective()

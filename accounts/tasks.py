@@ -1,10 +1,10 @@
 """Celery tasks: take ids, load, call a service, retry with back-off."""
 
 import logging
-from datetime import timedelta
 from smtplib import SMTPException
 
 from celery import shared_task
+from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 
@@ -17,8 +17,9 @@ logger = logging.getLogger(__name__)
 RETRYABLE = (SMTPException, OSError, TimeoutError)
 
 
-def backoff_seconds(retries: int) -> int:
-    return min(600, 5 * 2**retries)
+def backoff_seconds(retries: int) -> float:
+    """5 s, 10 s, 20 s, ... capped at 10 minutes (the base is OZONSEAT_EMAIL_RETRY_BASE_SECONDS)."""
+    return min(600.0, settings.EMAIL_RETRY_BASE_SECONDS * 2**retries)
 
 
 @shared_task(bind=True, max_retries=12, acks_late=True)
@@ -46,8 +47,8 @@ def requeue_unsent_invitations() -> int:
     due = Invitation.objects.filter(
         sent_at__isnull=True, revoked_at__isnull=True, accepted_at__isnull=True, expires_at__gt=now
     ).filter(
-        Q(queued_at__isnull=True, created_at__lte=now - timedelta(seconds=30))
-        | Q(queued_at__lte=now - timedelta(minutes=15))
+        Q(queued_at__isnull=True, created_at__lte=now - settings.INVITATION_REQUEUE_UNQUEUED_AFTER)
+        | Q(queued_at__lte=now - settings.INVITATION_REQUEUE_UNSENT_AFTER)
     )
     count = 0
     for invitation_id in due.values_list("pk", flat=True)[:500]:

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import two_factor_views, views
 
 app_name = "accounts"
 
@@ -9,6 +9,8 @@ urlpatterns = [
     path("signup/", views.sign_up, name="sign_up"),
     path("confirm/<str:token>/", views.confirm_email, name="confirm_email"),
     path("login/", views.LoginView.as_view(), name="login"),
+    path("login/two-factor/", two_factor_views.two_factor_verify, name="two_factor_verify"),
+    path("login/two-factor/setup/", two_factor_views.two_factor_setup, name="two_factor_setup"),
     path("logout/", views.LogoutView.as_view(), name="logout"),
     path("password-reset/", views.PasswordResetView.as_view(), name="password_reset"),
     path("password-reset/sent/", views.PasswordResetDoneView.as_view(), name="password_reset_done"),

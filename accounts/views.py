@@ -9,6 +9,7 @@ from django.db.models import F
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
@@ -16,7 +17,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from dashboard import selectors as dashboard_selectors
 from ozonseat.errors import Conflict, InvalidInput, NotAllowed, NotFound, ServiceError
 
-from . import selectors, services
+from . import selectors, services, two_factor
 from .authorization import (
     MANAGE_MEMBERS,
     MANAGE_SECURITY,
@@ -38,6 +39,8 @@ from .forms import (
     apply_service_error,
 )
 from .models import MembershipKind, MembershipStatus
+
+EMAIL_BACKEND = "accounts.backends.EmailBackend"
 
 
 def list_members_with_assignments(seller, **filters):
@@ -82,13 +85,32 @@ def sign_up(request):
     return render(request, "accounts/sign_up.html", {"form": form})
 
 
+CONFIRM_SESSION_KEY = "_ozonseat_confirm_token"
+CONFIRM_URL_TOKEN = "pending"
+
+
+@require_http_methods(["GET", "POST"])
 def confirm_email(request, token):
+    """Opening the link only shows a button; the POST confirms. Mail scanners that fetch links therefore
+    cannot use up the single-use link before the person clicks it. The token moves into the session as for
+    invitations."""
+    if token == CONFIRM_URL_TOKEN:
+        token = request.session.get(CONFIRM_SESSION_KEY, "")
+    elif request.method == "GET":
+        request.session[CONFIRM_SESSION_KEY] = token
+        return redirect("accounts:confirm_email", token=CONFIRM_URL_TOKEN)
     try:
+        if request.method == "GET":
+            invitation = services.get_invitation_by_token(token)
+            if invitation.kind != "signup":
+                raise services.InvitationProblem(_("This link is not valid."), code="invalid")
+            return render(request, "accounts/confirm_email.html", {"invitation": invitation})
         membership = services.confirm_email(token=token)
     except services.InvitationProblem as problem:
         return render(request, "accounts/link_problem.html", {"problem": problem}, status=400)
+    request.session.pop(CONFIRM_SESSION_KEY, None)
     messages.success(request, _("Your e-mail address is confirmed. Sign in to start."))
-    return redirect(f"{reverse('accounts:login')}?email={membership.user.email}")
+    return redirect(f"{reverse('accounts:login')}?{urlencode({'email': membership.user.email})}")
 
 
 class LoginView(auth_views.LoginView):
@@ -98,6 +120,22 @@ class LoginView(auth_views.LoginView):
 
     def get_initial(self):
         return {"username": self.request.GET.get("email", "")}
+
+    def form_valid(self, form):
+        user = form.get_user()
+        if two_factor.needs_second_factor(user):
+            # The password was right, but the session is not signed in until the second step is done.
+            two_factor.begin_pending_login(
+                self.request, user, backend=user.backend, next_url=self.get_success_url()
+            )
+            return redirect(_second_step(user))
+        return super().form_valid(form)
+
+
+def _second_step(user) -> str:
+    if two_factor.confirmed_device(user) is None:
+        return "accounts:two_factor_setup"
+    return "accounts:two_factor_verify"
 
 
 class LogoutView(auth_views.LogoutView):
@@ -124,8 +162,19 @@ class PasswordResetCompleteView(auth_views.PasswordResetCompleteView):
     template_name = "accounts/password_reset_complete.html"
 
 
+# As Django's password reset: the link's token moves into the session and the browser is sent to a URL
+# without it, so the token stays out of the address bar, Referer headers, and Django's logs of 4xx pages.
+INVITATION_SESSION_KEY = "_ozonseat_invitation_token"
+INVITATION_URL_TOKEN = "accept"
+
+
 @require_http_methods(["GET", "POST"])
 def accept_invitation(request, token):
+    if token == INVITATION_URL_TOKEN:
+        token = request.session.get(INVITATION_SESSION_KEY, "")
+    elif request.method == "GET":
+        request.session[INVITATION_SESSION_KEY] = token
+        return redirect("accounts:accept_invitation", token=INVITATION_URL_TOKEN)
     try:
         invitation = services.get_invitation_by_token(token)
         if invitation.kind != "invitation":
@@ -167,9 +216,17 @@ def accept_invitation(request, token):
         except InvalidInput as error:
             apply_service_error(form, error)
         else:
-            if not signed_in:
-                auth_login(request, membership.user, backend="accounts.backends.EmailBackend")
+            request.session.pop(INVITATION_SESSION_KEY, None)
             services.switch_seller(user=membership.user, seller_id=membership.seller_id)
+            if not signed_in and two_factor.needs_second_factor(membership.user):
+                # The seller requires two-factor sign-in: set up the authenticator before getting in.
+                two_factor.begin_pending_login(
+                    request, membership.user, backend=EMAIL_BACKEND, next_url=reverse("accounts:home")
+                )
+                messages.success(request, _("Welcome to %(seller)s.") % {"seller": membership.seller.name})
+                return redirect(_second_step(membership.user))
+            if not signed_in:
+                auth_login(request, membership.user, backend=EMAIL_BACKEND)
             messages.success(request, _("Welcome to %(seller)s.") % {"seller": membership.seller.name})
             return redirect("accounts:home")
     return render(

@@ -72,6 +72,9 @@ PASSWORD_CHANGED = register(
     "auth.password_changed", _("Password changed"), _("{actor} changed their password")
 )
 PASSWORD_RESET = register("auth.password_reset", _("Password reset"), _("{actor} reset their password"))
+TWO_FACTOR_ENROLLED = register(
+    "auth.two_factor_enrolled", _("Two-factor sign-in set up"), _("{actor} set up two-factor sign-in")
+)
 SELLER_SWITCHED = register("auth.seller_switched", _("Seller switched"), _("{actor} switched to this seller"))
 ACCESS_DENIED = register("access.denied", _("Access denied"), _("{actor} was denied access to {path}"))
 EXPORTED = register("audit.exported", _("Audit log exported"), _("{actor} exported the audit log ({format})"))

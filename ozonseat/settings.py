@@ -8,6 +8,7 @@ ALLOWED_HOSTS stops the start with a clear message instead of failing at the fir
 import os
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -137,12 +138,14 @@ else:
     # A broker that needs no server: messages are files under var/broker, shared by web and worker.
     CELERY_BROKER_URL = "filesystem://"
     _broker_dir = VAR_DIR / "broker"
-    for _sub in ("out", "processed"):
+    for _sub in ("out", "processed", "control"):
         (_broker_dir / _sub).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_broker_dir / "out"),
         "data_folder_out": str(_broker_dir / "out"),
         "processed_folder": str(_broker_dir / "processed"),
+        # kombu's default is ./control in the current directory: keep everything under var/.
+        "control_folder": str(_broker_dir / "control"),
         "store_processed": False,
     }
 
@@ -165,22 +168,63 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+# The requeue sweep queues an invitation again when it was never queued (broker down) this long after it
+# was created, or was queued this long ago and is still unsent (task lost, or its retries exhausted).
+INVITATION_REQUEUE_UNQUEUED_AFTER = timedelta(
+    seconds=float(os.environ.get("OZONSEAT_REQUEUE_UNQUEUED_AFTER_SECONDS", "30"))
+)
+INVITATION_REQUEUE_UNSENT_AFTER = timedelta(
+    seconds=float(os.environ.get("OZONSEAT_REQUEUE_UNSENT_AFTER_SECONDS", str(15 * 60)))
+)
 
 # --- e-mail ---------------------------------------------------------------------------------------
 EMAIL_OUTBOX_DIR = VAR_DIR / "outbox"
-if os.environ.get("EMAIL_HOST"):
+
+
+def email_url_settings(url: str) -> dict:
+    """EMAIL_URL: smtp://user:password@host:25 (plain), smtp+tls://…:587 (STARTTLS), smtps://…:465 (TLS)."""
+    parts = urlsplit(url)
+    defaults = {"smtp": 25, "smtp+tls": 587, "smtps": 465}
+    if parts.scheme not in defaults or not parts.hostname:
+        raise ImproperlyConfigured(
+            "EMAIL_URL must look like smtp://, smtp+tls:// or smtps://user:password@host:port"
+        )
+    return {
+        "EMAIL_HOST": parts.hostname,
+        "EMAIL_PORT": str(parts.port or defaults[parts.scheme]),
+        "EMAIL_HOST_USER": unquote(parts.username or ""),
+        "EMAIL_HOST_PASSWORD": unquote(parts.password or ""),
+        "EMAIL_USE_TLS": "1" if parts.scheme == "smtp+tls" else "0",
+        "EMAIL_USE_SSL": "1" if parts.scheme == "smtps" else "0",
+    }
+
+
+# EMAIL_URL gives every SMTP value at once; an EMAIL_* variable set as well wins over it.
+_email = email_url_settings(os.environ["EMAIL_URL"]) if os.environ.get("EMAIL_URL") else {}
+_email_overrides = {
+    "EMAIL_HOST": os.environ.get("EMAIL_HOST"),
+    "EMAIL_PORT": os.environ.get("EMAIL_PORT"),
+    "EMAIL_HOST_USER": os.environ.get("EMAIL_HOST_USER"),
+    "EMAIL_HOST_PASSWORD": os.environ.get("EMAIL_HOST_PASSWORD"),
+    "EMAIL_USE_TLS": os.environ.get("EMAIL_USE_TLS"),
+    "EMAIL_USE_SSL": os.environ.get("EMAIL_USE_SSL"),
+}
+_email.update({name: value for name, value in _email_overrides.items() if value})
+if _email.get("EMAIL_HOST"):
     EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    EMAIL_HOST = os.environ["EMAIL_HOST"]
-    EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
-    EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
-    EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
-    EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS")
-    EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL")
+    EMAIL_HOST = _email["EMAIL_HOST"]
+    EMAIL_PORT = int(_email.get("EMAIL_PORT", "25"))
+    EMAIL_HOST_USER = _email.get("EMAIL_HOST_USER", "")
+    EMAIL_HOST_PASSWORD = _email.get("EMAIL_HOST_PASSWORD", "")
+    EMAIL_USE_TLS = _email.get("EMAIL_USE_TLS", "0").strip().lower() in {"1", "true", "yes", "on"}
+    EMAIL_USE_SSL = _email.get("EMAIL_USE_SSL", "0").strip().lower() in {"1", "true", "yes", "on"}
     EMAIL_TIMEOUT = int(os.environ.get("EMAIL_TIMEOUT", "15"))
 else:
     EMAIL_BACKEND = "ozonseat.mail.OutboxEmailBackend"
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "OzonSeat <no-reply@ozonseat.localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# The first retry of a failed SMTP send waits this long; each next one twice as long (at most 10 minutes).
+EMAIL_RETRY_BASE_SECONDS = float(os.environ.get("OZONSEAT_EMAIL_RETRY_BASE_SECONDS", "5"))
 
 # --- auth -----------------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
