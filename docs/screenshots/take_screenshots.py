@@ -46,6 +46,27 @@ for email in ("ivan@demo.example", "olga@demo.example", "li@demo.example", "aida
     services.accept_invitation(token=token, signed_in_user=None, password="a-long-demo-passphrase")
 User.objects.filter(email="ivan@demo.example").update(last_login=timezone.now() - timedelta(hours=3))
 User.objects.filter(email="olga@demo.example").update(last_login=timezone.now() - timedelta(days=1))
+from roles import services as roles_services
+from roles.models import Role
+seller = owner_membership.seller
+moscow = roles_services.add_store(actor=owner, seller=seller, name="Harbin Home RU", client_id="1502837", market="RU")
+almaty = roles_services.add_store(actor=owner, seller=seller, name="Harbin Home KZ", client_id="2204519", market="KZ")
+khimki = roles_services.add_warehouse(actor=owner, store=moscow, name="Khimki", kind="FBS")
+roles_services.add_warehouse(actor=owner, store=moscow, name="Podolsk", kind="FBO")
+roles_services.add_warehouse(actor=owner, store=almaty, name="Almaty", kind="FBS")
+roles = {role.template_key: role for role in Role.objects.filter(seller=seller)}
+def member(email):
+    return Membership.objects.get(user__email=email, seller=seller)
+roles_services.grant_role(actor=owner, membership=member("ivan@demo.example"), role=roles["picker"],
+                          scope_kind="warehouses", warehouses=[khimki.pk])
+roles_services.grant_role(actor=owner, membership=member("olga@demo.example"), role=roles["customer_service"],
+                          scope_kind="market", market="RU")
+roles_services.grant_role(actor=owner, membership=member("li@demo.example"), role=roles["content_manager"],
+                          scope_kind="seller")
+roles_services.grant_role(actor=owner, membership=member("chen@demo.example"), role=roles["finance"],
+                          scope_kind="seller")
+roles_services.grant_role(actor=owner, membership=member("aidar@demo.example"), role=roles["warehouse"],
+                          scope_kind="stores", stores=[almaty.pk])
 services.suspend_member(actor=owner, membership=Membership.objects.get(user__email="aidar@demo.example"))
 """
 
@@ -119,6 +140,9 @@ def main():
                 "members": f"/sellers/{seller}/members/",
                 "add-sub-account": f"/sellers/{seller}/members/new/",
                 "settings": f"/sellers/{seller}/settings/",
+                "roles": f"/sellers/{seller}/roles/",
+                "stores": f"/sellers/{seller}/stores/",
+                "audit-log": f"/sellers/{seller}/audit/",
                 "profile": "/profile/",
             }
             for name, path in shots.items():
@@ -128,6 +152,14 @@ def main():
             assert members_page.ok
             page.locator("table a", has_text="Ivan").first.click()
             page.screenshot(path=OUT / f"sub-account{suffix}.png", full_page=True)
+            picker = browser.new_context(viewport={"width": 1280, "height": 860}, base_url=base)
+            picker_page = picker.new_page()
+            picker_page.goto("/login/")
+            picker_page.fill("#id_username", "ivan@demo.example")
+            picker_page.fill("#id_password", "a-long-demo-passphrase")
+            picker_page.click("main button[type=submit]")
+            picker_page.wait_for_url("**/my-access/")
+            picker_page.screenshot(path=OUT / f"my-access{suffix}.png", full_page=True)
             phone = browser.new_context(
                 viewport={"width": 390, "height": 844},
                 device_scale_factor=2,
