@@ -72,3 +72,12 @@ PASSWORD_CHANGED = register(
 PASSWORD_RESET = register("auth.password_reset", _("Password reset"), _("{actor} reset their password"))
 SELLER_SWITCHED = register("auth.seller_switched", _("Seller switched"), _("{actor} switched to this seller"))
 ACCESS_DENIED = register("access.denied", _("Access denied"), _("{actor} was denied access"))
+TOKEN_CREATED = register(
+    "token.created", _("API token created"), _("{actor} created an API token for {target}")
+)
+TOKEN_REVOKED = register(
+    "token.revoked", _("API token revoked"), _("{actor} revoked an API token of {target}")
+)
+SERVICE_ACCOUNT_CREATED = register(
+    "service_account.created", _("Service account created"), _("{actor} created the service account {target}")
+)

@@ -4,6 +4,7 @@ from django.urls import include, path
 from django.views.i18n import set_language
 
 urlpatterns = [
+    path("api/", include("ozonseat.api.urls")),
     path("", include("accounts.urls")),
     path("i18n/setlang/", set_language, name="set_language"),
     path("admin/", admin.site.urls),
@@ -16,3 +17,7 @@ if settings.DEBUG:
         path("dev/outbox/", dev_views.outbox, name="dev_outbox"),
         path("dev/outbox/<str:name>/", dev_views.outbox_message, name="dev_outbox_message"),
     ]
+
+handler400 = "ozonseat.api.errorviews.bad_request"
+handler404 = "ozonseat.api.errorviews.page_not_found"
+handler500 = "ozonseat.api.errorviews.server_error"
