@@ -10,7 +10,11 @@ seller = "v1/sellers/<int:seller_id>/"
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
-    path("docs/redoc/", SpectacularRedocView.as_view(url_name="api:schema"), name="redoc"),
+    path(
+        "docs/redoc/",
+        SpectacularRedocView.as_view(url_name="api:schema", template_name="api/redoc.html"),
+        name="redoc",
+    ),
     path("v1/ping", me.PingView.as_view(), name="ping"),
     path("v1/me", me.MeView.as_view(), name="me"),
     path(seller + "members", members.MemberListView.as_view(), name="members"),
