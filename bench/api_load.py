@@ -68,7 +68,7 @@ try:
         )
         for i in range(5)
     ]
-    role = next(r for r in roles_selectors.list_roles(seller) if "orders.process" in r.permissions)
+    role = next(r for r in roles_selectors.list_roles(seller) if r.template_key == "sales")
     roles_services.grant_role(actor=owner.user, membership=member, role=role, scope_kind="stores",
                               stores=stores[:3])
     targets = [s.pk for s in stores]
@@ -152,9 +152,10 @@ def main():
     python = sys.executable
     recreate_database(database_url)
     subprocess.run([python, "manage.py", "migrate", "--no-input", "-v", "0"], cwd=ROOT, env=env, check=True)
-    setup = subprocess.run(
-        [python, "-c", SETUP], cwd=ROOT, env=env, check=True, capture_output=True, text=True
-    ).stdout
+    completed = subprocess.run([python, "-c", SETUP], cwd=ROOT, env=env, capture_output=True, text=True)
+    if completed.returncode:
+        sys.exit(f"setting up the bench data failed:\n{completed.stderr}")
+    setup = completed.stdout
     world = json.loads(setup.strip().splitlines()[-1])
 
     port = free_port()
