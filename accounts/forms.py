@@ -217,3 +217,28 @@ def access_form_class():
             ]
 
     return InviteAccessForm
+
+
+class ApiTokenForm(forms.Form):
+    name = forms.CharField(
+        label=_("Token name"), max_length=100, help_text=_("What uses it, e.g. “Picking app, Khimki”.")
+    )
+    expires_at = forms.DateTimeField(
+        label=_("Expires"),
+        required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        help_text=_("Empty: until revoked."),
+    )
+
+    def __init__(self, *args, accounts=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        if accounts:
+            self.fields["account"] = forms.TypedChoiceField(
+                label=_("For"), coerce=int, choices=[(a.pk, str(a.user)) for a in accounts]
+            )
+            self.order_fields(["account", "name", "expires_at"])
+
+
+class ServiceAccountForm(forms.Form):
+    name = forms.CharField(label=_("Name of the program"), max_length=150)
+    description = forms.CharField(label=_("Description"), max_length=100, required=False)

@@ -114,3 +114,12 @@ PERMISSIONS_REPAIRED = register(
     _("Permission index repaired"),
     _("The permission index was repaired to match the assignments"),
 )
+TOKEN_CREATED = register(
+    "token.created", _("API token created"), _("{actor} created an API token for {target}")
+)
+TOKEN_REVOKED = register(
+    "token.revoked", _("API token revoked"), _("{actor} revoked an API token of {target}")
+)
+SERVICE_ACCOUNT_CREATED = register(
+    "service_account.created", _("Service account created"), _("{actor} created the service account {target}")
+)

@@ -205,3 +205,45 @@ def filter_members_by_access(queryset, *, role=None, store=None, market: str = "
             | Q(assignments__warehouses__store__market=market)
         )
     return queryset.distinct() if (role or store or market) else queryset
+
+
+def tokens_page(seller, membership, *, manage: bool) -> dict:
+    """The member's own API tokens and, for token managers, the service accounts with theirs (two queries)."""
+    from accounts.models import ApiToken
+
+    services_accounts = (
+        list(
+            Membership.objects.filter(seller=seller, kind=MembershipKind.SERVICE)
+            .exclude(status=MembershipStatus.REMOVED)
+            .select_related("user")
+            .order_by("user__display_name", "pk")
+        )
+        if manage
+        else []
+    )
+    owners = [membership.pk, *(account.pk for account in services_accounts)]
+    tokens: dict[int, list] = {pk: [] for pk in owners}
+    for token in ApiToken.objects.filter(membership_id__in=owners).order_by("-created_at", "-pk"):
+        tokens[token.membership_id].append(token)
+    for account in services_accounts:
+        account.token_list = tokens[account.pk]
+    return {"own_tokens": tokens[membership.pk], "service_accounts": services_accounts}
+
+
+def get_token_for_seller(seller, token_id):
+    """The same NotFound for a token that does not exist and one of another seller."""
+    from accounts.models import ApiToken
+    from ozonseat.errors import NotFound
+
+    try:
+        token_id = int(token_id)
+    except (TypeError, ValueError):
+        raise NotFound() from None
+    token = (
+        ApiToken.objects.select_related("membership__user", "membership__seller")
+        .filter(pk=token_id, membership__seller=seller)
+        .first()
+    )
+    if token is None:
+        raise NotFound()
+    return token

@@ -3,7 +3,9 @@
 from django.contrib import messages
 from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 from django.views.i18n import set_language as django_set_language
@@ -89,3 +91,93 @@ def set_language(request):
         except InvalidInput:
             messages.error(request, _("Choose one of the offered languages."))
     return response
+
+
+@seller_view()
+@require_http_methods(["GET", "POST"])
+def tokens(request, *, seller, membership):
+    """API tokens: everyone manages their own; token managers also service accounts and their tokens.
+    A new token's secret is shown once, in the response to the POST that made it (never stored, never
+    put in a message or the session)."""
+    from accounts import api_tokens
+    from accounts.authorization import member_has_seller_permission
+    from accounts.forms import ApiTokenForm, ServiceAccountForm
+    from ozonseat.errors import Conflict, NotAllowed
+
+    manage = member_has_seller_permission(membership, "tokens.manage")
+    page = selectors.tokens_page(seller, membership, manage=manage)
+    which = request.POST.get("form") if request.method == "POST" else None
+    if which in ("service_account", "service_token") and not manage:
+        raise PermissionDenied()
+    own_form = ApiTokenForm(request.POST if which == "own_token" else None, prefix="own")
+    service_form = ServiceAccountForm(request.POST if which == "service_account" else None, prefix="service")
+    service_token_form = ApiTokenForm(
+        request.POST if which == "service_token" else None, prefix="st", accounts=page["service_accounts"]
+    )
+    created = None
+    form = {"own_token": own_form, "service_account": service_form, "service_token": service_token_form}.get(
+        which
+    )
+    if form is not None and form.is_valid():
+        data = dict(form.cleaned_data)
+        try:
+            if which == "service_account":
+                account = api_tokens.create_service_account(actor=request.user, seller=seller, **data)
+                messages.success(request, _("Service account %(name)s added.") % {"name": account.user})
+                return redirect("dashboard:tokens", seller_id=seller.pk)
+            owner = membership
+            if which == "service_token":
+                owner = next(a for a in page["service_accounts"] if a.pk == data.pop("account"))
+            created = api_tokens.create_api_token(actor=request.user, membership=owner, **data)
+        except (InvalidInput, Conflict, NotAllowed) as error:
+            apply_service_error(form, error)
+        else:
+            page = selectors.tokens_page(seller, membership, manage=manage)
+            own_form = ApiTokenForm(prefix="own")
+            service_token_form = ApiTokenForm(prefix="st", accounts=page["service_accounts"])
+    if form is not None and form.errors:
+        messages.error(request, _("Nothing was saved. Please correct the errors below."))
+    return render(
+        request,
+        "dashboard/tokens.html",
+        {
+            **page,
+            "manage": manage,
+            "created": created,
+            "own_form": own_form,
+            "service_form": service_form,
+            "service_token_form": service_token_form,
+        },
+    )
+
+
+@seller_view()
+@require_http_methods(["GET", "POST"])
+def token_revoke(request, token_id, *, seller, membership):
+    from accounts import api_tokens
+    from accounts.authorization import member_has_seller_permission
+    from ozonseat.errors import Conflict
+
+    token = selectors.get_token_for_seller(seller, token_id)
+    if token.membership_id != membership.pk and not member_has_seller_permission(membership, "tokens.manage"):
+        raise PermissionDenied()
+    if request.method == "POST":
+        try:
+            api_tokens.revoke_api_token(actor=request.user, token=token)
+        except Conflict as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(request, _("Token %(name)s revoked.") % {"name": token.name})
+        return redirect("dashboard:tokens", seller_id=seller.pk)
+    return render(
+        request,
+        "dashboard/confirm.html",
+        {
+            "label": _("Revoke token %(name)s") % {"name": token.name},
+            "consequence": _(
+                "Programs using %(prefix)s… are refused from their next request. This cannot be undone."
+            )
+            % {"prefix": token.prefix},
+            "cancel_url": reverse("dashboard:tokens", args=[seller.pk]),
+        },
+    )

@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "django.contrib.admin",
     "rest_framework",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "guardian",
     "django_htmx",
     "accounts",
@@ -269,11 +270,36 @@ STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", BASE_DIR / "staticfiles"))
 
 # --- REST framework -------------------------------------------------------------------------------
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "ozonseat.api.authentication.BearerTokenAuthentication",
+        "ozonseat.api.authentication.SessionAuthentication",
+    ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_PARSER_CLASSES": ["ozonseat.api.parsers.LimitedJSONParser"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_SCHEMA_CLASS": "ozonseat.api.schema.ProblemAutoSchema",
+    "EXCEPTION_HANDLER": "ozonseat.api.exceptions.exception_handler",
 }
-SPECTACULAR_SETTINGS = {"TITLE": "OzonSeat API", "VERSION": "1.0.0", "SERVE_INCLUDE_SCHEMA": False}
+# Requests per minute, counted in the cache; 0 turns a limit off.
+API_RATE_LIMITS = {
+    "token": int(os.environ.get("API_RATE_LIMIT_PER_TOKEN", "600")),
+    "ip": int(os.environ.get("API_RATE_LIMIT_PER_IP", "1200")),
+}
+API_MAX_BODY_BYTES = int(os.environ.get("API_MAX_BODY_BYTES", str(1024 * 1024)))
+SPECTACULAR_SETTINGS = {
+    "TITLE": "OzonSeat API",
+    "DESCRIPTION": "Manage sub-accounts and ask permission questions. Errors are RFC 9457 problem details "
+    "(application/problem+json). See docs/api.md.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SERVE_AUTHENTICATION": [],
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+}
 
 # --- security -------------------------------------------------------------------------------------
 X_FRAME_OPTIONS = "DENY"

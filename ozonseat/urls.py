@@ -4,6 +4,7 @@ from django.urls import include, path
 from django.views.i18n import set_language
 
 urlpatterns = [
+    path("api/", include("ozonseat.api.urls")),
     path("", include("accounts.urls")),
     path("", include("dashboard.urls")),
     path("", include("roles.urls")),
@@ -19,3 +20,7 @@ if settings.DEBUG:
         path("dev/outbox/", dev_views.outbox, name="dev_outbox"),
         path("dev/outbox/<str:name>/", dev_views.outbox_message, name="dev_outbox_message"),
     ]
+
+handler400 = "ozonseat.api.errorviews.bad_request"
+handler404 = "ozonseat.api.errorviews.page_not_found"
+handler500 = "ozonseat.api.errorviews.server_error"

@@ -31,6 +31,10 @@ def world(db):
         scope_kind="warehouses",
         warehouses=[khimki.pk],
     )
+    from accounts import api_tokens
+
+    erp = api_tokens.create_service_account(actor=owner.user, seller=seller, name="ERP")
+    service_token = api_tokens.create_api_token(actor=owner.user, membership=erp, name="ERP sync").token
     other_seller, other_owner = make_seller(name="Other Shop")
     return {
         "seller": seller,
@@ -43,6 +47,8 @@ def world(db):
         "podolsk": podolsk,
         "roles": roles,
         "picking": picking,
+        "erp": erp,
+        "service_token": service_token,
         "other_owner": other_owner,
         "other_seller": other_seller,
     }

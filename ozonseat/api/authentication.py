@@ -1,0 +1,39 @@
+"""Who is calling: a bearer API token (tools) or the browser session with CSRF (the dashboard's own calls)."""
+
+from django.utils.translation import gettext_lazy as _
+from rest_framework import authentication, exceptions
+
+from accounts.api_tokens import authenticate_api_token
+from audit.context import update_context
+
+
+class BearerTokenAuthentication(authentication.BaseAuthentication):
+    """`Authorization: Bearer ozs_…`. The request acts as the token's membership, in its seller only.
+    A revoked or expired token, or one whose membership is no longer working, answers 401 at once."""
+
+    keyword = "Bearer"
+
+    def authenticate(self, request):
+        header = authentication.get_authorization_header(request).split()
+        if not header or header[0].lower() != self.keyword.lower().encode():
+            return None
+        if len(header) != 2:
+            raise exceptions.AuthenticationFailed(_("Send the header as: Authorization: Bearer <token>."))
+        try:
+            secret = header[1].decode("ascii")
+        except UnicodeDecodeError:
+            raise exceptions.AuthenticationFailed(_("The token is not valid.")) from None
+        token = authenticate_api_token(secret)
+        if token is None:
+            raise exceptions.AuthenticationFailed(
+                _("The token is not valid, has expired or was revoked, or its account no longer has access.")
+            )
+        update_context(token_id=token.pk)
+        return token.membership.user, token
+
+    def authenticate_header(self, request):
+        return 'Bearer realm="api"'
+
+
+class SessionAuthentication(authentication.SessionAuthentication):
+    """The signed-in browser session; unsafe methods need the CSRF token, as in DRF."""

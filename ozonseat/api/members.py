@@ -1,0 +1,194 @@
+"""Members of a seller: list, invite, read, edit, suspend, reactivate, remove, resend or revoke an
+invitation.
+Every write calls the same service as the dashboard."""
+
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers, status
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.response import Response
+
+from accounts import selectors, services
+from accounts.authorization import MANAGE_MEMBERS
+from accounts.models import Language, MembershipStatus
+
+from . import idempotency
+from .serializers import StrictSerializer
+from .views import SellerView
+
+
+class MemberPagination(PageNumberPagination):
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 200
+
+
+class UserSummarySerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    email = serializers.EmailField()
+    display_name = serializers.CharField()
+
+
+class MemberSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    user = UserSummarySerializer()
+    kind = serializers.CharField()
+    status = serializers.CharField()
+    job_title = serializers.CharField()
+    ends_at = serializers.DateTimeField(allow_null=True)
+    invited_by_id = serializers.IntegerField(allow_null=True)
+    created_at = serializers.DateTimeField()
+    activated_at = serializers.DateTimeField(allow_null=True)
+    suspended_at = serializers.DateTimeField(allow_null=True)
+    removed_at = serializers.DateTimeField(allow_null=True)
+
+
+class InviteSerializer(StrictSerializer):
+    email = serializers.CharField(max_length=254)
+    display_name = serializers.CharField(max_length=150)
+    language = serializers.ChoiceField(choices=Language.choices, required=False, allow_blank=True, default="")
+    job_title = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+    ends_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
+
+
+class MemberUpdateSerializer(StrictSerializer):
+    job_title = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    ends_at = serializers.DateTimeField(required=False, allow_null=True)
+
+
+class MemberFilterSerializer(StrictSerializer):
+    status = serializers.ChoiceField(choices=MembershipStatus.choices, required=False)
+    search = serializers.CharField(required=False, max_length=100, allow_blank=True)
+    page = serializers.IntegerField(required=False, min_value=1)
+    page_size = serializers.IntegerField(required=False, min_value=1, max_value=200)
+
+
+def get_member(view, membership_id):
+    return selectors.get_membership_for_seller(view.seller, membership_id)
+
+
+class MemberListView(SellerView):
+    permissions = {"POST": MANAGE_MEMBERS}
+    pagination_class = MemberPagination
+
+    @extend_schema(
+        operation_id="members_list",
+        parameters=[MemberFilterSerializer],
+        responses=MemberSerializer(many=True),
+        summary="List the seller's members",
+        description="Removed members are left out unless `status=removed` is asked for.",
+    )
+    def get(self, request, seller_id):
+        filters = MemberFilterSerializer(data=request.query_params.dict())
+        filters.is_valid(raise_exception=True)
+        queryset = selectors.list_members(
+            self.seller,
+            status=filters.validated_data.get("status", ""),
+            search=filters.validated_data.get("search", ""),
+        )
+        page = self.paginate_queryset(queryset)
+        return self.get_paginated_response(MemberSerializer(page, many=True).data)
+
+    @extend_schema(
+        operation_id="members_invite",
+        request=InviteSerializer,
+        responses={201: MemberSerializer},
+        parameters=[
+            OpenApiParameter(
+                idempotency.HEADER,
+                str,
+                OpenApiParameter.HEADER,
+                description="Retrying with the same key returns the first result instead of inviting twice "
+                "(kept 24 hours). The same key with a different body answers 422.",
+            )
+        ],
+        summary="Invite a person",
+    )
+    def post(self, request, seller_id):
+        def invite():
+            data = InviteSerializer(data=request.data)
+            data.is_valid(raise_exception=True)
+            membership = services.invite_member(actor=self.actor, seller=self.seller, **data.validated_data)
+            return Response(MemberSerializer(membership).data, status=status.HTTP_201_CREATED)
+
+        return idempotency.run_idempotent(request, membership=self.membership, scope="invite", handler=invite)
+
+
+class MemberDetailView(SellerView):
+    permissions = {"PATCH": MANAGE_MEMBERS}
+
+    @extend_schema(operation_id="members_read", responses=MemberSerializer, summary="Read a member")
+    def get(self, request, seller_id, membership_id):
+        return Response(MemberSerializer(get_member(self, membership_id)).data)
+
+    @extend_schema(
+        operation_id="members_update",
+        request=MemberUpdateSerializer,
+        responses=MemberSerializer,
+        summary="Edit a member's job title or end date",
+        description="Fields left out keep their value; `ends_at: null` removes the end date.",
+    )
+    def patch(self, request, seller_id, membership_id):
+        membership = get_member(self, membership_id)
+        data = MemberUpdateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        membership = services.update_member(
+            actor=self.actor,
+            membership=membership,
+            job_title=data.validated_data.get("job_title", membership.job_title),
+            ends_at=data.validated_data.get("ends_at", membership.ends_at),
+        )
+        return Response(MemberSerializer(membership).data)
+
+
+class EmptySerializer(StrictSerializer):
+    pass
+
+
+def _action_view(name, service, summary, description=""):
+    class MemberActionView(SellerView):
+        permission = MANAGE_MEMBERS
+
+        @extend_schema(
+            operation_id=f"members_{name.replace('-', '_')}",
+            request=None,
+            responses=MemberSerializer,
+            summary=summary,
+            description=description,
+        )
+        def post(self, request, seller_id, membership_id):
+            membership = get_member(self, membership_id)
+            if request.data:
+                EmptySerializer(data=request.data).is_valid(raise_exception=True)
+            result = service(actor=self.actor, membership=membership)
+            if not hasattr(result, "status"):  # resend returns the new invitation
+                result = get_member(self, membership_id)
+            return Response(MemberSerializer(result).data)
+
+    MemberActionView.__name__ = MemberActionView.__qualname__ = (
+        "Member" + name.title().replace("-", "") + "View"
+    )
+    return MemberActionView
+
+
+MemberSuspendView = _action_view(
+    "suspend",
+    services.suspend_member,
+    _("Suspend a member"),
+    "Access and sessions end at once; tokens stop working.",
+)
+MemberReactivateView = _action_view(
+    "reactivate", services.reactivate_member, _("Reactivate a suspended member")
+)
+MemberRemoveView = _action_view(
+    "remove",
+    services.remove_member,
+    _("Remove a member"),
+    "The person's user stays; access to this seller ends.",
+)
+MemberResendView = _action_view(
+    "resend-invitation", services.resend_invitation, _("Resend the invitation"), "Older links stop working."
+)
+MemberRevokeView = _action_view(
+    "revoke-invitation", services.revoke_invitation, _("Revoke a pending invitation")
+)

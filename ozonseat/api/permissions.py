@@ -1,0 +1,19 @@
+"""Which seller-level permissions exist: from the roles catalog when it is installed."""
+
+SELLER_PERMISSIONS = (
+    "members.manage",
+    "roles.manage",
+    "stores.manage",
+    "audit.view",
+    "security.manage",
+    "tokens.manage",
+    "reviews.run",
+)
+
+
+def seller_permission_codenames() -> list[str]:
+    try:
+        from roles import catalog
+    except ImportError:
+        return list(SELLER_PERMISSIONS)
+    return [p.codename for p in catalog.all_permissions() if p.level == "seller"]

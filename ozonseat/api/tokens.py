@@ -1,0 +1,145 @@
+"""API tokens and service accounts. A token's secret appears once, in the response that creates it."""
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.response import Response
+
+from accounts import api_tokens, selectors
+from accounts.api_tokens import MANAGE_TOKENS
+from accounts.authorization import member_has_seller_permission
+from accounts.models import ApiToken, Membership, MembershipKind
+from ozonseat.errors import NotFound
+
+from .members import MemberSerializer
+from .serializers import StrictSerializer
+from .views import SellerView
+
+
+class TokenSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    prefix = serializers.CharField(help_text="The first characters of the secret, to recognise the token.")
+    membership_id = serializers.IntegerField()
+    created_by_id = serializers.IntegerField(allow_null=True)
+    created_at = serializers.DateTimeField()
+    expires_at = serializers.DateTimeField(allow_null=True)
+    last_used_at = serializers.DateTimeField(allow_null=True, help_text="Updated at most once a minute.")
+    revoked_at = serializers.DateTimeField(allow_null=True)
+
+
+class CreatedTokenSerializer(TokenSerializer):
+    secret = serializers.CharField(help_text="The token. Shown only in this response: store it now.")
+
+
+class TokenCreateSerializer(StrictSerializer):
+    name = serializers.CharField(max_length=100)
+    expires_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
+    membership_id = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="A service account of the seller (needs tokens.manage). Left out: your own membership.",
+    )
+
+
+class ServiceAccountCreateSerializer(StrictSerializer):
+    name = serializers.CharField(max_length=150)
+    description = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+
+
+def _may_manage(view) -> bool:
+    return member_has_seller_permission(view.membership, MANAGE_TOKENS)
+
+
+def _visible_tokens(view):
+    queryset = ApiToken.objects.filter(membership__seller=view.seller)
+    if not _may_manage(view):
+        queryset = queryset.filter(membership=view.membership)
+    return queryset
+
+
+class TokenListView(SellerView):
+    @extend_schema(
+        operation_id="tokens_list",
+        responses=TokenSerializer(many=True),
+        summary="List API tokens",
+        description="With tokens.manage: every token of the seller; otherwise your own.",
+    )
+    def get(self, request, seller_id):
+        tokens = _visible_tokens(self).order_by("-created_at", "-pk")
+        return Response(TokenSerializer(tokens, many=True).data)
+
+    @extend_schema(
+        operation_id="tokens_create",
+        request=TokenCreateSerializer,
+        responses={201: CreatedTokenSerializer},
+        summary="Create an API token",
+    )
+    def post(self, request, seller_id):
+        data = TokenCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        membership_id = data.validated_data.pop("membership_id")
+        membership = (
+            selectors.get_membership_for_seller(self.seller, membership_id)
+            if membership_id is not None
+            else self.membership
+        )
+        created = api_tokens.create_api_token(actor=self.actor, membership=membership, **data.validated_data)
+        body = TokenSerializer(created.token).data
+        body["secret"] = created.secret
+        return Response(body, status=status.HTTP_201_CREATED, headers={"Cache-Control": "no-store"})
+
+
+class TokenDetailView(SellerView):
+    def get_token(self, token_id) -> ApiToken:
+        token = _visible_tokens(self).select_related("membership__seller").filter(pk=token_id).first()
+        if token is None:
+            raise NotFound()
+        return token
+
+    @extend_schema(operation_id="tokens_read", responses=TokenSerializer, summary="Read an API token")
+    def get(self, request, seller_id, token_id):
+        return Response(TokenSerializer(self.get_token(token_id)).data)
+
+    @extend_schema(
+        operation_id="tokens_revoke",
+        responses={204: None},
+        summary="Revoke an API token",
+        description="The token stops working on the next request.",
+    )
+    def delete(self, request, seller_id, token_id):
+        api_tokens.revoke_api_token(actor=self.actor, token=self.get_token(token_id))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class ServiceAccountListView(SellerView):
+    permission = MANAGE_TOKENS
+
+    @extend_schema(
+        operation_id="service_accounts_list",
+        responses=MemberSerializer(many=True),
+        summary="List service accounts",
+    )
+    def get(self, request, seller_id):
+        accounts = (
+            Membership.objects.filter(seller=self.seller, kind=MembershipKind.SERVICE)
+            .select_related("user")
+            .order_by("pk")
+        )
+        return Response(MemberSerializer(accounts, many=True).data)
+
+    @extend_schema(
+        operation_id="service_accounts_create",
+        request=ServiceAccountCreateSerializer,
+        responses={201: MemberSerializer},
+        summary="Create a service account",
+        description="A member that is a program: it has no password, signs in only with API tokens, and gets "
+        "roles like any member. Suspend or remove it with the member calls.",
+    )
+    def post(self, request, seller_id):
+        data = ServiceAccountCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        membership = api_tokens.create_service_account(
+            actor=self.actor, seller=self.seller, **data.validated_data
+        )
+        return Response(MemberSerializer(membership).data, status=status.HTTP_201_CREATED)

@@ -1,0 +1,56 @@
+from django.urls import path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+
+from . import audit_events, me, members, tokens
+
+app_name = "api"
+
+seller = "v1/sellers/<int:seller_id>/"
+
+urlpatterns = [
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+    path(
+        "docs/redoc/",
+        SpectacularRedocView.as_view(url_name="api:schema", template_name="api/redoc.html"),
+        name="redoc",
+    ),
+    path("v1/ping", me.PingView.as_view(), name="ping"),
+    path("v1/me", me.MeView.as_view(), name="me"),
+    path(seller + "members", members.MemberListView.as_view(), name="members"),
+    path(seller + "members/<int:membership_id>", members.MemberDetailView.as_view(), name="member"),
+    path(
+        seller + "members/<int:membership_id>/suspend",
+        members.MemberSuspendView.as_view(),
+        name="member-suspend",
+    ),
+    path(
+        seller + "members/<int:membership_id>/reactivate",
+        members.MemberReactivateView.as_view(),
+        name="member-reactivate",
+    ),
+    path(
+        seller + "members/<int:membership_id>/remove",
+        members.MemberRemoveView.as_view(),
+        name="member-remove",
+    ),
+    path(
+        seller + "members/<int:membership_id>/resend-invitation",
+        members.MemberResendView.as_view(),
+        name="member-resend-invitation",
+    ),
+    path(
+        seller + "members/<int:membership_id>/revoke-invitation",
+        members.MemberRevokeView.as_view(),
+        name="member-revoke-invitation",
+    ),
+    path(seller + "tokens", tokens.TokenListView.as_view(), name="tokens"),
+    path(seller + "tokens/<int:token_id>", tokens.TokenDetailView.as_view(), name="token"),
+    path(seller + "service-accounts", tokens.ServiceAccountListView.as_view(), name="service-accounts"),
+    path(seller + "audit-events", audit_events.AuditEventListView.as_view(), name="audit-events"),
+    path(
+        seller + "audit-events/export",
+        audit_events.AuditEventExportView.as_view(),
+        name="audit-events-export",
+    ),
+]

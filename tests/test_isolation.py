@@ -1,0 +1,348 @@
+"""The isolation suite: every route of the URL configuration, API and dashboard, is listed in ROUTES with
+how to call it and what it needs. For every route that names a seller's object it proves that
+
+  * a member of seller A (the owner, holding every permission) gets 404 for seller B and for B's objects,
+  * a member of A lacking the route's permission gets 403 (404 where existence must not leak),
+  * a suspended member's token gets 401 (API) or loses the session (dashboard).
+
+A route missing from ROUTES fails `test_every_route_is_known`, so a new route is covered by construction:
+add it to ROUTES (kind, methods → permission) and the checks below apply to it automatically.
+URL arguments are built from their names (OBJECT_ARGUMENTS); an unknown argument name fails too."""
+
+from dataclasses import dataclass, field
+
+import pytest
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from rest_framework.test import APIClient
+
+from accounts import api_tokens, services
+from accounts.models import MembershipStatus
+from tests.factories import make_member, make_seller
+
+pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
+
+MEMBERS_MANAGE = "members.manage"
+SECURITY_MANAGE = "security.manage"
+TOKENS_MANAGE = "tokens.manage"
+AUDIT_VIEW = "audit.view"
+OWNER = "owner"  # only the owner, whatever the roles
+
+
+@dataclass(frozen=True)
+class Route:
+    # api: seller-scoped REST; dashboard: seller-scoped page; caller: the caller's own data, no seller object;
+    # public: reachable without a seller membership, names no seller object (reason says why it is safe).
+    kind: str
+    # method -> the permission it needs (None: any working member of the seller)
+    methods: dict = field(default_factory=lambda: {"GET": None})
+    extra: dict = field(default_factory=dict)  # fixed URL arguments that are not objects (e.g. an action)
+    hidden: bool = False  # a member lacking the permission gets 404 rather than 403 (existence must not leak)
+    reason: str = ""
+
+
+API = "api"
+DASHBOARD = "dashboard"
+CALLER = "caller"
+PUBLIC = "public"
+
+ROUTES: dict[str, Route] = {
+    # --- REST API -----------------------------------------------------------------------------------
+    "api:schema": Route(PUBLIC, reason="the OpenAPI document: no data"),
+    "api:docs": Route(PUBLIC, reason="Swagger UI page: no data"),
+    "api:redoc": Route(PUBLIC, reason="Redoc page: no data"),
+    "api:ping": Route(CALLER),
+    "api:me": Route(CALLER),
+    "api:members": Route(API, {"GET": None, "POST": MEMBERS_MANAGE}),
+    "api:member": Route(API, {"GET": None, "PATCH": MEMBERS_MANAGE}),
+    "api:member-suspend": Route(API, {"POST": MEMBERS_MANAGE}),
+    "api:member-reactivate": Route(API, {"POST": MEMBERS_MANAGE}),
+    "api:member-remove": Route(API, {"POST": MEMBERS_MANAGE}),
+    "api:member-resend-invitation": Route(API, {"POST": MEMBERS_MANAGE}),
+    "api:member-revoke-invitation": Route(API, {"POST": MEMBERS_MANAGE}),
+    "api:tokens": Route(API, {"GET": None, "POST": None}),
+    # another member's token: 404 unless tokens.manage (the checks use a token of a different member)
+    "api:token": Route(API, {"GET": TOKENS_MANAGE, "DELETE": TOKENS_MANAGE}, hidden=True),
+    "api:service-accounts": Route(API, {"GET": TOKENS_MANAGE, "POST": TOKENS_MANAGE}),
+    "api:audit-events": Route(API, {"GET": AUDIT_VIEW}),
+    "api:audit-events-export": Route(API, {"GET": AUDIT_VIEW}),
+    # --- dashboard ----------------------------------------------------------------------------------
+    "accounts:members": Route(DASHBOARD),
+    "accounts:invite": Route(DASHBOARD, {"GET": MEMBERS_MANAGE}),
+    "accounts:member": Route(DASHBOARD),
+    "accounts:member_action": Route(DASHBOARD, {"GET": MEMBERS_MANAGE}, extra={"action": "suspend"}),
+    "accounts:seller_settings": Route(DASHBOARD, {"GET": SECURITY_MANAGE}),
+    "accounts:transfer_ownership": Route(DASHBOARD, {"GET": OWNER}),
+    "accounts:switch_seller": Route(
+        CALLER, reason="seller id in the body: see test_switch_seller_refuses_foreign"
+    ),
+    "accounts:home": Route(PUBLIC, reason="redirects to the caller's own seller"),
+    "accounts:sign_up": Route(PUBLIC, reason="creates a new seller"),
+    "accounts:confirm_email": Route(PUBLIC, reason="single-use secret link, hash-looked-up"),
+    "accounts:accept_invitation": Route(PUBLIC, reason="single-use secret link bound to the invited user"),
+    "accounts:login": Route(PUBLIC, reason="sign-in"),
+    "accounts:logout": Route(PUBLIC, reason="sign-out"),
+    "accounts:password_reset": Route(PUBLIC, reason="by e-mail, answers the same for any address"),
+    "accounts:password_reset_done": Route(PUBLIC, reason="static page"),
+    "accounts:password_reset_confirm": Route(PUBLIC, reason="Django's signed, expiring reset link"),
+    "accounts:password_reset_complete": Route(PUBLIC, reason="static page"),
+    "set_language": Route(PUBLIC, reason="sets a cookie"),
+    # --- dashboard and audit apps (listed ahead of their merge: checked once their URLs are installed) ---
+    "audit:events": Route(DASHBOARD, {"GET": AUDIT_VIEW}),
+    "audit:export": Route(DASHBOARD, {"GET": AUDIT_VIEW}),
+    "audit:retention": Route(DASHBOARD, {"POST": SECURITY_MANAGE}),
+    "dashboard:overview": Route(DASHBOARD),
+    "dashboard:my_access": Route(DASHBOARD),
+    "dashboard:profile": Route(CALLER, reason="the signed-in person's own profile"),
+    "dashboard:set_language": Route(PUBLIC, reason="sets the caller's own language"),
+}
+# The Django admin (every route under admin/) is for staff only: see test_admin_is_staff_only.
+ADMIN_PREFIX = "admin/"
+
+
+@dataclass
+class World:
+    seller: object
+    owner: object
+    subject: object  # an active member the routes act on
+    plain: object  # an active member holding no permission
+    suspended: object  # a member whose token was made before suspension
+    token: object  # a token of `subject` (not of the caller)
+    secrets: dict
+
+
+def build_world(name) -> World:
+    seller, owner = make_seller(name=name)
+    subject = make_member(seller)
+    plain = make_member(seller)
+    suspended = make_member(seller)
+    secrets = {
+        "owner": api_tokens.create_api_token(actor=owner.user, membership=owner, name="o").secret,
+        "plain": api_tokens.create_api_token(actor=plain.user, membership=plain, name="p").secret,
+        "suspended": api_tokens.create_api_token(actor=suspended.user, membership=suspended, name="s").secret,
+    }
+    token = api_tokens.create_api_token(actor=subject.user, membership=subject, name="subject").token
+    services.suspend_member(actor=owner.user, membership=suspended)
+    return World(seller, owner, subject, plain, suspended, token, secrets)
+
+
+# URL argument name -> the object of a world it names
+OBJECT_ARGUMENTS = {
+    "seller_id": lambda world: world.seller.pk,
+    "membership_id": lambda world: world.subject.pk,
+    "token_id": lambda world: world.token.pk,
+}
+
+
+def walk(resolver=None, prefix="", namespace=""):
+    resolver = resolver or get_resolver()
+    for pattern in resolver.url_patterns:
+        route = prefix + str(pattern.pattern)
+        if isinstance(pattern, URLResolver):
+            inner = ":".join(filter(None, [namespace, pattern.namespace]))
+            yield from walk(pattern, route, inner)
+        elif isinstance(pattern, URLPattern):
+            name = f"{namespace}:{pattern.name}" if namespace and pattern.name else pattern.name
+            yield name, route, pattern
+
+
+def all_routes():
+    return [(name, route, pattern) for name, route, pattern in walk() if not route.startswith(ADMIN_PREFIX)]
+
+
+def installed_names() -> set[str]:
+    return {name for name, _route, _pattern in all_routes()}
+
+
+def seller_routes(kind):
+    installed = installed_names()
+    return sorted(name for name, spec in ROUTES.items() if spec.kind == kind and name in installed)
+
+
+def argument_names(name) -> list[str]:
+    pattern = next(p for n, _r, p in all_routes() if n == name)
+    return list(pattern.pattern.converters) or list(pattern.pattern.regex.groupindex)
+
+
+def build_url(name, world_for_seller, world_for_objects) -> str:
+    spec = ROUTES[name]
+    kwargs = dict(spec.extra)
+    for argument in argument_names(name):
+        if argument in kwargs:
+            continue
+        if argument not in OBJECT_ARGUMENTS:
+            pytest.fail(f"{name}: no builder for URL argument {argument!r}; add it to OBJECT_ARGUMENTS")
+        world = world_for_seller if argument == "seller_id" else world_for_objects
+        kwargs[argument] = OBJECT_ARGUMENTS[argument](world)
+    return reverse(name, kwargs=kwargs)
+
+
+def api_call(secret, method, url):
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {secret}")
+    return client.generic(method, url, "{}", content_type="application/json")
+
+
+@pytest.fixture
+def worlds(db):
+    return build_world("A"), build_world("B")
+
+
+# --- the table is complete -------------------------------------------------------------------------
+
+
+def test_every_route_is_known():
+    names = [name for name, _route, _pattern in all_routes()]
+    unnamed = [route for name, route, _p in all_routes() if not name]
+    assert not unnamed, f"name these routes so the isolation suite can cover them: {unnamed}"
+    unknown = sorted(set(names) - set(ROUTES))
+    assert not unknown, (
+        f"routes the isolation suite does not know; add them to ROUTES in {__file__}: {unknown}"
+    )
+    installed = get_resolver().namespace_dict
+    stale = sorted(
+        name for name in set(ROUTES) - set(names) if ":" not in name or name.split(":")[0] in installed
+    )
+    assert not stale, f"ROUTES lists routes that no longer exist: {stale}"
+
+
+def test_dashboard_permissions_match_the_views_own_declaration():
+    """The table cannot drift from the code: `@seller_view(permission)` records its permission on the view."""
+    for name, _route, pattern in all_routes():
+        spec = ROUTES.get(name)
+        if spec is None or spec.kind != DASHBOARD:
+            continue
+        declared = getattr(pattern.callback, "seller_permission", "missing")
+        assert declared != "missing", f"{name}: a seller page must use @seller_view"
+        for permission in spec.methods.values():
+            assert (None if permission == OWNER else permission) == declared, (name, permission, declared)
+
+
+def test_every_seller_route_names_its_seller_and_every_public_route_has_a_reason():
+    installed = installed_names()
+    for name, spec in ROUTES.items():
+        if name not in installed:
+            continue
+        if spec.kind in (API, DASHBOARD):
+            assert "seller_id" in argument_names(name), name
+        elif spec.kind == PUBLIC:
+            assert spec.reason, f"{name}: say why a public route is safe"
+            assert "seller_id" not in argument_names(name), name
+
+
+# --- API ---------------------------------------------------------------------------------------------
+
+
+def api_cases():
+    return [(name, method) for name in seller_routes(API) for method in ROUTES[name].methods]
+
+
+@pytest.mark.parametrize(("name", "method"), api_cases())
+def test_api_route_answers_404_for_another_sellers_objects(worlds, name, method):
+    a, b = worlds
+    owner_a = a.secrets["owner"]
+    other_seller = api_call(owner_a, method, build_url(name, b, b))
+    assert other_seller.status_code == 404, (other_seller.status_code, other_seller.content[:300])
+    if len(argument_names(name)) > 1:
+        foreign_object = api_call(owner_a, method, build_url(name, a, b))
+        assert foreign_object.status_code == 404, (foreign_object.status_code, foreign_object.content[:300])
+    _assert_b_untouched(b)
+
+
+@pytest.mark.parametrize(("name", "method"), api_cases())
+def test_api_route_refuses_a_member_lacking_its_permission(worlds, name, method):
+    a, _b = worlds
+    permission = ROUTES[name].methods[method]
+    response = api_call(a.secrets["plain"], method, build_url(name, a, a))
+    if permission is None:
+        assert response.status_code not in (401, 403, 404), (response.status_code, response.content[:300])
+    else:
+        expected = 404 if ROUTES[name].hidden else 403
+        assert response.status_code == expected, (response.status_code, response.content[:300])
+        a.subject.refresh_from_db()
+        assert a.subject.status == MembershipStatus.ACTIVE
+
+
+@pytest.mark.parametrize(("name", "method"), api_cases())
+def test_api_route_refuses_a_suspended_members_token(worlds, name, method):
+    a, _b = worlds
+    response = api_call(a.secrets["suspended"], method, build_url(name, a, a))
+    assert response.status_code == 401, (response.status_code, response.content[:300])
+
+
+@pytest.mark.parametrize("name", seller_routes(CALLER))
+def test_caller_route_refuses_a_suspended_members_token(worlds, name):
+    a, _b = worlds
+    if name.startswith("api:"):
+        assert api_call(a.secrets["plain"], "GET", reverse(name)).status_code == 200
+        assert api_call(a.secrets["suspended"], "GET", reverse(name)).status_code == 401
+
+
+def _assert_b_untouched(b):
+    b.subject.refresh_from_db()
+    b.token.refresh_from_db()
+    assert b.subject.status == MembershipStatus.ACTIVE and b.subject.job_title == ""
+    assert b.token.revoked_at is None
+
+
+# --- dashboard ---------------------------------------------------------------------------------------
+
+
+def dashboard_cases():
+    return [(name, method) for name in seller_routes(DASHBOARD) for method in ROUTES[name].methods]
+
+
+def signed_in(membership) -> Client:
+    client = Client()
+    client.force_login(membership.user)
+    return client
+
+
+@pytest.mark.parametrize(("name", "method"), dashboard_cases())
+def test_dashboard_route_answers_404_for_another_sellers_objects(worlds, name, method):
+    a, b = worlds
+    client = signed_in(a.owner)
+    assert client.generic(method, build_url(name, b, b)).status_code == 404
+    if len(argument_names(name)) > 1 + len(ROUTES[name].extra):
+        assert client.generic(method, build_url(name, a, b)).status_code == 404
+    assert client.generic(method, build_url(name, a, a)).status_code < 400
+
+
+@pytest.mark.parametrize(("name", "method"), dashboard_cases())
+def test_dashboard_route_refuses_a_member_lacking_its_permission(worlds, name, method):
+    a, _b = worlds
+    response = signed_in(a.plain).generic(method, build_url(name, a, a))
+    if ROUTES[name].methods[method] is None:
+        assert response.status_code < 400
+    else:
+        assert response.status_code == (404 if ROUTES[name].hidden else 403)
+
+
+@pytest.mark.parametrize(("name", "method"), dashboard_cases())
+def test_dashboard_route_ends_a_suspended_members_session(worlds, name, method):
+    a, _b = worlds
+    member = make_member(a.seller)
+    client = signed_in(member)
+    assert client.get(reverse("accounts:members", kwargs={"seller_id": a.seller.pk})).status_code == 200
+    services.suspend_member(actor=a.owner.user, membership=member)
+    response = client.generic(method, build_url(name, a, a))
+    assert response.status_code == 302 and "/login/" in response["Location"]
+
+
+# --- the rest ------------------------------------------------------------------------------------------
+
+
+def test_switch_seller_refuses_foreign(worlds):
+    a, b = worlds
+    response = signed_in(a.owner).post(reverse("accounts:switch_seller"), {"seller": b.seller.pk})
+    assert response.status_code == 404
+
+
+def test_admin_is_staff_only(worlds):
+    a, _b = worlds
+    admin_routes = [route for _n, route, _p in walk() if route.startswith(ADMIN_PREFIX)]
+    assert admin_routes
+    client = signed_in(a.owner)
+    for path in ("/admin/", f"/admin/accounts/membership/{a.subject.pk}/change/", "/admin/accounts/user/"):
+        response = client.get(path)
+        assert response.status_code == 302 and "/admin/login/" in response["Location"], path
