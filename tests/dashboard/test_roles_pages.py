@@ -113,3 +113,33 @@ def test_members_list_filters_by_role_store_and_market(client, world):
     assert clerk in page and analyst in page  # a warehouse of the store, and the whole seller
     page = client.get(url, {"market": "KZ"}).content.decode()
     assert clerk not in page and analyst in page  # the whole seller includes future KZ stores
+
+
+def _queries(client, url):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(url).status_code == 200
+    return len(captured)
+
+
+@pytest.mark.parametrize("name", ["accounts:members", "dashboard:overview"])
+def test_pages_take_the_same_number_of_queries_for_more_members(client, world, name):
+    from roles import services as roles_services
+    from tests.factories import make_member
+
+    client.force_login(world["owner"].user)
+    url = reverse(name, args=[world["seller"].pk])
+    client.get(url)  # warm caches (content types, permissions)
+    before = _queries(client, url)
+    for _ in range(8):
+        member = make_member(world["seller"])
+        roles_services.grant_role(
+            actor=world["owner"].user,
+            membership=member,
+            role=world["roles"]["picker"],
+            scope_kind="warehouses",
+            warehouses=[world["podolsk"].pk],
+        )
+    assert _queries(client, url) == before
