@@ -49,8 +49,10 @@ User.objects.filter(email="olga@demo.example").update(last_login=timezone.now() 
 from roles import services as roles_services
 from roles.models import Role
 seller = owner_membership.seller
-moscow = roles_services.add_store(actor=owner, seller=seller, name="Harbin Home RU", client_id="1502837", market="RU")
-almaty = roles_services.add_store(actor=owner, seller=seller, name="Harbin Home KZ", client_id="2204519", market="KZ")
+moscow = roles_services.add_store(
+    actor=owner, seller=seller, name="Harbin Home RU", client_id="1502837", market="RU")
+almaty = roles_services.add_store(
+    actor=owner, seller=seller, name="Harbin Home KZ", client_id="2204519", market="KZ")
 khimki = roles_services.add_warehouse(actor=owner, store=moscow, name="Khimki", kind="FBS")
 roles_services.add_warehouse(actor=owner, store=moscow, name="Podolsk", kind="FBO")
 roles_services.add_warehouse(actor=owner, store=almaty, name="Almaty", kind="FBS")
