@@ -8,7 +8,6 @@ urlpatterns = [
     path("sellers/<int:seller_id>/", views.overview, name="overview"),
     path("sellers/<int:seller_id>/my-access/", views.my_access, name="my_access"),
     path("sellers/<int:seller_id>/tokens/", views.tokens, name="tokens"),
-    path("sellers/<int:seller_id>/tokens/<int:token_id>/revoke/", views.token_revoke, name="token_revoke"),
     path("profile/", views.profile, name="profile"),
     path("language/", views.set_language, name="set_language"),
 ]

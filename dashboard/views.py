@@ -5,7 +5,6 @@ from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 from django.views.i18n import set_language as django_set_language
@@ -109,6 +108,8 @@ def tokens(request, *, seller, membership):
     which = request.POST.get("form") if request.method == "POST" else None
     if which in ("service_account", "service_token") and not manage:
         raise PermissionDenied()
+    if which == "revoke":
+        return _revoke_token(request, seller=seller, membership=membership, manage=manage)
     own_form = ApiTokenForm(request.POST if which == "own_token" else None, prefix="own")
     service_form = ServiceAccountForm(request.POST if which == "service_account" else None, prefix="service")
     service_token_form = ApiTokenForm(
@@ -151,33 +152,32 @@ def tokens(request, *, seller, membership):
     )
 
 
-@seller_view()
-@require_http_methods(["GET", "POST"])
-def token_revoke(request, token_id, *, seller, membership):
+def _revoke_token(request, *, seller, membership, manage):
+    """Revoking asks first (the same POST without `confirmed` renders the question) and says what happens.
+    A member revokes their own tokens; a token manager also those of service accounts."""
     from accounts import api_tokens
-    from accounts.authorization import member_has_seller_permission
     from ozonseat.errors import Conflict
 
-    token = selectors.get_token_for_seller(seller, token_id)
-    if token.membership_id != membership.pk and not member_has_seller_permission(membership, "tokens.manage"):
+    token = selectors.get_token_for_seller(seller, request.POST.get("token"))
+    if token.membership_id != membership.pk and not manage:
         raise PermissionDenied()
-    if request.method == "POST":
-        try:
-            api_tokens.revoke_api_token(actor=request.user, token=token)
-        except Conflict as error:
-            messages.error(request, error.message)
-        else:
-            messages.success(request, _("Token %(name)s revoked.") % {"name": token.name})
-        return redirect("dashboard:tokens", seller_id=seller.pk)
-    return render(
-        request,
-        "dashboard/confirm.html",
-        {
-            "label": _("Revoke token %(name)s") % {"name": token.name},
-            "consequence": _(
-                "Programs using %(prefix)s… are refused from their next request. This cannot be undone."
-            )
-            % {"prefix": token.prefix},
-            "cancel_url": reverse("dashboard:tokens", args=[seller.pk]),
-        },
-    )
+    if request.POST.get("confirmed") != "1":
+        return render(
+            request,
+            "dashboard/confirm_revoke.html",
+            {
+                "token": token,
+                "label": _("Revoke token %(name)s") % {"name": token.name},
+                "consequence": _(
+                    "Programs using %(prefix)s… are refused from their next request. This cannot be undone."
+                )
+                % {"prefix": token.prefix},
+            },
+        )
+    try:
+        api_tokens.revoke_api_token(actor=request.user, token=token)
+    except Conflict as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, _("Token %(name)s revoked.") % {"name": token.name})
+    return redirect("dashboard:tokens", seller_id=seller.pk)

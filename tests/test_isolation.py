@@ -93,6 +93,8 @@ ROUTES: dict[str, Route] = {
     "audit:retention": Route(DASHBOARD, {"POST": SECURITY_MANAGE}),
     "dashboard:overview": Route(DASHBOARD),
     "dashboard:my_access": Route(DASHBOARD),
+    "dashboard:tokens": Route(DASHBOARD, {"GET": None, "POST": None}),
+    "accounts:bulk_action": Route(DASHBOARD, {"POST": MEMBERS_MANAGE}),
     "dashboard:profile": Route(CALLER, reason="the signed-in person's own profile"),
     "dashboard:set_language": Route(PUBLIC, reason="sets the caller's own language"),
 }

@@ -81,14 +81,13 @@ PAGES = {
     ),
     "roles:revoke": (lambda w: {"assignment_id": w["picking"].pk}, False, {}),
     "dashboard:tokens": (lambda w: {}, True, {"form": "service_account", "service-name": "ERP"}),
-    "dashboard:token_revoke": (lambda w: {"token_id": w["service_token"].pk}, False, {}),
     "audit:events": (lambda w: {}, False, None),
     "audit:export": (lambda w: {}, False, None),
     "audit:retention": (lambda w: {}, False, {"retention_days": "30"}),
 }
 # Pages where everyone manages something of their own (their API tokens): the analyst sees those forms,
 # never the ones that change other people's things.
-SELF_SERVICE = {"dashboard:tokens": ('value="service_account"', 'value="service_token"')}
+SELF_SERVICE = {"dashboard:tokens": ('value="service_account"', 'value="service_token"', "ERP sync")}
 POST_ONLY = {
     "accounts:bulk_action": {"action": "suspend", "ids": []},
     "roles:grant": {},

@@ -37,12 +37,29 @@ def test_only_token_managers_add_service_accounts(client, world):
 
 def test_revoking_asks_first_and_a_member_cannot_revoke_anothers_token(client, world):
     token = world["service_token"]
-    url = reverse("dashboard:token_revoke", args=[world["seller"].pk, token.pk])
+    url = reverse("dashboard:tokens", args=[world["seller"].pk])
     client.force_login(world["clerk"].user)
-    assert client.get(url).status_code == 403
-    assert client.post(url).status_code == 403
+    assert client.post(url, {"form": "revoke", "token": token.pk}).status_code == 403
+    assert client.post(url, {"form": "revoke", "token": token.pk, "confirmed": "1"}).status_code == 403
     client.force_login(world["owner"].user)
-    assert "are refused from their next request" in client.get(url).content.decode()
-    client.post(url)
+    asked = client.post(url, {"form": "revoke", "token": token.pk}).content.decode()
+    assert "are refused from their next request" in asked
+    token.refresh_from_db()
+    assert token.revoked_at is None
+    client.post(url, {"form": "revoke", "token": token.pk, "confirmed": "1"})
     token.refresh_from_db()
     assert token.revoked_at is not None
+    assert AuditEvent.objects.filter(action="token.revoked").exists()
+
+
+def test_a_token_of_another_seller_is_not_found(client, world):
+    from accounts import api_tokens
+
+    other = api_tokens.create_api_token(
+        actor=world["other_owner"].user, membership=world["other_owner"], name="theirs"
+    ).token
+    client.force_login(world["owner"].user)
+    url = reverse("dashboard:tokens", args=[world["seller"].pk])
+    assert client.post(url, {"form": "revoke", "token": other.pk, "confirmed": "1"}).status_code == 404
+    other.refresh_from_db()
+    assert other.revoked_at is None
