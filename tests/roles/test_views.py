@@ -192,3 +192,42 @@ def test_nav_links_follow_the_catalog(client, world):
     page = client.get(reverse("accounts:members", args=[world.seller.pk])).content.decode()
     assert reverse("roles:roles", args=[world.seller.pk]) in page
     assert reverse("roles:stores", args=[world.seller.pk]) in page
+
+
+def test_the_matrix_saves_a_role_column_and_refuses_roles_one_holds(client, world):
+    seller = world.seller.pk
+    client.force_login(world.owner)
+    finance = world.role("finance")
+    page = client.get(reverse("roles:roles", args=[seller])).content.decode()
+    assert f'form="role-{finance.pk}"' in page
+    client.post(
+        reverse("roles:role_permissions", args=[seller, finance.pk]), {"permissions": ["finance.view"]}
+    )
+    finance.refresh_from_db()
+    assert finance.permissions == ["finance.view"]
+    assert AuditEvent.objects.filter(action="role.updated", target_id=finance.pk).exists()
+    admin = world.member(("administrator", "seller"))
+    client.force_login(admin.user)
+    administrator = world.role("administrator")
+    page = client.get(reverse("roles:roles", args=[seller])).content.decode()
+    assert f'form="role-{administrator.pk}"' not in page
+    client.post(
+        reverse("roles:role_permissions", args=[seller, administrator.pk]), {"permissions": ["orders.view"]}
+    )
+    administrator.refresh_from_db()
+    assert len(administrator.permissions) > 1
+
+
+def test_matrix_save_is_denied_without_roles_manage_and_404_across_sellers(client, world):
+    other = World()
+    sales = world.member(("sales", "seller"))
+    finance = world.role("finance")
+    url = reverse("roles:role_permissions", args=[world.seller.pk, finance.pk])
+    client.force_login(sales.user)
+    assert client.post(url, {"permissions": ["orders.view"]}).status_code == 403
+    client.force_login(other.owner)
+    assert client.post(url, {"permissions": ["orders.view"]}).status_code == 404
+    foreign = reverse("roles:role_permissions", args=[other.seller.pk, finance.pk])
+    assert client.post(foreign, {"permissions": ["orders.view"]}).status_code == 404
+    finance.refresh_from_db()
+    assert finance.permissions == sorted(["orders.view", "finance.view", "analytics.view"])
