@@ -231,3 +231,33 @@ def test_matrix_save_is_denied_without_roles_manage_and_404_across_sellers(clien
     assert client.post(foreign, {"permissions": ["orders.view"]}).status_code == 404
     finance.refresh_from_db()
     assert finance.permissions == sorted(["orders.view", "finance.view", "analytics.view"])
+
+
+def test_a_member_manager_grants_and_revokes_within_their_scope_and_others_get_403(client, world):
+    lead_role = services.create_role(
+        actor=world.owner, seller=world.seller, name="Lead", permissions=["members.manage"]
+    )
+    lead = world.member(("sales", "market", {"market": "RU"}))
+    services.grant_role(actor=world.owner, membership=lead, role=lead_role, scope_kind="seller")
+    target = world.member()
+    client.force_login(lead.user)
+    grant_url = reverse("roles:grant", args=[world.seller.pk, target.pk])
+    client.post(
+        grant_url,
+        {"grant-role": world.role("sales").pk, "grant-scope_kind": "stores", "grant-stores": [world.ru2.pk]},
+    )
+    assignment = target.assignments.get()
+    response = client.post(
+        grant_url,
+        {"grant-role": world.role("sales").pk, "grant-scope_kind": "stores", "grant-stores": [world.kz1.pk]},
+        follow=True,
+    )
+    assert target.assignments.count() == 1
+    assert "hold yourself" in response.content.decode()
+    revoke_url = reverse("roles:revoke", args=[world.seller.pk, assignment.pk])
+    client.force_login(world.member(("sales", "seller")).user)
+    assert client.get(revoke_url).status_code == 403
+    assert client.post(revoke_url).status_code == 403
+    client.force_login(lead.user)
+    client.post(revoke_url)
+    assert not target.assignments.exists()
