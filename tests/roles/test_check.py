@@ -263,3 +263,27 @@ def test_member_has_seller_permission_answers_from_the_catalog(world):
     assert not member_has_seller_permission(manager, "orders.view")  # not a seller-level permission
     other = make_member(world.seller)
     assert not member_has_seller_permission(other, "audit.view")
+
+
+def test_check_result_as_plain_data_for_the_api(world):
+    member = world.member(("picker", "warehouses", {"warehouses": [world.ru1_fbs]}))
+    data = check(member, "warehouse.shipments.manage", world.ru1_fbs).as_dict()
+    assignment = member.assignments.get()
+    assert data == {
+        "allowed": True,
+        "permission": "warehouse.shipments.manage",
+        "target": {"type": "warehouse", "id": world.ru1_fbs.pk},
+        "reason": "granted",
+        "explanation": "Granted by the assignments listed.",
+        "grants": [
+            {
+                "role_id": assignment.role_id,
+                "role_name": "Picker",
+                "assignment_id": assignment.pk,
+                "scope_kind": "warehouses",
+                "scope": {"type": "warehouse", "id": world.ru1_fbs.pk},
+            }
+        ],
+    }
+    denied = check(member, "orders.view", world.ru1).as_dict()
+    assert denied["allowed"] is False and denied["grants"] == [] and denied["reason"] == "no_grant"
