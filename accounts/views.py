@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from ozonseat.errors import Conflict, InvalidInput, NotAllowed, NotFound, ServiceError
+from roles.selectors import list_members_with_assignments
 
 from . import selectors, services
 from .authorization import MANAGE_MEMBERS, MANAGE_SECURITY, member_has_seller_permission
@@ -28,19 +29,6 @@ from .forms import (
     apply_service_error,
 )
 from .models import MembershipKind, MembershipStatus
-
-
-def list_members_with_assignments(seller, **filters):
-    from roles.selectors import list_members_with_assignments as select
-
-    return select(seller, **filters)
-
-
-def member_access_context(request, **kwargs):
-    from roles.views import member_access_context as build
-
-    return build(request, **kwargs)
-
 
 # --- signing up, in and out -----------------------------------------------------------------------
 
@@ -244,7 +232,6 @@ def member(request, membership_id, *, seller, membership):
             "editable": editable,
             "can_manage": can_manage,
             "invitation": selectors.pending_invitation(target),
-            **member_access_context(request, seller=seller, membership=membership, target=target),
         },
     )
 
