@@ -261,3 +261,35 @@ def test_a_member_manager_grants_and_revokes_within_their_scope_and_others_get_4
     client.force_login(lead.user)
     client.post(revoke_url)
     assert not target.assignments.exists()
+
+
+def test_members_page_uses_the_same_number_of_queries_for_5_and_200_members(client, db):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from accounts.models import Membership, MembershipKind
+    from tests.factories import UserFactory
+
+    def page_queries(count):
+        world = World()
+        users = UserFactory.create_batch(count)
+        memberships = Membership.objects.bulk_create(
+            [
+                Membership(user=u, seller=world.seller, kind=MembershipKind.MEMBER, status="active")
+                for u in users
+            ]
+        )
+        assignments = Assignment.objects.bulk_create(
+            [Assignment(membership=m, role=world.role("sales"), scope_kind="stores") for m in memberships]
+        )
+        Assignment.stores.through.objects.bulk_create(
+            [Assignment.stores.through(assignment=a, store=world.ru1) for a in assignments]
+        )
+        client.force_login(world.owner)
+        with CaptureQueriesContext(connection) as context:
+            response = client.get(reverse("accounts:members", args=[world.seller.pk]))
+        assert response.status_code == 200
+        assert response.content.decode().count("Sales · RU one") == count
+        return len(context.captured_queries)
+
+    assert page_queries(5) == page_queries(200)
