@@ -15,6 +15,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from dashboard import selectors as dashboard_selectors
 from ozonseat.errors import Conflict, InvalidInput, NotAllowed, NotFound, ServiceError
+from roles.selectors import list_members_with_assignments
 
 from . import selectors, services, two_factor
 from .authorization import (
@@ -40,18 +41,6 @@ from .forms import (
 from .models import MembershipKind, MembershipStatus
 
 EMAIL_BACKEND = "accounts.backends.EmailBackend"
-
-
-def list_members_with_assignments(seller, **filters):
-    from roles.selectors import list_members_with_assignments as select
-
-    return select(seller, **filters)
-
-
-def member_access_context(request, **kwargs):
-    from roles.views import member_access_context as build
-
-    return build(request, **kwargs)
 
 
 # --- signing up, in and out -----------------------------------------------------------------------
@@ -436,7 +425,6 @@ def member(request, membership_id, *, seller, membership):
             "can_manage": can_manage,
             "invitation": selectors.pending_invitation(target),
             "activity": dashboard_selectors.recent_activity(seller, membership=target, limit=10),
-            **member_access_context(request, seller=seller, membership=membership, target=target),
         },
     )
 

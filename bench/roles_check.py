@@ -255,6 +255,22 @@ def main():
     print(f"  holders: {holders}; rows added then removed: {after - before:,}")
     print(f"  rows written per second (add): {(after - before) / add_seconds:,.0f}")
 
+    print("\nRe-index after adding / deactivating a store (whole-seller and market holders inherit it)")
+    with transaction.atomic():
+        before = sum(r[1] for r in table_sizes())
+        store, _ = timed(
+            "add_store (RU)",
+            services.add_store,
+            actor=owner.user,
+            seller=seller,
+            name="Late store",
+            client_id="999999",
+            market="RU",
+        )
+        print(f"  rows added: {sum(r[1] for r in table_sizes()) - before:,}")
+    with transaction.atomic():
+        timed("deactivate_store", services.deactivate_store, actor=owner.user, store=store)
+
     print("\nIndex verification")
     timed("permissions_sync --check equivalent (whole seller)", index.sync, seller.pk, check_only=True)
 

@@ -70,6 +70,18 @@ class Warehouse(models.Model):
         return self.name
 
 
+_ENGLISH: dict = {}
+
+
+def _english(template_key):
+    """(name, description) of a template in English, as stored in a seller's copy (computed once)."""
+    if template_key not in _ENGLISH:
+        template = BY_KEY[template_key]
+        with translation.override("en"):
+            _ENGLISH[template_key] = (str(template.name), str(template.description))
+    return _ENGLISH[template_key]
+
+
 class Role(models.Model):
     """A named set of catalog permissions. `template_key` marks a seller's copy of a shipped template."""
 
@@ -97,19 +109,15 @@ class Role(models.Model):
     def display_name(self):
         """A template copy whose name was never changed shows the template's name in the viewer's language."""
         template = self.template
-        if template is not None:
-            with translation.override("en"):
-                if self.name == str(template.name):
-                    return template.name
+        if template is not None and self.name == _english(template.key)[0]:
+            return template.name
         return self.name
 
     @property
     def display_description(self):
         template = self.template
-        if template is not None:
-            with translation.override("en"):
-                if self.description == str(template.description):
-                    return template.description
+        if template is not None and self.description == _english(template.key)[1]:
+            return template.description
         return self.description
 
 

@@ -145,6 +145,32 @@ class CheckResult:
         """The reason in words (translated), for pages and API answers."""
         return REASONS.get(self.reason, self.reason)
 
+    def as_dict(self) -> dict:
+        """Plain data for an API answer: objects as {"type", "id"}, a market as its code."""
+        return {
+            "allowed": self.allowed,
+            "permission": self.permission,
+            "target": _reference(self.target),
+            "reason": self.reason,
+            "explanation": str(self.explanation),
+            "grants": [
+                {
+                    "role_id": grant.role_id,
+                    "role_name": grant.role_name,
+                    "assignment_id": grant.assignment_id,
+                    "scope_kind": grant.scope_kind,
+                    "scope": _reference(grant.scope_object),
+                }
+                for grant in self.grants
+            ],
+        }
+
+
+def _reference(value):
+    if value is None or isinstance(value, str):
+        return value
+    return {"type": value._meta.model_name, "id": value.pk}
+
 
 REASONS = {
     "owner": _("The owner holds every permission."),

@@ -8,6 +8,11 @@ urlpatterns = [
     path("sellers/<int:seller_id>/roles/", views.role_list, name="roles"),
     path("sellers/<int:seller_id>/roles/new/", views.role_create, name="role_create"),
     path("sellers/<int:seller_id>/roles/<int:role_id>/", views.role_edit, name="role_edit"),
+    path(
+        "sellers/<int:seller_id>/roles/<int:role_id>/permissions/",
+        views.role_permissions,
+        name="role_permissions",
+    ),
     path("sellers/<int:seller_id>/roles/<int:role_id>/clone/", views.role_clone, name="role_clone"),
     path("sellers/<int:seller_id>/roles/<int:role_id>/delete/", views.role_delete, name="role_delete"),
     path("sellers/<int:seller_id>/stores/", views.store_list, name="stores"),

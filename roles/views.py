@@ -22,11 +22,37 @@ from .forms import CloneRoleForm, DeleteRoleForm, GrantForm, RenameForm, RoleFor
 @seller_view(catalog.ROLES_MANAGE)
 def role_list(request, *, seller, membership):
     roles = list(selectors.list_roles(seller))
+    held = {assignment.role_id for assignment in selectors.assignments_of(membership)}
+    for role in roles:
+        role.editable = role.pk not in held  # nobody edits a role they hold (services refuse it too)
     matrix = [
-        (permission, [permission.codename in role.permissions for role in roles])
+        (permission, [(role, permission.codename in role.permissions) for role in roles])
         for permission in catalog.all_permissions()
     ]
     return render(request, "roles/roles.html", {"roles": roles, "matrix": matrix})
+
+
+class _PermissionsForm(RoleForm):
+    name = None
+    description = None
+
+
+@seller_view(catalog.ROLES_MANAGE)
+@require_POST
+def role_permissions(request, role_id, *, seller, membership):
+    """One column of the matrix saved: the role's permissions."""
+    role = selectors.get_role_for_seller(seller, role_id)
+    form = _PermissionsForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Choose at least one permission."))
+    else:
+        try:
+            services.update_role(actor=request.user, role=role, permissions=form.cleaned_data["permissions"])
+        except (InvalidInput, NotAllowed) as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(request, _("Role %(name)s saved.") % {"name": role.display_name})
+    return redirect("roles:roles", seller_id=seller.pk)
 
 
 @seller_view(catalog.ROLES_MANAGE)

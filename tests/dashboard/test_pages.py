@@ -63,6 +63,11 @@ PAGES = {
         False,
         {"name": "Renamed", "permissions": ["orders.view"]},
     ),
+    "roles:role_permissions": (
+        lambda w: {"role_id": w["roles"]["sales"].pk},
+        False,
+        {"permissions": ["orders.view"]},
+    ),
     "roles:role_clone": (lambda w: {"role_id": w["roles"]["sales"].pk}, False, {"name": "Sales 2"}),
     "roles:role_delete": (lambda w: {"role_id": w["roles"]["sales"].pk}, False, {}),
     "roles:stores": (lambda w: {}, False, {"name": "New", "client_id": "654321", "market": "KZ"}),
@@ -91,6 +96,7 @@ SELF_SERVICE = {"dashboard:tokens": ('value="service_account"', 'value="service_
 POST_ONLY = {
     "accounts:bulk_action": {"action": "suspend", "ids": []},
     "roles:grant": {},
+    "roles:role_permissions": {"permissions": ["orders.view", "orders.process"]},
     "audit:retention": {"retention_days": ""},
 }
 

@@ -1,8 +1,10 @@
 """The check: explanations, never across sellers, never for non-effective memberships, query counts."""
 
 from datetime import timedelta
+from io import StringIO
 
 import pytest
+from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -112,6 +114,10 @@ def test_expired_member_is_refused_before_the_periodic_job_runs_and_rows_go_when
     assert not result.allowed and result.reason == "membership_expired"
     assert not member.user.has_perm("roles.orders_process", world.ru1)
     assert not selectors.objects_for_user(member.user, world.seller, "orders.process").exists()
+    # permissions_sync --check names those rows as awaiting expiry, without failing
+    out = StringIO()
+    call_command("permissions_sync", "--check", stdout=out)
+    assert "belong to members past their end date" in out.getvalue()
     # the job processes the end date and removes the rows
     assert account_services.expire_memberships() == 1
     assert not StoreUserObjectPermission.objects.filter(user=member.user).exists()
@@ -263,3 +269,27 @@ def test_member_has_seller_permission_answers_from_the_catalog(world):
     assert not member_has_seller_permission(manager, "orders.view")  # not a seller-level permission
     other = make_member(world.seller)
     assert not member_has_seller_permission(other, "audit.view")
+
+
+def test_check_result_as_plain_data_for_the_api(world):
+    member = world.member(("picker", "warehouses", {"warehouses": [world.ru1_fbs]}))
+    data = check(member, "warehouse.shipments.manage", world.ru1_fbs).as_dict()
+    assignment = member.assignments.get()
+    assert data == {
+        "allowed": True,
+        "permission": "warehouse.shipments.manage",
+        "target": {"type": "warehouse", "id": world.ru1_fbs.pk},
+        "reason": "granted",
+        "explanation": "Granted by the assignments listed.",
+        "grants": [
+            {
+                "role_id": assignment.role_id,
+                "role_name": "Picker",
+                "assignment_id": assignment.pk,
+                "scope_kind": "warehouses",
+                "scope": {"type": "warehouse", "id": world.ru1_fbs.pk},
+            }
+        ],
+    }
+    denied = check(member, "orders.view", world.ru1).as_dict()
+    assert denied["allowed"] is False and denied["grants"] == [] and denied["reason"] == "no_grant"

@@ -192,3 +192,104 @@ def test_nav_links_follow_the_catalog(client, world):
     page = client.get(reverse("accounts:members", args=[world.seller.pk])).content.decode()
     assert reverse("roles:roles", args=[world.seller.pk]) in page
     assert reverse("roles:stores", args=[world.seller.pk]) in page
+
+
+def test_the_matrix_saves_a_role_column_and_refuses_roles_one_holds(client, world):
+    seller = world.seller.pk
+    client.force_login(world.owner)
+    finance = world.role("finance")
+    page = client.get(reverse("roles:roles", args=[seller])).content.decode()
+    assert f'form="role-{finance.pk}"' in page
+    client.post(
+        reverse("roles:role_permissions", args=[seller, finance.pk]), {"permissions": ["finance.view"]}
+    )
+    finance.refresh_from_db()
+    assert finance.permissions == ["finance.view"]
+    assert AuditEvent.objects.filter(action="role.updated", target_id=finance.pk).exists()
+    admin = world.member(("administrator", "seller"))
+    client.force_login(admin.user)
+    administrator = world.role("administrator")
+    page = client.get(reverse("roles:roles", args=[seller])).content.decode()
+    assert f'form="role-{administrator.pk}"' not in page
+    client.post(
+        reverse("roles:role_permissions", args=[seller, administrator.pk]), {"permissions": ["orders.view"]}
+    )
+    administrator.refresh_from_db()
+    assert len(administrator.permissions) > 1
+
+
+def test_matrix_save_is_denied_without_roles_manage_and_404_across_sellers(client, world):
+    other = World()
+    sales = world.member(("sales", "seller"))
+    finance = world.role("finance")
+    url = reverse("roles:role_permissions", args=[world.seller.pk, finance.pk])
+    client.force_login(sales.user)
+    assert client.post(url, {"permissions": ["orders.view"]}).status_code == 403
+    client.force_login(other.owner)
+    assert client.post(url, {"permissions": ["orders.view"]}).status_code == 404
+    foreign = reverse("roles:role_permissions", args=[other.seller.pk, finance.pk])
+    assert client.post(foreign, {"permissions": ["orders.view"]}).status_code == 404
+    finance.refresh_from_db()
+    assert finance.permissions == sorted(["orders.view", "finance.view", "analytics.view"])
+
+
+def test_a_member_manager_grants_and_revokes_within_their_scope_and_others_get_403(client, world):
+    lead_role = services.create_role(
+        actor=world.owner, seller=world.seller, name="Lead", permissions=["members.manage"]
+    )
+    lead = world.member(("sales", "market", {"market": "RU"}))
+    services.grant_role(actor=world.owner, membership=lead, role=lead_role, scope_kind="seller")
+    target = world.member()
+    client.force_login(lead.user)
+    grant_url = reverse("roles:grant", args=[world.seller.pk, target.pk])
+    client.post(
+        grant_url,
+        {"grant-role": world.role("sales").pk, "grant-scope_kind": "stores", "grant-stores": [world.ru2.pk]},
+    )
+    assignment = target.assignments.get()
+    response = client.post(
+        grant_url,
+        {"grant-role": world.role("sales").pk, "grant-scope_kind": "stores", "grant-stores": [world.kz1.pk]},
+        follow=True,
+    )
+    assert target.assignments.count() == 1
+    assert "hold yourself" in response.content.decode()
+    revoke_url = reverse("roles:revoke", args=[world.seller.pk, assignment.pk])
+    client.force_login(world.member(("sales", "seller")).user)
+    assert client.get(revoke_url).status_code == 403
+    assert client.post(revoke_url).status_code == 403
+    client.force_login(lead.user)
+    client.post(revoke_url)
+    assert not target.assignments.exists()
+
+
+def test_members_page_uses_the_same_number_of_queries_for_5_and_200_members(client, db):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from accounts.models import Membership, MembershipKind
+    from tests.factories import UserFactory
+
+    def page_queries(count):
+        world = World()
+        users = UserFactory.create_batch(count)
+        memberships = Membership.objects.bulk_create(
+            [
+                Membership(user=u, seller=world.seller, kind=MembershipKind.MEMBER, status="active")
+                for u in users
+            ]
+        )
+        assignments = Assignment.objects.bulk_create(
+            [Assignment(membership=m, role=world.role("sales"), scope_kind="stores") for m in memberships]
+        )
+        Assignment.stores.through.objects.bulk_create(
+            [Assignment.stores.through(assignment=a, store=world.ru1) for a in assignments]
+        )
+        client.force_login(world.owner)
+        with CaptureQueriesContext(connection) as context:
+            response = client.get(reverse("accounts:members", args=[world.seller.pk]))
+        assert response.status_code == 200
+        assert response.content.decode().count("Sales · RU one") == count
+        return len(context.captured_queries)
+
+    assert page_queries(5) == page_queries(200)

@@ -35,6 +35,12 @@ class Command(BaseCommand):
                         f"user={user_id} permission={permission}"
                     )
         if check:
+            awaiting = sum(len(report.awaiting_expiry) for report in reports.values())
+            if awaiting:
+                self.stdout.write(
+                    f"{awaiting} row(s) belong to members past their end date; expire_memberships (every 5 "
+                    "minutes) removes them, and every check refuses them meanwhile."
+                )
             if differing:
                 self.stderr.write(f"{differing} index row(s) differ from the assignments.")
                 sys.exit(1)
