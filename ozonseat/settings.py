@@ -299,6 +299,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {
+        "PermissionLevelEnum": ["seller", "store", "warehouse"],
+        "CheckScopeTypeEnum": ["owner", "seller", "market", "store", "warehouse"],
+    },
 }
 
 # --- security -------------------------------------------------------------------------------------

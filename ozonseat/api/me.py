@@ -8,7 +8,17 @@ from accounts.authorization import member_has_seller_permission
 from accounts.models import ApiToken, Membership
 
 from .permissions import seller_permission_codenames
+from .roles_support import ROLES
 from .views import ApiView
+
+if ROLES:
+    from roles import catalog
+    from roles.selectors import effective_permissions, list_warehouses
+
+
+class ObjectPermissionsSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    permissions = serializers.ListField(child=serializers.CharField())
 
 
 class MeMembershipSerializer(serializers.Serializer):
@@ -19,6 +29,8 @@ class MeMembershipSerializer(serializers.Serializer):
     status = serializers.CharField()
     ends_at = serializers.DateTimeField(allow_null=True)
     seller_permissions = serializers.ListField(child=serializers.CharField())
+    stores = ObjectPermissionsSerializer(many=True, help_text="Store-level permissions per active store.")
+    warehouses = ObjectPermissionsSerializer(many=True, help_text="Warehouse-level permissions, where any.")
 
 
 class MeUserSerializer(serializers.Serializer):
@@ -34,12 +46,62 @@ class MeSerializer(serializers.Serializer):
     memberships = MeMembershipSerializer(many=True)
 
 
+def _foundation_permissions(membership) -> dict:
+    """Before the roles app: seller permissions by the foundation rule, no stores yet."""
+    return {
+        "seller_permissions": [
+            codename
+            for codename in seller_permission_codenames()
+            if member_has_seller_permission(membership, codename)
+        ],
+        "stores": [],
+        "warehouses": [],
+    }
+
+
+def _effective_permissions(membership) -> dict:
+    effective = effective_permissions(membership)
+    if membership.is_owner:  # the owner holds everything, whatever the assignments say
+        everything = {level: sorted(catalog.codenames(level)) for level in catalog.LEVELS}
+        return {
+            "seller_permissions": everything[catalog.SELLER],
+            "stores": [
+                {"id": store.pk, "permissions": everything[catalog.STORE]} for store, _p in effective.stores
+            ],
+            "warehouses": [
+                {"id": warehouse.pk, "permissions": everything[catalog.WAREHOUSE]}
+                for warehouse in list_warehouses(membership.seller)
+            ],
+        }
+    return {
+        "seller_permissions": sorted(effective.seller_permissions),
+        "stores": [{"id": store.pk, "permissions": sorted(p)} for store, p in effective.stores],
+        "warehouses": [
+            {"id": warehouse.pk, "permissions": sorted(p)} for warehouse, p in effective.warehouses
+        ],
+    }
+
+
+def _membership(membership) -> dict:
+    permissions = _effective_permissions(membership) if ROLES else _foundation_permissions(membership)
+    return {
+        "id": membership.pk,
+        "seller_id": membership.seller_id,
+        "seller_name": membership.seller.name,
+        "kind": membership.kind,
+        "status": membership.status,
+        "ends_at": membership.ends_at,
+        **permissions,
+    }
+
+
 class MeView(ApiView):
     @extend_schema(
         operation_id="me",
         responses=MeSerializer,
         summary="Who am I",
-        description="With a token: its one membership. With a session: every membership that works now.",
+        description="With a token: its one membership. With a session: every membership that works now. "
+        "Each with its effective permissions on the seller, per store and per warehouse.",
     )
     def get(self, request):
         token = request.auth if isinstance(request.auth, ApiToken) else None
@@ -52,35 +114,18 @@ class MeView(ApiView):
                 .select_related("seller")
                 .order_by("pk")
             )
-        codenames = seller_permission_codenames()
         user = request.user
-        return Response(
-            MeSerializer(
-                {
-                    "user": {
-                        "id": user.pk,
-                        "email": user.email,
-                        "display_name": user.display_name,
-                        "preferred_language": user.preferred_language,
-                    },
-                    "token_id": token.pk if token else None,
-                    "memberships": [
-                        {
-                            "id": m.pk,
-                            "seller_id": m.seller_id,
-                            "seller_name": m.seller.name,
-                            "kind": m.kind,
-                            "status": m.status,
-                            "ends_at": m.ends_at,
-                            "seller_permissions": [
-                                c for c in codenames if member_has_seller_permission(m, c)
-                            ],
-                        }
-                        for m in memberships
-                    ],
-                }
-            ).data
-        )
+        body = {
+            "user": {
+                "id": user.pk,
+                "email": user.email,
+                "display_name": user.display_name,
+                "preferred_language": user.preferred_language,
+            },
+            "token_id": token.pk if token else None,
+            "memberships": [_membership(m) for m in memberships],
+        }
+        return Response(MeSerializer(body).data)
 
 
 class PingSerializer(serializers.Serializer):

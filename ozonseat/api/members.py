@@ -2,17 +2,19 @@
 invitation.
 Every write calls the same service as the dashboard."""
 
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 
 from accounts import selectors, services
 from accounts.authorization import MANAGE_MEMBERS
-from accounts.models import Language, MembershipStatus
+from accounts.models import Language, Membership, MembershipKind, MembershipStatus
 
 from . import idempotency
+from .roles_support import ROLES
 from .serializers import StrictSerializer
 from .views import SellerView
 
@@ -29,6 +31,22 @@ class UserSummarySerializer(serializers.Serializer):
     display_name = serializers.CharField()
 
 
+class MemberAssignmentSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    role_id = serializers.IntegerField()
+    role_name = serializers.CharField(source="role.display_name")
+    scope_kind = serializers.CharField()
+    market = serializers.CharField()
+    store_ids = serializers.SerializerMethodField()
+    warehouse_ids = serializers.SerializerMethodField()
+
+    def get_store_ids(self, assignment) -> list[int]:
+        return sorted(store.pk for store in assignment.stores.all())
+
+    def get_warehouse_ids(self, assignment) -> list[int]:
+        return sorted(warehouse.pk for warehouse in assignment.warehouses.all())
+
+
 class MemberSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     user = UserSummarySerializer()
@@ -41,6 +59,17 @@ class MemberSerializer(serializers.Serializer):
     activated_at = serializers.DateTimeField(allow_null=True)
     suspended_at = serializers.DateTimeField(allow_null=True)
     removed_at = serializers.DateTimeField(allow_null=True)
+    assignments = serializers.SerializerMethodField()
+
+    @extend_schema_field(MemberAssignmentSerializer(many=True))
+    def get_assignments(self, membership):
+        # Loaded for the whole page at once by list_members_with_assignments; a single member loads its own.
+        if not ROLES:
+            return []
+        assignments = membership.assignments.all()
+        if "assignments" not in getattr(membership, "_prefetched_objects_cache", {}):
+            assignments = assignments.select_related("role").prefetch_related("stores", "warehouses")
+        return MemberAssignmentSerializer(assignments, many=True).data
 
 
 class InviteSerializer(StrictSerializer):
@@ -59,8 +88,34 @@ class MemberUpdateSerializer(StrictSerializer):
 class MemberFilterSerializer(StrictSerializer):
     status = serializers.ChoiceField(choices=MembershipStatus.choices, required=False)
     search = serializers.CharField(required=False, max_length=100, allow_blank=True)
+    role = serializers.IntegerField(required=False, min_value=1, help_text="Members holding this role (id).")
+    store = serializers.IntegerField(
+        required=False, min_value=1, help_text="Members with a role reaching this store (id), and the owner."
+    )
     page = serializers.IntegerField(required=False, min_value=1)
     page_size = serializers.IntegerField(required=False, min_value=1, max_value=200)
+
+
+if ROLES:
+    from roles import selectors as roles_selectors
+    from roles.models import Assignment, ScopeKind, Store
+
+
+def _members_reaching_store(seller, store_id):
+    """Membership ids whose assignments reach the store (whole seller, its market, it, or one of its
+    warehouses), plus the owner's. An unknown or foreign store matches nobody."""
+    store = Store.objects.filter(seller=seller, pk=store_id).first()
+    if store is None:
+        return Membership.objects.none().values("pk")
+    reaching = Assignment.objects.filter(membership__seller=seller).filter(
+        Q(scope_kind=ScopeKind.SELLER)
+        | Q(scope_kind=ScopeKind.MARKET, market=store.market)
+        | Q(scope_kind=ScopeKind.STORES, stores=store)
+        | Q(scope_kind=ScopeKind.WAREHOUSES, warehouses__store=store)
+    )
+    return Membership.objects.filter(
+        Q(pk__in=reaching.values("membership_id")) | Q(kind=MembershipKind.OWNER), seller=seller
+    ).values("pk")
 
 
 def get_member(view, membership_id):
@@ -81,11 +136,20 @@ class MemberListView(SellerView):
     def get(self, request, seller_id):
         filters = MemberFilterSerializer(data=request.query_params.dict())
         filters.is_valid(raise_exception=True)
-        queryset = selectors.list_members(
+        list_members = roles_selectors.list_members_with_assignments if ROLES else selectors.list_members
+        queryset = list_members(
             self.seller,
             status=filters.validated_data.get("status", ""),
             search=filters.validated_data.get("search", ""),
         )
+        wanted = filters.validated_data
+        if not ROLES and ({"role", "store"} & set(wanted)):
+            queryset = queryset.none()  # no roles or stores exist before the roles app
+        if ROLES and "role" in wanted:
+            holders = Assignment.objects.filter(role_id=wanted["role"], membership__seller=self.seller)
+            queryset = queryset.filter(pk__in=holders.values("membership_id"))
+        if ROLES and "store" in wanted:
+            queryset = queryset.filter(pk__in=_members_reaching_store(self.seller, wanted["store"]))
         page = self.paginate_queryset(queryset)
         return self.get_paginated_response(MemberSerializer(page, many=True).data)
 

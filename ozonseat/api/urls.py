@@ -2,6 +2,7 @@ from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from . import audit_events, me, members, tokens
+from .roles_support import ROLES
 
 app_name = "api"
 
@@ -54,3 +55,39 @@ urlpatterns = [
         name="audit-events-export",
     ),
 ]
+
+if ROLES:  # the roles issue's resources and the check, as soon as roles.models / selectors exist
+    from . import check, scopes
+
+    urlpatterns += [
+        path(seller + "permissions", scopes.PermissionCatalogView.as_view(), name="permissions"),
+        path(seller + "role-templates", scopes.RoleTemplateListView.as_view(), name="role-templates"),
+        path(seller + "roles", scopes.RoleListView.as_view(), name="roles"),
+        path(seller + "roles/<int:role_id>", scopes.RoleDetailView.as_view(), name="role"),
+        path(seller + "roles/<int:role_id>/clone", scopes.RoleCloneView.as_view(), name="role-clone"),
+        path(seller + "stores", scopes.StoreListView.as_view(), name="stores"),
+        path(seller + "stores/<int:store_id>", scopes.StoreDetailView.as_view(), name="store"),
+        path(
+            seller + "stores/<int:store_id>/deactivate",
+            scopes.StoreDeactivateView.as_view(),
+            name="store-deactivate",
+        ),
+        path(
+            seller + "stores/<int:store_id>/warehouses", scopes.WarehouseListView.as_view(), name="warehouses"
+        ),
+        path(
+            seller + "warehouses/<int:warehouse_id>", scopes.WarehouseDetailView.as_view(), name="warehouse"
+        ),
+        path(
+            seller + "warehouses/<int:warehouse_id>/deactivate",
+            scopes.WarehouseDeactivateView.as_view(),
+            name="warehouse-deactivate",
+        ),
+        path(seller + "assignments", scopes.AssignmentListView.as_view(), name="assignments"),
+        path(
+            seller + "assignments/<int:assignment_id>",
+            scopes.AssignmentDetailView.as_view(),
+            name="assignment",
+        ),
+        path(seller + "check", check.CheckView.as_view(), name="check"),
+    ]

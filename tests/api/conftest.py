@@ -2,7 +2,13 @@ import pytest
 from rest_framework.test import APIClient
 
 from accounts import api_tokens
+from ozonseat.api.roles_support import ROLES
 from tests.factories import make_member, make_seller
+
+# These prove the stores / roles / assignments endpoints and the check, which exist only once the roles
+# app's models and selectors are installed (they are then wired up, and these run). Until then there is
+# nothing for them to test.
+collect_ignore = [] if ROLES else ["test_check.py", "test_scopes.py"]
 
 
 def token_for(membership, *, actor=None, name="tool", expires_at=None) -> str:

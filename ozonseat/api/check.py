@@ -1,0 +1,210 @@
+"""The check endpoint: "may this member do this, here?" for one or many triples, with the reason.
+
+The hot path. The number of queries depends on the number of distinct subjects (members) in the request,
+never on the number of triples: one for the subjects, one each for the named stores and warehouses, and
+`roles.selectors.check_permissions` (a fixed two) per subject."""
+
+from collections import defaultdict
+
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import OpenApiExample, extend_schema
+from rest_framework import exceptions, serializers
+from rest_framework.response import Response
+
+from accounts.authorization import member_has_seller_permission
+from accounts.models import Membership, MembershipKind
+from roles import catalog
+from roles.models import Store, Warehouse
+from roles.selectors import REASONS, check_permissions
+
+from .serializers import StrictSerializer
+from .views import SellerView
+
+MAX_CHECKS = 500
+MAX_SUBJECTS = 20
+
+
+class CheckItemSerializer(StrictSerializer):
+    member = serializers.IntegerField(
+        required=False, min_value=1, help_text="Membership id (or give `user`)."
+    )
+    user = serializers.IntegerField(required=False, min_value=1, help_text="User id (or give `member`).")
+    permission = serializers.CharField(max_length=64, help_text="A catalog codename, e.g. orders.process.")
+    store = serializers.IntegerField(required=False, min_value=1, help_text="For store-level permissions.")
+    warehouse = serializers.IntegerField(required=False, min_value=1, help_text="For warehouse-level ones.")
+
+    def validate(self, attrs):
+        if ("member" in attrs) == ("user" in attrs):
+            raise serializers.ValidationError({"member": [_("Give exactly one of member or user.")]})
+        if "store" in attrs and "warehouse" in attrs:
+            raise serializers.ValidationError({"store": [_("Give at most one of store or warehouse.")]})
+        return attrs
+
+
+class CheckRequestSerializer(StrictSerializer):
+    checks = CheckItemSerializer(many=True, min_length=1, max_length=MAX_CHECKS)
+
+
+class CheckScopeSerializer(serializers.Serializer):
+    type = serializers.ChoiceField(choices=["owner", "seller", "market", "store", "warehouse"])
+    id = serializers.IntegerField(allow_null=True)
+    market = serializers.CharField(allow_null=True)
+
+
+class CheckGrantSerializer(serializers.Serializer):
+    role_id = serializers.IntegerField(allow_null=True)
+    role_name = serializers.CharField()
+    assignment_id = serializers.IntegerField(allow_null=True)
+    scope_kind = serializers.CharField()
+    scope = CheckScopeSerializer()
+
+
+class CheckTargetSerializer(serializers.Serializer):
+    type = serializers.ChoiceField(choices=list(catalog.LEVELS))
+    id = serializers.IntegerField()
+
+
+class CheckResultSerializer(serializers.Serializer):
+    member = serializers.IntegerField(allow_null=True)
+    user = serializers.IntegerField(allow_null=True)
+    permission = serializers.CharField()
+    target = CheckTargetSerializer()
+    allowed = serializers.BooleanField()
+    reason = serializers.CharField(help_text="A stable code: " + ", ".join(sorted(REASONS)))
+    explanation = serializers.CharField()
+    grants = CheckGrantSerializer(many=True)
+
+
+class CheckResponseSerializer(serializers.Serializer):
+    results = CheckResultSerializer(many=True)
+
+
+def _scope(grant) -> dict:
+    scope_object = grant.scope_object
+    if isinstance(scope_object, Store):
+        return {"type": "store", "id": scope_object.pk, "market": None}
+    if isinstance(scope_object, Warehouse):
+        return {"type": "warehouse", "id": scope_object.pk, "market": None}
+    if isinstance(scope_object, str):
+        return {"type": "market", "id": None, "market": scope_object}
+    kind = "owner" if grant.scope_kind == "owner" else "seller"
+    return {"type": kind, "id": getattr(scope_object, "pk", None), "market": None}
+
+
+class CheckView(SellerView):
+    @extend_schema(
+        operation_id="check",
+        request=CheckRequestSerializer,
+        responses=CheckResponseSerializer,
+        summary="Check permissions",
+        description=(
+            f"Answer up to {MAX_CHECKS} (member or user, permission, store / warehouse / seller) triples, in "
+            f"order, each with the reason and the granting roles and assignments. At most {MAX_SUBJECTS} "
+            "distinct members per request. Asking about yourself needs no permission; asking about others "
+            "needs members.manage, or a service account's token. An unknown member, store or warehouse "
+            "answers allowed=false with its reason, never an error for the whole batch."
+        ),
+        examples=[
+            OpenApiExample(
+                "One store",
+                request_only=True,
+                value={"checks": [{"member": 42, "permission": "orders.process", "store": 7}]},
+            )
+        ],
+    )
+    def post(self, request, seller_id):
+        items = CheckRequestSerializer(data=request.data)
+        items.is_valid(raise_exception=True)
+        checks = items.validated_data["checks"]
+        member_ids = {item["member"] for item in checks if "member" in item}
+        user_ids = {item["user"] for item in checks if "user" in item}
+        memberships = list(
+            Membership.objects.filter(seller=self.seller)
+            .filter(Q(pk__in=member_ids) | Q(user_id__in=user_ids))
+            .select_related("user")
+        )
+        by_member = {m.pk: m for m in memberships}
+        by_user = {m.user_id: m for m in memberships}
+        subjects = {(("m", i)) for i in member_ids} | {("u", i) for i in user_ids}
+        asks_about_others = any(
+            (by_member.get(i) if kind == "m" else by_user.get(i)) != self.membership for kind, i in subjects
+        )
+        if asks_about_others and not (
+            self.membership.kind == MembershipKind.SERVICE
+            or member_has_seller_permission(self.membership, catalog.MEMBERS_MANAGE)
+        ):
+            raise exceptions.PermissionDenied(_("Asking about other members needs members.manage."))
+        distinct = {m.pk for m in memberships}
+        if len(distinct) > MAX_SUBJECTS:
+            raise exceptions.ValidationError(
+                {"checks": [_("At most %(count)d distinct members per request.") % {"count": MAX_SUBJECTS}]}
+            )
+        store_ids = {item["store"] for item in checks if "store" in item}
+        warehouse_ids = {item["warehouse"] for item in checks if "warehouse" in item}
+        stores = (
+            {s.pk: s for s in Store.objects.filter(seller=self.seller, pk__in=store_ids)} if store_ids else {}
+        )
+        warehouses = (
+            {
+                w.pk: w
+                for w in Warehouse.objects.filter(seller=self.seller, pk__in=warehouse_ids).select_related(
+                    "store"
+                )
+            }
+            if warehouse_ids
+            else {}
+        )
+
+        results: list[dict | None] = [None] * len(checks)
+        pending = defaultdict(list)  # membership -> [(index, permission, target)]
+        for index, item in enumerate(checks):
+            membership = by_member.get(item["member"]) if "member" in item else by_user.get(item["user"])
+            if "store" in item:
+                target, target_ref = stores.get(item["store"]), {"type": "store", "id": item["store"]}
+            elif "warehouse" in item:
+                target, target_ref = (
+                    warehouses.get(item["warehouse"]),
+                    {"type": "warehouse", "id": item["warehouse"]},
+                )
+            else:
+                target, target_ref = self.seller, {"type": "seller", "id": self.seller.pk}
+            base = {
+                "member": membership.pk if membership else item.get("member"),
+                "user": membership.user_id if membership else item.get("user"),
+                "permission": item["permission"],
+                "target": target_ref,
+            }
+            if membership is None or target is None:
+                reason = "not_a_member" if membership is None else "not_found"
+                results[index] = {**base, "allowed": False, "reason": reason, "grants": []}
+                continue
+            pending[membership].append(
+                (index, base, item["permission"], None if target is self.seller else target)
+            )
+
+        for membership, entries in pending.items():
+            answers = check_permissions(
+                user=membership.user,
+                seller=self.seller,
+                queries=[(permission, target) for _index, _base, permission, target in entries],
+            )
+            for (index, base, _permission, _target), answer in zip(entries, answers, strict=True):
+                results[index] = {
+                    **base,
+                    "allowed": answer.allowed,
+                    "reason": answer.reason,
+                    "grants": [
+                        {
+                            "role_id": grant.role_id,
+                            "role_name": str(grant.role_name),
+                            "assignment_id": grant.assignment_id,
+                            "scope_kind": grant.scope_kind,
+                            "scope": _scope(grant),
+                        }
+                        for grant in answer.grants
+                    ],
+                }
+        for result in results:
+            result["explanation"] = str(REASONS.get(result["reason"], result["reason"]))
+        return Response({"results": results})

@@ -1,0 +1,448 @@
+"""Stores, warehouses, the permission catalog, roles, role templates and assignments.
+Every write calls the same roles service as the dashboard."""
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers, status
+from rest_framework.response import Response
+
+from accounts import selectors as account_selectors
+from roles import catalog, role_templates
+from roles import selectors as roles_selectors
+from roles import services as roles_services
+from roles.models import Assignment, Market, ScopeKind, WarehouseKind
+
+from .serializers import StrictSerializer
+from .views import SellerView
+
+# --- output ------------------------------------------------------------------------------------------
+
+
+class WarehouseSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    store_id = serializers.IntegerField()
+    name = serializers.CharField()
+    kind = serializers.CharField()
+    is_active = serializers.BooleanField()
+
+
+class StoreSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    client_id = serializers.CharField()
+    market = serializers.CharField()
+    is_active = serializers.BooleanField()
+
+
+class StoreWithWarehousesSerializer(StoreSerializer):
+    warehouses = WarehouseSerializer(many=True, source="warehouses.all")
+
+
+class PermissionSerializer(serializers.Serializer):
+    codename = serializers.CharField()
+    level = serializers.ChoiceField(choices=list(catalog.LEVELS))
+    label = serializers.CharField()
+    description = serializers.CharField()
+
+
+class RoleSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField(source="display_name")
+    description = serializers.CharField(source="display_description")
+    template_key = serializers.CharField()
+    permissions = serializers.ListField(child=serializers.CharField())
+
+
+class RoleTemplateSerializer(serializers.Serializer):
+    key = serializers.CharField()
+    name = serializers.CharField()
+    description = serializers.CharField()
+    permissions = serializers.ListField(child=serializers.CharField())
+
+
+class AssignmentSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    membership_id = serializers.IntegerField()
+    role_id = serializers.IntegerField()
+    role_name = serializers.CharField(source="role.display_name")
+    scope_kind = serializers.CharField()
+    market = serializers.CharField()
+    store_ids = serializers.SerializerMethodField()
+    warehouse_ids = serializers.SerializerMethodField()
+    created_at = serializers.DateTimeField()
+
+    def get_store_ids(self, assignment) -> list[int]:
+        return sorted(store.pk for store in assignment.stores.all())
+
+    def get_warehouse_ids(self, assignment) -> list[int]:
+        return sorted(warehouse.pk for warehouse in assignment.warehouses.all())
+
+
+# --- input -------------------------------------------------------------------------------------------
+
+
+class StoreCreateSerializer(StrictSerializer):
+    name = serializers.CharField(max_length=150)
+    client_id = serializers.CharField(max_length=32)
+    market = serializers.ChoiceField(choices=Market.choices)
+
+
+class RenameSerializer(StrictSerializer):
+    name = serializers.CharField(max_length=150)
+
+
+class WarehouseCreateSerializer(StrictSerializer):
+    name = serializers.CharField(max_length=150)
+    kind = serializers.ChoiceField(choices=WarehouseKind.choices)
+
+
+class RoleCreateSerializer(StrictSerializer):
+    name = serializers.CharField(max_length=100)
+    description = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+    permissions = serializers.ListField(child=serializers.CharField(max_length=64), max_length=200)
+
+
+class RoleUpdateSerializer(StrictSerializer):
+    name = serializers.CharField(max_length=100, required=False)
+    description = serializers.CharField(max_length=500, required=False, allow_blank=True)
+    permissions = serializers.ListField(
+        child=serializers.CharField(max_length=64), max_length=200, required=False
+    )
+
+
+class RoleCloneSerializer(StrictSerializer):
+    name = serializers.CharField(max_length=100)
+
+
+class RoleDeleteSerializer(StrictSerializer):
+    move_to = serializers.IntegerField(
+        required=False, min_value=1, help_text="Move the role's assignments to this role, at the same scope."
+    )
+
+
+class AssignmentCreateSerializer(StrictSerializer):
+    membership_id = serializers.IntegerField(min_value=1)
+    role_id = serializers.IntegerField(min_value=1)
+    scope_kind = serializers.ChoiceField(choices=ScopeKind.choices)
+    market = serializers.ChoiceField(choices=Market.choices, required=False, allow_null=True, default=None)
+    store_ids = serializers.ListField(
+        child=serializers.IntegerField(min_value=1), max_length=500, default=list
+    )
+    warehouse_ids = serializers.ListField(
+        child=serializers.IntegerField(min_value=1), max_length=500, default=list
+    )
+
+
+class AssignmentFilterSerializer(StrictSerializer):
+    membership_id = serializers.IntegerField(required=False, min_value=1)
+    role_id = serializers.IntegerField(required=False, min_value=1)
+
+
+def _valid(serializer_class, data):
+    serializer = serializer_class(data=data)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
+# --- catalog and templates ---------------------------------------------------------------------------
+
+
+class PermissionCatalogView(SellerView):
+    @extend_schema(
+        operation_id="permissions_list",
+        responses=PermissionSerializer(many=True),
+        summary="The permission catalog",
+    )
+    def get(self, request, seller_id):
+        return Response(PermissionSerializer(catalog.all_permissions(), many=True).data)
+
+
+class RoleTemplateListView(SellerView):
+    @extend_schema(
+        operation_id="role_templates_list",
+        responses=RoleTemplateSerializer(many=True),
+        summary="Role templates shipped with OzonSeat",
+    )
+    def get(self, request, seller_id):
+        return Response(RoleTemplateSerializer(role_templates.TEMPLATES, many=True).data)
+
+
+# --- stores and warehouses ---------------------------------------------------------------------------
+
+
+class StoreListView(SellerView):
+    permissions = {"POST": catalog.STORES_MANAGE}
+
+    @extend_schema(
+        operation_id="stores_list",
+        responses=StoreWithWarehousesSerializer(many=True),
+        summary="Active stores with their active warehouses",
+    )
+    def get(self, request, seller_id):
+        return Response(
+            StoreWithWarehousesSerializer(roles_selectors.list_stores(self.seller), many=True).data
+        )
+
+    @extend_schema(
+        operation_id="stores_create",
+        request=StoreCreateSerializer,
+        responses={201: StoreSerializer},
+        summary="Add a store",
+    )
+    def post(self, request, seller_id):
+        data = _valid(StoreCreateSerializer, request.data)
+        store = roles_services.add_store(actor=self.actor, seller=self.seller, **data)
+        return Response(StoreSerializer(store).data, status=status.HTTP_201_CREATED)
+
+
+class StoreDetailView(SellerView):
+    permissions = {"PATCH": catalog.STORES_MANAGE}
+
+    @extend_schema(operation_id="stores_read", responses=StoreSerializer, summary="Read a store")
+    def get(self, request, seller_id, store_id):
+        return Response(StoreSerializer(roles_selectors.get_store_for_seller(self.seller, store_id)).data)
+
+    @extend_schema(
+        operation_id="stores_rename",
+        request=RenameSerializer,
+        responses=StoreSerializer,
+        summary="Rename a store",
+    )
+    def patch(self, request, seller_id, store_id):
+        store = roles_selectors.get_store_for_seller(self.seller, store_id)
+        data = _valid(RenameSerializer, request.data)
+        return Response(
+            StoreSerializer(roles_services.rename_store(actor=self.actor, store=store, **data)).data
+        )
+
+
+class StoreDeactivateView(SellerView):
+    permission = catalog.STORES_MANAGE
+
+    @extend_schema(
+        operation_id="stores_deactivate",
+        request=None,
+        responses=StoreSerializer,
+        summary="Deactivate a store and its warehouses",
+    )
+    def post(self, request, seller_id, store_id):
+        store = roles_selectors.get_store_for_seller(self.seller, store_id)
+        return Response(StoreSerializer(roles_services.deactivate_store(actor=self.actor, store=store)).data)
+
+
+class WarehouseListView(SellerView):
+    permissions = {"POST": catalog.STORES_MANAGE}
+
+    @extend_schema(
+        operation_id="warehouses_list",
+        responses=WarehouseSerializer(many=True),
+        summary="Active warehouses of a store",
+    )
+    def get(self, request, seller_id, store_id):
+        store = roles_selectors.get_store_for_seller(self.seller, store_id)
+        warehouses = roles_selectors.list_warehouses(self.seller, store=store)
+        return Response(WarehouseSerializer(warehouses, many=True).data)
+
+    @extend_schema(
+        operation_id="warehouses_create",
+        request=WarehouseCreateSerializer,
+        responses={201: WarehouseSerializer},
+        summary="Add a warehouse to a store",
+    )
+    def post(self, request, seller_id, store_id):
+        store = roles_selectors.get_store_for_seller(self.seller, store_id)
+        data = _valid(WarehouseCreateSerializer, request.data)
+        warehouse = roles_services.add_warehouse(actor=self.actor, store=store, **data)
+        return Response(WarehouseSerializer(warehouse).data, status=status.HTTP_201_CREATED)
+
+
+class WarehouseDetailView(SellerView):
+    permissions = {"PATCH": catalog.STORES_MANAGE}
+
+    @extend_schema(operation_id="warehouses_read", responses=WarehouseSerializer, summary="Read a warehouse")
+    def get(self, request, seller_id, warehouse_id):
+        warehouse = roles_selectors.get_warehouse_for_seller(self.seller, warehouse_id)
+        return Response(WarehouseSerializer(warehouse).data)
+
+    @extend_schema(
+        operation_id="warehouses_rename",
+        request=RenameSerializer,
+        responses=WarehouseSerializer,
+        summary="Rename a warehouse",
+    )
+    def patch(self, request, seller_id, warehouse_id):
+        warehouse = roles_selectors.get_warehouse_for_seller(self.seller, warehouse_id)
+        data = _valid(RenameSerializer, request.data)
+        warehouse = roles_services.rename_warehouse(actor=self.actor, warehouse=warehouse, **data)
+        return Response(WarehouseSerializer(warehouse).data)
+
+
+class WarehouseDeactivateView(SellerView):
+    permission = catalog.STORES_MANAGE
+
+    @extend_schema(
+        operation_id="warehouses_deactivate",
+        request=None,
+        responses=WarehouseSerializer,
+        summary="Deactivate a warehouse",
+    )
+    def post(self, request, seller_id, warehouse_id):
+        warehouse = roles_selectors.get_warehouse_for_seller(self.seller, warehouse_id)
+        warehouse = roles_services.deactivate_warehouse(actor=self.actor, warehouse=warehouse)
+        return Response(WarehouseSerializer(warehouse).data)
+
+
+# --- roles -------------------------------------------------------------------------------------------
+
+
+class RoleListView(SellerView):
+    permissions = {"POST": catalog.ROLES_MANAGE}
+
+    @extend_schema(
+        operation_id="roles_list", responses=RoleSerializer(many=True), summary="The seller's roles"
+    )
+    def get(self, request, seller_id):
+        return Response(RoleSerializer(roles_selectors.list_roles(self.seller), many=True).data)
+
+    @extend_schema(
+        operation_id="roles_create",
+        request=RoleCreateSerializer,
+        responses={201: RoleSerializer},
+        summary="Create a role",
+    )
+    def post(self, request, seller_id):
+        data = _valid(RoleCreateSerializer, request.data)
+        role = roles_services.create_role(actor=self.actor, seller=self.seller, **data)
+        return Response(RoleSerializer(role).data, status=status.HTTP_201_CREATED)
+
+
+class RoleDetailView(SellerView):
+    permissions = {"PATCH": catalog.ROLES_MANAGE, "DELETE": catalog.ROLES_MANAGE}
+
+    @extend_schema(operation_id="roles_read", responses=RoleSerializer, summary="Read a role")
+    def get(self, request, seller_id, role_id):
+        return Response(RoleSerializer(roles_selectors.get_role_for_seller(self.seller, role_id)).data)
+
+    @extend_schema(
+        operation_id="roles_update",
+        request=RoleUpdateSerializer,
+        responses=RoleSerializer,
+        summary="Edit a role",
+        description="Fields left out keep their value.",
+    )
+    def patch(self, request, seller_id, role_id):
+        role = roles_selectors.get_role_for_seller(self.seller, role_id)
+        data = _valid(RoleUpdateSerializer, request.data)
+        return Response(RoleSerializer(roles_services.update_role(actor=self.actor, role=role, **data)).data)
+
+    @extend_schema(
+        operation_id="roles_delete",
+        parameters=[RoleDeleteSerializer],
+        responses={204: None},
+        summary="Delete a role",
+        description="A role still assigned needs `move_to`: its assignments move there.",
+    )
+    def delete(self, request, seller_id, role_id):
+        role = roles_selectors.get_role_for_seller(self.seller, role_id)
+        data = _valid(RoleDeleteSerializer, request.query_params.dict())
+        move_to = (
+            roles_selectors.get_role_for_seller(self.seller, data["move_to"]) if "move_to" in data else None
+        )
+        roles_services.delete_role(actor=self.actor, role=role, move_to=move_to)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class RoleCloneView(SellerView):
+    permission = catalog.ROLES_MANAGE
+
+    @extend_schema(
+        operation_id="roles_clone",
+        request=RoleCloneSerializer,
+        responses={201: RoleSerializer},
+        summary="Copy a role under a new name",
+    )
+    def post(self, request, seller_id, role_id):
+        role = roles_selectors.get_role_for_seller(self.seller, role_id)
+        data = _valid(RoleCloneSerializer, request.data)
+        clone = roles_services.clone_role(actor=self.actor, role=role, **data)
+        return Response(RoleSerializer(clone).data, status=status.HTTP_201_CREATED)
+
+
+# --- assignments -------------------------------------------------------------------------------------
+
+
+def _assignments(seller):
+    return (
+        Assignment.objects.filter(membership__seller=seller)
+        .select_related("role")
+        .prefetch_related("stores", "warehouses")
+        .order_by("pk")
+    )
+
+
+class AssignmentListView(SellerView):
+    permissions = {"POST": catalog.MEMBERS_MANAGE}
+
+    @extend_schema(
+        operation_id="assignments_list",
+        parameters=[AssignmentFilterSerializer],
+        responses=AssignmentSerializer(many=True),
+        summary="Assignments: member x role x scope",
+    )
+    def get(self, request, seller_id):
+        filters = _valid(AssignmentFilterSerializer, request.query_params.dict())
+        queryset = _assignments(self.seller)
+        if "membership_id" in filters:
+            queryset = queryset.filter(membership_id=filters["membership_id"])
+        if "role_id" in filters:
+            queryset = queryset.filter(role_id=filters["role_id"])
+        return Response(AssignmentSerializer(queryset, many=True).data)
+
+    @extend_schema(
+        operation_id="assignments_create",
+        request=AssignmentCreateSerializer,
+        responses={201: AssignmentSerializer},
+        summary="Give a member a role at a scope",
+    )
+    def post(self, request, seller_id):
+        data = _valid(AssignmentCreateSerializer, request.data)
+        membership = account_selectors.get_membership_for_seller(self.seller, data["membership_id"])
+        role = roles_selectors.get_role_for_seller(self.seller, data["role_id"])
+        stores = [
+            roles_selectors.get_store_for_seller(self.seller, pk) for pk in dict.fromkeys(data["store_ids"])
+        ]
+        warehouses = [
+            roles_selectors.get_warehouse_for_seller(self.seller, pk)
+            for pk in dict.fromkeys(data["warehouse_ids"])
+        ]
+        assignment = roles_services.grant_role(
+            actor=self.actor,
+            membership=membership,
+            role=role,
+            scope_kind=data["scope_kind"],
+            market=data["market"],
+            stores=stores,
+            warehouses=warehouses,
+        )
+        assignment = _assignments(self.seller).get(pk=assignment.pk)
+        return Response(AssignmentSerializer(assignment).data, status=status.HTTP_201_CREATED)
+
+
+class AssignmentDetailView(SellerView):
+    permissions = {"DELETE": catalog.MEMBERS_MANAGE}
+
+    @extend_schema(
+        operation_id="assignments_read", responses=AssignmentSerializer, summary="Read an assignment"
+    )
+    def get(self, request, seller_id, assignment_id):
+        roles_selectors.get_assignment_for_seller(self.seller, assignment_id)
+        return Response(AssignmentSerializer(_assignments(self.seller).get(pk=assignment_id)).data)
+
+    @extend_schema(operation_id="assignments_revoke", responses={204: None}, summary="Take a role away")
+    def delete(self, request, seller_id, assignment_id):
+        assignment = roles_selectors.get_assignment_for_seller(self.seller, assignment_id)
+        roles_services.revoke_assignment(actor=self.actor, assignment=assignment)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+ROLE_FILTER = OpenApiParameter("role", int, description="Members holding this role (id)")
+STORE_FILTER = OpenApiParameter("store", int, description="Members with any permission on this store (id)")

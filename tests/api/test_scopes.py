@@ -1,0 +1,154 @@
+"""Stores, warehouses, roles, templates, the catalog and assignments through the API: the same services as
+the dashboard, audited, refused without the permission."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from audit.models import AuditEvent
+from roles import catalog
+from roles.models import Assignment, Role, Store
+from tests.api.conftest import assert_problem, url
+from tests.factories import make_member
+
+pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
+
+
+def test_catalog_and_templates(plain_api, seller):
+    permissions = plain_api.get(url(seller, "permissions")).json()
+    assert {p["codename"] for p in permissions} == set(catalog.codenames())
+    assert {p["level"] for p in permissions} == {"seller", "store", "warehouse"}
+    templates = plain_api.get(url(seller, "role-templates")).json()
+    assert any(t["key"] == "sales" for t in templates)
+
+
+def test_store_and_warehouse_lifecycle(owner_api, seller):
+    created = owner_api.post(
+        url(seller, "stores"), {"name": "RU one", "client_id": "1001", "market": "RU"}, format="json"
+    )
+    assert created.status_code == 201, created.content
+    store_id = created.json()["id"]
+    assert AuditEvent.objects.filter(seller_id=seller.pk, action__startswith="store.").exists()
+    renamed = owner_api.patch(url(seller, f"stores/{store_id}"), {"name": "RU main"}, format="json")
+    assert renamed.json()["name"] == "RU main"
+    warehouse = owner_api.post(
+        url(seller, f"stores/{store_id}/warehouses"), {"name": "Moscow", "kind": "FBS"}, format="json"
+    )
+    assert warehouse.status_code == 201, warehouse.content
+    warehouse_id = warehouse.json()["id"]
+    listed = owner_api.get(url(seller, "stores")).json()
+    assert listed[0]["warehouses"][0]["id"] == warehouse_id
+    assert owner_api.get(url(seller, f"warehouses/{warehouse_id}")).json()["store_id"] == store_id
+    assert owner_api.post(url(seller, f"warehouses/{warehouse_id}/deactivate")).json()["is_active"] is False
+    assert owner_api.post(url(seller, f"stores/{store_id}/deactivate")).json()["is_active"] is False
+    assert_problem(
+        owner_api.post(url(seller, "stores"), {"name": "X", "client_id": "1", "market": "XX"}, format="json"),
+        400,
+    )
+
+
+def test_store_writes_need_stores_manage(plain_api, seller):
+    assert_problem(
+        plain_api.post(url(seller, "stores"), {"name": "X", "client_id": "1", "market": "RU"}, format="json"),
+        403,
+    )
+    assert not Store.objects.filter(seller=seller).exists()
+
+
+def test_role_lifecycle_and_escalation_refused(owner_api, seller, owner):
+    created = owner_api.post(
+        url(seller, "roles"), {"name": "Night shift", "permissions": ["orders.view"]}, format="json"
+    )
+    assert created.status_code == 201, created.content
+    role_id = created.json()["id"]
+    updated = owner_api.patch(
+        url(seller, f"roles/{role_id}"), {"permissions": ["orders.view", "orders.process"]}, format="json"
+    )
+    assert set(updated.json()["permissions"]) == {"orders.view", "orders.process"}
+    clone = owner_api.post(url(seller, f"roles/{role_id}/clone"), {"name": "Night shift 2"}, format="json")
+    assert clone.status_code == 201
+    assert_problem(
+        owner_api.post(url(seller, "roles"), {"name": "Bad", "permissions": ["no.such"]}, format="json"), 400
+    )
+    assert owner_api.delete(url(seller, f"roles/{clone.json()['id']}")).status_code == 204
+    assert not Role.objects.filter(pk=clone.json()["id"]).exists()
+
+
+def test_assignments_grant_and_revoke(owner_api, seller, owner):
+    member = make_member(seller)
+    store = owner_api.post(
+        url(seller, "stores"), {"name": "RU", "client_id": "7", "market": "RU"}, format="json"
+    ).json()
+    role = Role.objects.get(seller=seller, template_key="sales")
+    created = owner_api.post(
+        url(seller, "assignments"),
+        {"membership_id": member.pk, "role_id": role.pk, "scope_kind": "stores", "store_ids": [store["id"]]},
+        format="json",
+    )
+    assert created.status_code == 201, created.content
+    body = created.json()
+    assert body["store_ids"] == [store["id"]] and body["role_id"] == role.pk
+    assert AuditEvent.objects.filter(action="assignment.granted", target_id=member.pk).exists()
+    listed = owner_api.get(url(seller, "assignments"), {"membership_id": member.pk}).json()
+    assert [a["id"] for a in listed] == [body["id"]]
+    members = owner_api.get(url(seller, "members"), {"role": role.pk}).json()["results"]
+    assert [m["id"] for m in members] == [member.pk]
+    by_store = owner_api.get(url(seller, "members"), {"store": store["id"]}).json()["results"]
+    assert member.pk in [m["id"] for m in by_store]
+    assert owner_api.delete(url(seller, f"assignments/{body['id']}")).status_code == 204
+    assert not Assignment.objects.filter(pk=body["id"]).exists()
+
+
+def test_assignment_with_another_sellers_role_or_store_is_404(owner_api, seller, other_seller):
+    other, _other_owner = other_seller
+    member = make_member(seller)
+    foreign_role = Role.objects.filter(seller=other).first()
+    response = owner_api.post(
+        url(seller, "assignments"),
+        {"membership_id": member.pk, "role_id": foreign_role.pk, "scope_kind": "seller"},
+        format="json",
+    )
+    assert_problem(response, 404)
+    assert not Assignment.objects.filter(membership=member).exists()
+
+
+def test_members_list_with_assignments_has_a_fixed_query_count(owner_api, seller, owner):
+    from roles import services
+
+    role = Role.objects.get(seller=seller, template_key="sales")
+    store = services.add_store(actor=owner, seller=seller, name="RU", client_id="7", market="RU")
+
+    def queries():
+        with CaptureQueriesContext(connection) as captured:
+            response = owner_api.get(url(seller, "members"), {"page_size": 200})
+        assert response.status_code == 200
+        return len(captured), response.json()
+
+    for _ in range(3):
+        services.grant_role(
+            actor=owner, membership=make_member(seller), role=role, scope_kind="stores", stores=[store]
+        )
+    queries()
+    few, _body = queries()
+    for _ in range(30):
+        services.grant_role(
+            actor=owner, membership=make_member(seller), role=role, scope_kind="market", market="RU"
+        )
+    many, body = queries()
+    assert many == few
+    assert sum(len(m["assignments"]) for m in body["results"]) == 33
+
+
+def test_me_shows_store_permissions(seller, owner):
+    from roles import services
+    from tests.api.conftest import client_with, token_for
+
+    member = make_member(seller)
+    store = services.add_store(actor=owner, seller=seller, name="RU", client_id="7", market="RU")
+    role = Role.objects.get(seller=seller, template_key="sales")
+    services.grant_role(actor=owner, membership=member, role=role, scope_kind="stores", stores=[store])
+    me = client_with(token_for(member)).get("/api/v1/me").json()
+    stores = me["memberships"][0]["stores"]
+    expected = sorted(p for p in role.permissions if catalog.level_of(p) == "store")
+    assert stores == [{"id": store.pk, "permissions": expected}]
+    assert me["memberships"][0]["seller_permissions"] == []
