@@ -105,11 +105,6 @@ class SellerSettingsForm(forms.Form):
         label=_("Review access every (days)"), min_value=7, max_value=366
     )
 
-    def __init__(self, *args, disabled=False, **kwargs):
-        super().__init__(*args, **kwargs)
-        for field in self.fields.values():
-            field.disabled = disabled
-
 
 class TransferOwnershipForm(forms.Form):
     new_owner = forms.TypedChoiceField(label=_("New owner"), coerce=int)

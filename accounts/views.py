@@ -4,7 +4,6 @@ from django.contrib import messages
 from django.contrib.auth import login as auth_login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.db.models import F
 from django.http import Http404
 from django.shortcuts import redirect, render
@@ -402,12 +401,9 @@ def member_action(request, membership_id, action, *, seller, membership):
 # --- seller ---------------------------------------------------------------------------------------
 
 
-@seller_view()
+@seller_view(MANAGE_SECURITY)
 @require_http_methods(["GET", "POST"])
 def seller_settings(request, *, seller, membership):
-    can_edit = member_has_seller_permission(membership, MANAGE_SECURITY)
-    if request.method == "POST" and not can_edit:
-        raise PermissionDenied()
     initial = {
         name: getattr(seller, name)
         for name in (
@@ -419,7 +415,7 @@ def seller_settings(request, *, seller, membership):
             "access_review_interval_days",
         )
     }
-    form = SellerSettingsForm(request.POST or None, initial=initial, disabled=not can_edit)
+    form = SellerSettingsForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
             services.update_seller_settings(actor=request.user, seller=seller, **form.cleaned_data)
@@ -428,7 +424,7 @@ def seller_settings(request, *, seller, membership):
         else:
             messages.success(request, _("Settings saved."))
             return redirect("accounts:seller_settings", seller_id=seller.pk)
-    return render(request, "accounts/seller_settings.html", {"form": form, "can_edit": can_edit})
+    return render(request, "accounts/seller_settings.html", {"form": form})
 
 
 @seller_view()

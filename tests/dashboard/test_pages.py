@@ -38,7 +38,7 @@ PAGES = {
     ),
     "accounts:seller_settings": (
         lambda w: {},
-        True,
+        False,
         {
             "name": "Renamed",
             "default_language": "ru",
@@ -59,7 +59,8 @@ PAGES = {
 
 
 def test_the_table_covers_every_seller_page():
-    assert _seller_url_names() == set(PAGES)
+    # The REST API has its own table of every route (tests/test_isolation.py); this one is every page.
+    assert {name for name in _seller_url_names() if not name.startswith("api:")} == set(PAGES)
 
 
 def _url(world, name, seller=None):
