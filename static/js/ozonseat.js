@@ -24,3 +24,23 @@
     });
   });
 })();
+/* Scope fields: show only the one that fits the chosen scope (market, stores or warehouses). */
+(function () {
+  "use strict";
+  var needs = { market: "market", stores: "stores", warehouses: "warehouses" };
+  function sync(form) {
+    var select = form.querySelector("[data-field='scope_kind'] select");
+    if (!select) return;
+    Object.keys(needs).forEach(function (scope) {
+      var field = form.querySelector("[data-field='" + needs[scope] + "']");
+      if (field) field.hidden = select.value !== scope;
+    });
+  }
+  function all() { document.querySelectorAll("[data-scope-form]").forEach(sync); }
+  document.addEventListener("DOMContentLoaded", all);
+  document.addEventListener("htmx:afterSwap", all);
+  document.addEventListener("change", function (event) {
+    var form = event.target.closest("[data-scope-form]");
+    if (form && event.target.closest("[data-field='scope_kind']")) sync(form);
+  });
+})();
