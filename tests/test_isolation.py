@@ -106,6 +106,12 @@ ROUTES: dict[str, Route] = {
     "accounts:confirm_email": Route(PUBLIC, reason="single-use secret link, hash-looked-up"),
     "accounts:accept_invitation": Route(PUBLIC, reason="single-use secret link bound to the invited user"),
     "accounts:login": Route(PUBLIC, reason="sign-in"),
+    "accounts:two_factor_verify": Route(
+        PUBLIC, reason="second sign-in step for the pending sign-in in this session only"
+    ),
+    "accounts:two_factor_setup": Route(
+        PUBLIC, reason="enrolment for the pending sign-in in this session only"
+    ),
     "accounts:logout": Route(PUBLIC, reason="sign-out"),
     "accounts:password_reset": Route(PUBLIC, reason="by e-mail, answers the same for any address"),
     "accounts:password_reset_done": Route(PUBLIC, reason="static page"),
