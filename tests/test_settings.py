@@ -13,7 +13,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def run(code_or_args, env, timeout=120):
+def run(code_or_args, env, timeout=400):
     args = ["-c", code_or_args] if isinstance(code_or_args, str) else code_or_args
     clean = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": os.environ.get("HOME", "/tmp")}
     return subprocess.run(
@@ -175,7 +175,7 @@ def test_the_production_hasher_stores_argon2_hashes(var_dir):
 def test_the_demo_seller_is_created_on_the_embedded_defaults_and_its_owner_signs_in(var_dir):
     """What `make run` does before starting the servers: migrate and create the demo seller on SQLite."""
     env = var_dir | {"DEBUG": "1"}
-    migrate = run(["manage.py", "migrate", "--no-input"], env, timeout=300)
+    migrate = run(["manage.py", "migrate", "--no-input"], env, timeout=400)
     assert migrate.returncode == 0, migrate.stderr
     assert (Path(var_dir["OZONSEAT_VAR_DIR"]) / "ozonseat.sqlite3").is_file()
     for _ in range(2):  # running it again reuses the demo seller

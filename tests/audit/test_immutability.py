@@ -90,7 +90,7 @@ def test_sqlite_triggers_from_the_migration_reject_update_and_delete(tmp_path):
         env=env,
         check=True,
         capture_output=True,
-        timeout=180,
+        timeout=400,
     )
     database = sqlite3.connect(tmp_path / "ozonseat.sqlite3", isolation_level=None)
     database.execute(
