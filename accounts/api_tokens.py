@@ -20,10 +20,9 @@ from audit.services import record_event
 from ozonseat.errors import Conflict, InvalidInput, NotAllowed
 
 from . import hooks
-from .authorization import get_effective_membership, member_has_seller_permission
+from .authorization import MANAGE_TOKENS, get_effective_membership, member_has_seller_permission
 from .models import ApiToken, Membership, MembershipKind, MembershipStatus, Seller, User
 
-MANAGE_TOKENS = "tokens.manage"
 TOKEN_PREFIX = "ozs_"
 VISIBLE_SECRET_CHARS = 8
 MAX_TOKEN_LENGTH = 100

@@ -11,6 +11,7 @@ from .models import Membership
 
 MANAGE_MEMBERS = "members.manage"
 MANAGE_SECURITY = "security.manage"
+MANAGE_TOKENS = "tokens.manage"
 
 
 def get_effective_membership(user, seller) -> Membership | None:

@@ -274,3 +274,32 @@ class ApiToken(models.Model):
     @property
     def is_usable(self) -> bool:
         return self.revoked_at is None and not self.is_expired
+
+
+class BrowserSession(models.Model):
+    """One browser sign-in, for the lists of open sessions. The session key itself is never stored: the
+    session keeps this row's id. `auth_digest` is a SHA-256 of the session's auth hash at sign-in, so the
+    row stops counting as open as soon as Django would refuse the session — after "sign out everywhere"
+    (the user's session stamp changes) or a password change — without touching the session store."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="browser_sessions"
+    )
+    auth_digest = models.CharField(max_length=64)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    last_seen_at = models.DateTimeField(default=timezone.now)
+    ended_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "-last_seen_at"], name="accounts_browsersession_user")]
+
+    def __str__(self):
+        return f"Session {self.pk} of user {self.user_id}"
+
+    @property
+    def device(self) -> str:
+        from .browser_sessions import describe_device
+
+        return describe_device(self.user_agent)

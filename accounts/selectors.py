@@ -5,7 +5,7 @@ from django.utils.functional import SimpleLazyObject
 
 from ozonseat.errors import NotFound
 
-from .models import Membership, MembershipStatus, Seller
+from .models import ApiToken, Membership, MembershipStatus, Seller
 
 
 def get_membership_for_seller(seller: Seller, membership_id) -> Membership:
@@ -69,4 +69,11 @@ def pending_invitation(membership: Membership):
         membership.invitations.filter(accepted_at__isnull=True, revoked_at__isnull=True)
         .order_by("-created_at")
         .first()
+    )
+
+
+def member_api_tokens(membership: Membership) -> list[ApiToken]:
+    """A member's API tokens that are not revoked (expired ones included, marked by `is_usable`)."""
+    return list(
+        ApiToken.objects.filter(membership=membership, revoked_at__isnull=True).order_by("-created_at", "-pk")
     )

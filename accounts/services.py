@@ -20,7 +20,7 @@ from audit import events
 from audit.services import diff, record_event
 from ozonseat.errors import Conflict, InvalidInput, NotAllowed, NotFound
 
-from . import hooks
+from . import browser_sessions, hooks
 from .authorization import MANAGE_MEMBERS, require_owner, require_seller_permission
 from .emails import queue_invitation_email
 from .models import (
@@ -86,6 +86,7 @@ def _lock_membership(membership: Membership) -> Membership:
 def end_sessions(user: User) -> None:
     """Sign the user out everywhere: every session's stored auth hash stops matching."""
     User.objects.filter(pk=user.pk).update(session_stamp=uuid.uuid4())
+    browser_sessions.end_all(user)
 
 
 def _open_invitations(membership: Membership):
@@ -207,14 +208,14 @@ def _end_sessions_without_second_factor(seller: Seller, *, except_user: User) ->
     """When a seller starts requiring two-factor sign-in, members signed in with a password alone are
     signed out, so their next sign-in sets up the authenticator. The owner making the change is asked at
     their next sign-in instead of being thrown out mid-click."""
-    for user_id in (
-        Membership.objects.effective()
+    for user in User.objects.filter(
+        pk__in=Membership.objects.effective()
         .filter(seller=seller)
         .exclude(user_id=except_user.pk)
         .exclude(user__two_factor_device__confirmed_at__isnull=False)
-        .values_list("user_id", flat=True)
+        .values("user_id")
     ):
-        User.objects.filter(pk=user_id).update(session_stamp=uuid.uuid4())
+        end_sessions(user)
 
 
 # --- invitations ----------------------------------------------------------------------------------
@@ -525,6 +526,29 @@ def suspend_member(*, actor: User, membership: Membership) -> Membership:
     return membership
 
 
+def sign_out_everywhere(*, actor: User, membership: Membership) -> int:
+    """End every browser session of a member at once; returns how many were open. Their API tokens are
+    separate and keep working (they are revoked one by one)."""
+    require_seller_permission(actor=actor, seller=membership.seller, permission=MANAGE_MEMBERS)
+    with transaction.atomic():
+        membership = _lock_membership(membership)
+        _refuse_owner_or_self(actor, membership)
+        count = len(browser_sessions.open_sessions(membership.user))
+        if not count:
+            raise Conflict(
+                _("%(name)s has no open sessions.") % {"name": membership.user}, code="no_sessions"
+            )
+        end_sessions(membership.user)
+        record_event(
+            action=events.MEMBER_SIGNED_OUT,
+            seller=membership.seller,
+            actor=actor,
+            target=membership,
+            changes={"open_sessions": [count, 0]},
+        )
+    return count
+
+
 def reactivate_member(*, actor: User, membership: Membership) -> Membership:
     require_seller_permission(actor=actor, seller=membership.seller, permission=MANAGE_MEMBERS)
     with transaction.atomic():
@@ -701,6 +725,24 @@ def change_password(*, user: User, old_password: str, new_password: str) -> User
         user.save(update_fields=["password"])
         record_event(action=events.PASSWORD_CHANGED, seller=None, actor=user, target=user)
     return user
+
+
+def sign_out_other_sessions(*, user: User, current_session_id: int | None) -> int:
+    """Sign the person out of every other browser; returns how many other sessions were open. The caller
+    keeps the current session with `update_session_auth_hash` and `browser_sessions.keep_current`."""
+    with transaction.atomic():
+        user = User.objects.select_for_update().get(pk=user.pk)
+        others = [s for s in browser_sessions.open_sessions(user) if s.pk != current_session_id]
+        end_sessions(user)
+        user.refresh_from_db(fields=["session_stamp"])
+        record_event(
+            action=events.SIGNED_OUT_ELSEWHERE,
+            seller=None,
+            actor=user,
+            target=user,
+            changes={"other_sessions": [len(others), 0]},
+        )
+    return len(others)
 
 
 # --- profile --------------------------------------------------------------------------------------

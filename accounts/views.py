@@ -17,10 +17,11 @@ from dashboard import selectors as dashboard_selectors
 from ozonseat.errors import Conflict, InvalidInput, NotAllowed, NotFound, ServiceError
 from roles.selectors import list_members_with_assignments
 
-from . import selectors, services, two_factor
+from . import browser_sessions, selectors, services, two_factor
 from .authorization import (
     MANAGE_MEMBERS,
     MANAGE_SECURITY,
+    MANAGE_TOKENS,
     get_effective_membership,
     member_has_seller_permission,
 )
@@ -415,6 +416,11 @@ def member(request, membership_id, *, seller, membership):
             else:
                 messages.success(request, _("Changes saved."))
                 return redirect("accounts:member", seller_id=seller.pk, membership_id=target.pk)
+    own_page = target.user_id == request.user.pk
+    # Where someone is signed in, and with which tokens: for the people who manage members or tokens, and
+    # for the person themselves.
+    see_sessions = can_manage or own_page
+    manage_tokens = member_has_seller_permission(membership, MANAGE_TOKENS)
     return render(
         request,
         "accounts/member.html",
@@ -425,6 +431,11 @@ def member(request, membership_id, *, seller, membership):
             "can_manage": can_manage,
             "invitation": selectors.pending_invitation(target),
             "activity": dashboard_selectors.recent_activity(seller, membership=target, limit=10),
+            "own_page": own_page,
+            "sessions": browser_sessions.open_sessions(target.user) if see_sessions else None,
+            "current_session": browser_sessions.current_session_id(request) if own_page else None,
+            "tokens": selectors.member_api_tokens(target) if (see_sessions or manage_tokens) else None,
+            "tokens_readonly": not (manage_tokens or own_page),
         },
     )
 
@@ -435,6 +446,12 @@ MEMBER_ACTIONS = {
         gettext_lazy("Suspend"),
         gettext_lazy("%(name)s will be signed out everywhere and lose access until reactivated."),
         gettext_lazy("%(name)s is suspended."),
+    ),
+    "signout": (
+        services.sign_out_everywhere,
+        gettext_lazy("Sign out everywhere"),
+        gettext_lazy("%(name)s will be signed out of every browser."),
+        gettext_lazy("%(name)s was signed out everywhere."),
     ),
     "reactivate": (
         services.reactivate_member,
@@ -482,6 +499,15 @@ STORE_CONSEQUENCES = {
 }
 
 
+SIGN_OUT_CONSEQUENCE = ngettext_lazy(
+    "%(name)s will be signed out of %(count)d open session at once and has to sign in again. Their API "
+    "tokens keep working: revoke those separately.",
+    "%(name)s will be signed out of %(count)d open sessions at once and has to sign in again. Their API "
+    "tokens keep working: revoke those separately.",
+    "count",
+)
+
+
 @seller_view(MANAGE_MEMBERS)
 @require_http_methods(["GET", "POST"])
 def member_action(request, membership_id, action, *, seller, membership):
@@ -503,6 +529,9 @@ def member_action(request, membership_id, action, *, seller, membership):
     stores = dashboard_selectors.places_of(target) if action in STORE_CONSEQUENCES else 0
     if stores and target.is_effective:
         consequence = str(STORE_CONSEQUENCES[action] % {"name": name, "count": stores})
+    elif action == "signout":
+        count = len(browser_sessions.open_sessions(target.user))
+        consequence = str(SIGN_OUT_CONSEQUENCE % {"name": name, "count": count})
     else:
         consequence = str(consequence) % {"name": name}
     return render(

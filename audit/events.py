@@ -45,6 +45,9 @@ OWNERSHIP_TRANSFERRED = register(
 MEMBER_INVITED = register("member.invited", _("Member invited"), _("{actor} invited {target}"))
 MEMBER_UPDATED = register("member.updated", _("Member edited"), _("{actor} edited {target}"))
 MEMBER_SUSPENDED = register("member.suspended", _("Member suspended"), _("{actor} suspended {target}"))
+MEMBER_SIGNED_OUT = register(
+    "member.signed_out", _("Signed out everywhere"), _("{actor} signed {target} out everywhere")
+)
 MEMBER_REACTIVATED = register(
     "member.reactivated", _("Member reactivated"), _("{actor} reactivated {target}")
 )
@@ -70,6 +73,9 @@ LOGIN_FAILED = register("auth.login_failed", _("Sign-in failed"), _("Failed sign
 LOGOUT = register("auth.logout", _("Signed out"), _("{actor} signed out"))
 PASSWORD_CHANGED = register(
     "auth.password_changed", _("Password changed"), _("{actor} changed their password")
+)
+SIGNED_OUT_ELSEWHERE = register(
+    "auth.signed_out_elsewhere", _("Other sessions signed out"), _("{actor} signed out their other sessions")
 )
 PASSWORD_RESET = register("auth.password_reset", _("Password reset"), _("{actor} reset their password"))
 TWO_FACTOR_ENROLLED = register(

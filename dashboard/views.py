@@ -5,11 +5,13 @@ from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 from django.views.i18n import set_language as django_set_language
 
-from accounts import services
+from accounts import browser_sessions, services
 from accounts.decorators import seller_view
 from accounts.forms import ChangePasswordForm, ProfileForm, apply_service_error
 from ozonseat.errors import InvalidInput
@@ -70,13 +72,46 @@ def profile(request):
         else:
             # Other sessions end with the old password; this one continues.
             update_session_auth_hash(request, user)
+            browser_sessions.keep_current(request, user)
             messages.success(request, _("Your password is changed. Other devices were signed out."))
             return redirect("dashboard:profile")
+    elif which == "signout_others":
+        return _sign_out_other_sessions(request, user)
     if which in ("profile", "password") and request.method == "POST":
         messages.error(request, _("Please correct the errors below."))
+    current = browser_sessions.current_session_id(request)
+    sessions = browser_sessions.open_sessions(user)
     return render(
-        request, "dashboard/profile.html", {"profile_form": profile_form, "password_form": password_form}
+        request,
+        "dashboard/profile.html",
+        {
+            "profile_form": profile_form,
+            "password_form": password_form,
+            "sessions": sessions,
+            "current_session": current,
+            "other_sessions": [session for session in sessions if session.pk != current],
+        },
     )
+
+
+def _sign_out_other_sessions(request, user):
+    """Asks first (the POST without `confirmed`), then ends every other session; this one continues."""
+    current = browser_sessions.current_session_id(request)
+    if request.POST.get("confirmed") != "1":
+        others = [session for session in browser_sessions.open_sessions(user) if session.pk != current]
+        return render(request, "dashboard/confirm_sign_out_others.html", {"others": others})
+    count = services.sign_out_other_sessions(user=user, current_session_id=current)
+    user.refresh_from_db()
+    update_session_auth_hash(request, user)
+    browser_sessions.keep_current(request, user)
+    messages.success(
+        request,
+        ngettext(
+            "%(count)d other session was signed out.", "%(count)d other sessions were signed out.", count
+        )
+        % {"count": count},
+    )
+    return redirect("dashboard:profile")
 
 
 @require_POST
@@ -99,11 +134,11 @@ def tokens(request, *, seller, membership):
     A new token's secret is shown once, in the response to the POST that made it (never stored, never
     put in a message or the session)."""
     from accounts import api_tokens
-    from accounts.authorization import member_has_seller_permission
+    from accounts.authorization import MANAGE_TOKENS, member_has_seller_permission
     from accounts.forms import ApiTokenForm, ServiceAccountForm
     from ozonseat.errors import Conflict, NotAllowed
 
-    manage = member_has_seller_permission(membership, "tokens.manage")
+    manage = member_has_seller_permission(membership, MANAGE_TOKENS)
     page = selectors.tokens_page(seller, membership, manage=manage)
     which = request.POST.get("form") if request.method == "POST" else None
     if which in ("service_account", "service_token") and not manage:
@@ -161,6 +196,13 @@ def _revoke_token(request, *, seller, membership, manage):
     token = selectors.get_token_for_seller(seller, request.POST.get("token"))
     if token.membership_id != membership.pk and not manage:
         raise PermissionDenied()
+    # Started from a sub-account page: go back there (only this one known place, never a URL from the form).
+    if request.POST.get("back") == "member":
+        back = reverse(
+            "accounts:member", kwargs={"seller_id": seller.pk, "membership_id": token.membership_id}
+        )
+    else:
+        back = reverse("dashboard:tokens", kwargs={"seller_id": seller.pk})
     if request.POST.get("confirmed") != "1":
         return render(
             request,
@@ -172,6 +214,8 @@ def _revoke_token(request, *, seller, membership, manage):
                     "Programs using %(prefix)s… are refused from their next request. This cannot be undone."
                 )
                 % {"prefix": token.prefix},
+                "back": back,
+                "back_to_member": request.POST.get("back") == "member",
             },
         )
     try:
@@ -180,4 +224,4 @@ def _revoke_token(request, *, seller, membership, manage):
         messages.error(request, error.message)
     else:
         messages.success(request, _("Token %(name)s revoked.") % {"name": token.name})
-    return redirect("dashboard:tokens", seller_id=seller.pk)
+    return redirect(back)
