@@ -12,6 +12,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core.cache import cache
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -72,6 +73,18 @@ def keep_current(request, user: User) -> None:
         BrowserSession.objects.filter(pk=session_id, user=user).update(
             auth_digest=auth_digest(user), ended_at=None
         )
+
+
+def forget_old(now=None) -> int:
+    """Delete rows of sessions that ended, or were last active, more than BROWSER_SESSION_RETENTION ago
+    (the sign-ins themselves stay in the audit log)."""
+    cutoff = (now or timezone.now()) - settings.BROWSER_SESSION_RETENTION
+    deleted, _by_model = (
+        BrowserSession.objects.filter(last_seen_at__lt=cutoff)
+        .filter(Q(ended_at__isnull=True) | Q(ended_at__lt=cutoff))
+        .delete()
+    )
+    return deleted
 
 
 # --- signal receivers and middleware ------------------------------------------------------------------

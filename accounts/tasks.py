@@ -8,7 +8,7 @@ from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 
-from . import services
+from . import browser_sessions, services
 from .emails import deliver_invitation, deliver_password_reset, publish_invitation_email
 from .models import Invitation
 
@@ -60,3 +60,8 @@ def requeue_unsent_invitations() -> int:
 @shared_task
 def expire_memberships() -> int:
     return services.expire_memberships()
+
+
+@shared_task
+def forget_old_browser_sessions() -> int:
+    return browser_sessions.forget_old()

@@ -168,7 +168,13 @@ CELERY_BEAT_SCHEDULE = {
         "task": "accounts.tasks.expire_memberships",
         "schedule": timedelta(minutes=5),
     },
+    "forget-old-browser-sessions": {
+        "task": "accounts.tasks.forget_old_browser_sessions",
+        "schedule": timedelta(hours=24),
+    },
 }
+# Rows of open-session lists (accounts.BrowserSession) are kept this long after their last activity.
+BROWSER_SESSION_RETENTION = timedelta(days=90)
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # The requeue sweep queues an invitation again when it was never queued (broker down) this long after it
 # was created, or was queued this long ago and is still unsent (task lost, or its retries exhausted).

@@ -62,7 +62,7 @@ def shop():
 
 
 def test_sign_in_records_the_session_with_device_and_address(shop):
-    seller, owner, ivan = shop
+    _seller, _owner, ivan = shop
     browser = sign_in(ivan.user)
     record = BrowserSession.objects.get(user=ivan.user)
     assert browser.session[browser_sessions.SESSION_KEY] == record.pk
@@ -127,7 +127,7 @@ def test_sign_out_everywhere_needs_the_right_and_refuses_owner_and_self(shop):
 
 
 def test_a_member_of_another_seller_cannot_sign_anyone_out(shop):
-    seller, owner, ivan = shop
+    seller, _owner, ivan = shop
     other_seller, other_owner = make_seller(name="Other Shop")
     sign_in(ivan.user)
     intruder = sign_in(other_owner.user)
@@ -149,7 +149,7 @@ def test_nothing_to_sign_out_is_a_clear_conflict(shop):
 
 
 def test_signing_out_and_suspension_close_the_record(shop):
-    seller, owner, ivan = shop
+    _seller, owner, ivan = shop
     browser = sign_in(ivan.user)
     browser.post(reverse("accounts:logout"))
     assert BrowserSession.objects.get(user=ivan.user).ended_at is not None
@@ -160,7 +160,7 @@ def test_signing_out_and_suspension_close_the_record(shop):
 
 
 def test_a_password_change_keeps_this_session_and_closes_the_others(shop):
-    seller, owner, ivan = shop
+    seller, _owner, ivan = shop
     here, elsewhere = sign_in(ivan.user), sign_in(ivan.user, user_agent=SAFARI_IPHONE)
     response = here.post(
         reverse("dashboard:profile"),
@@ -179,7 +179,7 @@ def test_a_password_change_keeps_this_session_and_closes_the_others(shop):
 
 
 def test_profile_lists_own_sessions_and_signs_out_the_others_after_asking(shop):
-    seller, owner, ivan = shop
+    seller, _owner, ivan = shop
     here = sign_in(ivan.user)
     elsewhere = sign_in(ivan.user, user_agent=SAFARI_IPHONE)
     html = here.get(reverse("dashboard:profile")).content.decode()
@@ -202,7 +202,7 @@ def test_profile_lists_own_sessions_and_signs_out_the_others_after_asking(shop):
 
 
 def test_last_active_is_written_at_most_once_per_resolution(shop, django_assert_num_queries):
-    seller, owner, ivan = shop
+    _seller, _owner, ivan = shop
     browser = sign_in(ivan.user)
     record = BrowserSession.objects.get(user=ivan.user)
     long_ago = timezone.now() - timedelta(hours=3)
@@ -242,9 +242,24 @@ def test_member_page_lists_their_api_tokens_and_revokes_after_asking(shop):
 
 
 def test_sessions_and_tokens_are_hidden_from_members_without_the_right(shop):
-    seller, owner, ivan = shop
+    seller, _owner, ivan = shop
     api_tokens.create_api_token(actor=ivan.user, membership=ivan, name="Order export")
     sign_in(ivan.user)
     colleague = sign_in(make_member(seller).user)
     html = colleague.get(member_url(seller, ivan)).content.decode()
     assert "Open sessions" not in html and "Order export" not in html and "203.0.113.7" not in html
+
+
+def test_old_session_rows_are_forgotten_by_the_daily_job(shop):
+    from accounts.tasks import forget_old_browser_sessions
+
+    _seller, _owner, ivan = shop
+    sign_in(ivan.user)
+    sign_in(ivan.user)
+    old, recent = BrowserSession.objects.filter(user=ivan.user).order_by("pk")
+    long_ago = timezone.now() - timedelta(days=91)
+    BrowserSession.objects.filter(pk=old.pk).update(
+        created_at=long_ago, last_seen_at=long_ago, ended_at=long_ago
+    )
+    assert forget_old_browser_sessions.apply().get() == 1
+    assert list(BrowserSession.objects.filter(user=ivan.user)) == [recent]

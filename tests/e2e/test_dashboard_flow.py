@@ -36,6 +36,7 @@ class Texts:
     suspend: str
     suspend_consequence: str
     suspended: str
+    no_sessions: str
     changes_saved: str
     stores: str
     sub_accounts: str
@@ -58,6 +59,7 @@ ENGLISH = Texts(
     suspend="Suspend",
     suspend_consequence="will be signed out everywhere and lose access to 1 store until reactivated.",
     suspended="is suspended.",
+    no_sessions="Not signed in anywhere.",
     changes_saved="Changes saved.",
     stores="Stores",
     sub_accounts="Sub-accounts",
@@ -80,6 +82,7 @@ CHINESE = Texts(
     suspend="停用",
     suspend_consequence="将在所有设备上退出登录，并在重新启用前失去 1 个店铺的访问权限。",  # noqa: RUF001
     suspended="已被停用。",
+    no_sessions="当前未在任何设备上登录。",
     changes_saved="更改已保存。",
     stores="店铺",
     sub_accounts="子账户",
@@ -180,12 +183,14 @@ def run_owner_and_sub_user_flow(app, mailbox, browser, texts: Texts, tag: str):
     expect(staff.locator("main")).not_to_contain_text("Podolsk")
     expect(staff.locator("main")).to_contain_text(texts.warehouse_permission)
 
-    # The owner suspends them, after reading what will happen.
+    # The owner sees the sub-user's open session, then suspends them after reading what will happen.
     owner.goto(member_url)
+    expect(owner.locator("section[aria-labelledby=sessions] tbody tr")).to_have_count(1)
     owner.locator("main .page-actions").get_by_role("link", name=texts.suspend).click()
     expect(owner.locator(".consequence")).to_contain_text(texts.suspend_consequence)
     owner.locator("main button[type=submit]").click()
     expect(owner.locator(".alert-success")).to_contain_text(texts.suspended)
+    expect(owner.locator("section[aria-labelledby=sessions]")).to_contain_text(texts.no_sessions)
 
     # The sub-user's open session is refused on the next click.
     staff.locator(".mainnav").get_by_role("link", name=texts.my_access).click()
