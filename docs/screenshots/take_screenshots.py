@@ -70,6 +70,16 @@ roles_services.grant_role(actor=owner, membership=member("chen@demo.example"), r
 roles_services.grant_role(actor=owner, membership=member("aidar@demo.example"), role=roles["warehouse"],
                           scope_kind="stores", stores=[almaty.pk])
 services.suspend_member(actor=owner, membership=Membership.objects.get(user__email="aidar@demo.example"))
+from accounts import api_tokens
+from accounts.browser_sessions import auth_digest
+from accounts.models import BrowserSession
+ivan = member("ivan@demo.example")
+api_tokens.create_api_token(actor=ivan.user, membership=ivan, name="Label printer")
+BrowserSession.objects.create(
+    user=ivan.user, auth_digest=auth_digest(ivan.user), ip_address="188.170.84.21",
+    user_agent="Mozilla/5.0 (Linux; Android 14; SM-A546B) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/131.0.0.0 Mobile Safari/537.36",
+    created_at=timezone.now() - timedelta(hours=5), last_seen_at=timezone.now() - timedelta(minutes=40))
 """
 
 
@@ -150,10 +160,6 @@ def main():
             for name, path in shots.items():
                 page.goto(path)
                 page.screenshot(path=OUT / f"{name}{suffix}.png", full_page=True)
-            members_page = page.goto(f"/sellers/{seller}/members/")
-            assert members_page.ok
-            page.locator("table a", has_text="Ivan").first.click()
-            page.screenshot(path=OUT / f"sub-account{suffix}.png", full_page=True)
             picker = browser.new_context(viewport={"width": 1280, "height": 860}, base_url=base)
             picker_page = picker.new_page()
             picker_page.goto("/login/")
@@ -162,6 +168,11 @@ def main():
             picker_page.click("main button[type=submit]")
             picker_page.wait_for_url("**/my-access/")
             picker_page.screenshot(path=OUT / f"my-access{suffix}.png", full_page=True)
+            # The picker is now signed in here (and, seeded, on a phone): their page lists both sessions.
+            members_page = page.goto(f"/sellers/{seller}/members/")
+            assert members_page.ok
+            page.locator("table a", has_text="Ivan").first.click()
+            page.screenshot(path=OUT / f"sub-account{suffix}.png", full_page=True)
             phone = browser.new_context(
                 viewport={"width": 390, "height": 844},
                 device_scale_factor=2,
