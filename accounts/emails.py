@@ -67,16 +67,24 @@ def build_invitation_message(invitation: Invitation, token: str) -> EmailMultiAl
     with translation.override(email_language(user, seller)):
         if invitation.kind == InvitationKind.SIGNUP:
             template = "emails/confirm_email"
+            needs_password = False  # set at sign-up
             link = absolute_url(reverse("accounts:confirm_email", args=[token]))
             subject = _("Confirm your e-mail address for %(seller)s on OzonSeat") % {"seller": seller.name}
         else:
+            from .services import invitation_needs_password  # services imports this module
+
             template = "emails/invitation"
             link = absolute_url(reverse("accounts:accept_invitation", args=[token]))
-            subject = _("%(inviter)s invited you to %(seller)s on OzonSeat") % {
-                "inviter": invitation.created_by or seller.name,
-                "seller": seller.name,
-            }
+            # As on the accept page: a person who already has an OzonSeat account (another seller's staff)
+            # confirms by signing in with their password; anyone else sets one.
+            needs_password = invitation_needs_password(invitation)
+            subject = (
+                _("%(inviter)s invited you to %(seller)s on OzonSeat")
+                if needs_password
+                else _("%(inviter)s added you to %(seller)s on OzonSeat")
+            ) % {"inviter": invitation.created_by or seller.name, "seller": seller.name}
         context = {
+            "needs_password": needs_password,
             "invitation": invitation,
             "user": user,
             "seller": seller,

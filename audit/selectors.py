@@ -62,22 +62,30 @@ class EventFilters:
 @dataclass
 class EventPage:
     events: list[AuditEvent]
-    next_cursor: str | None
+    next_cursor: str | None  # the older events
+    previous_cursor: str | None = None  # the newer events; None on the first page
 
 
-def encode_cursor(event: AuditEvent) -> str:
-    raw = f"{event.created_at.isoformat()}|{event.pk}".encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+NEWER = "newer"
 
 
-def decode_cursor(cursor: str) -> tuple[datetime, int]:
+def encode_cursor(event: AuditEvent, *, newer: bool = False) -> str:
+    """A page boundary at the event: the events older than it, or with `newer` those newer than it."""
+    raw = f"{event.created_at.isoformat()}|{event.pk}" + (f"|{NEWER}" if newer else "")
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, int, bool]:
+    """(created_at, id, newer) of an encode_cursor value; InvalidInput if it is not one."""
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        moment, pk = raw.split("|")
+        moment, pk, *direction = raw.split("|")
+        if direction not in ([], [NEWER]):
+            raise ValueError(direction)
         created_at = parse_datetime(moment)
         if created_at is None or created_at.tzinfo is None:
             raise ValueError(moment)
-        return created_at, int(pk)
+        return created_at, int(pk), bool(direction)
     except (ValueError, UnicodeDecodeError, binascii.Error):
         raise InvalidInput(field="cursor", message=_("This page link is not valid.")) from None
 
@@ -101,38 +109,64 @@ def _filtered(seller, filters: EventFilters):
     return queryset.order_by("-created_at", "-id")
 
 
-def _after(queryset, cursor: str | None):
-    if not cursor:
+def _beyond(queryset, position: tuple[datetime, int] | None, *, newer: bool):
+    """The newest-first queryset cut at position: the older events newest first, or the newer events
+    oldest first."""
+    if newer:
+        queryset = queryset.reverse()
+    if position is None:
         return queryset
-    created_at, pk = decode_cursor(cursor)
-    # The redundant created_at <= bound lets the index range scan start at the cursor, so page 20,000 costs
+    created_at, pk = position
+    # The redundant created_at bound lets the index range scan start at the cursor, so page 20,000 costs
     # what page 1 does (an OR alone would be a filter applied while scanning from the newest event).
+    if newer:
+        return queryset.filter(created_at__gte=created_at).filter(
+            Q(created_at__gt=created_at) | Q(created_at=created_at, id__gt=pk)
+        )
     return queryset.filter(created_at__lte=created_at).filter(
         Q(created_at__lt=created_at) | Q(created_at=created_at, id__lt=pk)
     )
 
 
 def list_events(seller, filters=None, cursor: str | None = None, *, page_size: int = PAGE_SIZE) -> EventPage:
-    """One page of the seller's events, newest first. One query."""
+    """One page of the seller's events, newest first: the first page, or the page a next_cursor or
+    previous_cursor of another page points to. One query."""
     filters = EventFilters.coerce(filters)
-    rows = list(_after(_filtered(seller, filters), cursor)[: page_size + 1])
+    position, newer = None, False
+    if cursor:
+        created_at, pk, newer = decode_cursor(cursor)
+        position = (created_at, pk)
+    rows = list(_beyond(_filtered(seller, filters), position, newer=newer)[: page_size + 1])
+    more = len(rows) > page_size
     events = rows[:page_size]
-    next_cursor = encode_cursor(events[-1]) if len(rows) > page_size else None
-    return EventPage(events, next_cursor)
+    if newer:
+        events.reverse()
+    # Coming from a page, there is one back the other way.
+    has_older = more or newer
+    has_newer = more if newer else position is not None
+    return EventPage(
+        events,
+        next_cursor=encode_cursor(events[-1]) if events and has_older else None,
+        previous_cursor=encode_cursor(events[0], newer=True) if events and has_newer else None,
+    )
 
 
-def iter_event_batches(seller, filters=None, *, batch_size: int | None = None) -> Iterator[list[AuditEvent]]:
-    """Every filtered event, newest first, in keyset batches: memory stays flat and no database cursor is
-    held open while a slow client downloads."""
+def iter_event_batches(
+    seller, filters=None, *, batch_size: int | None = None, oldest_first: bool = False
+) -> Iterator[list[AuditEvent]]:
+    """Every filtered event, newest first (or oldest first), in keyset batches: memory stays flat and no
+    database cursor is held open while a slow client downloads."""
     batch_size = batch_size or EXPORT_BATCH
-    cursor = None
+    queryset = _filtered(seller, EventFilters.coerce(filters))
+    position = None
     while True:
-        page = list_events(seller, filters, cursor, page_size=batch_size)
-        if page.events:
-            yield page.events
-        if page.next_cursor is None:
+        rows = list(_beyond(queryset, position, newer=oldest_first)[: batch_size + 1])
+        batch = rows[:batch_size]
+        if batch:
+            yield batch
+        if len(rows) <= batch_size:
             return
-        cursor = page.next_cursor
+        position = (batch[-1].created_at, batch[-1].pk)
 
 
 def people_choices(seller) -> list[tuple[int, str]]:

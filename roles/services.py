@@ -535,54 +535,76 @@ def _lock_store(store):
     return Store.objects.select_for_update().select_related("seller").get(pk=store.pk)
 
 
-def rename_store(*, actor, store, name) -> Store:
-    require_seller_permission(actor=actor, seller=store.seller, permission=catalog.STORES_MANAGE)
+def _rename_scope_object(*, actor, obj, name, lock, inactive_message, action):
+    """Rename a store or warehouse (`lock` re-reads it locked); renaming to its own name changes nothing."""
+    require_seller_permission(actor=actor, seller=obj.seller, permission=catalog.STORES_MANAGE)
     name = _clean_object_name(name)
     with transaction.atomic():
-        store = _lock_store(store)
-        if not store.is_active:
-            raise Conflict(_("This store is deactivated."), code="inactive")
-        if store.name == name:
-            return store
-        old = store.name
-        store.name = name
-        store.save(update_fields=["name"])
+        obj = lock(obj)
+        if not obj.is_active:
+            raise Conflict(inactive_message, code="inactive")
+        if obj.name == name:
+            return obj
+        old = obj.name
+        obj.name = name
+        obj.save(update_fields=["name"])
         record_event(
-            action=events.STORE_RENAMED,
-            seller=store.seller,
+            action=action,
+            seller=obj.seller,
             actor=actor,
-            target=store,
+            target=obj,
             changes={"name": [old, name]},
         )
-    return store
+    return obj
+
+
+def _deactivate_scope_object(*, actor, obj, lock, inactive_message, action, affected):
+    """Deactivate a store or warehouse and rewrite the index rows of what it hides (`affected(obj)`, an
+    index.Restriction read after the change, in its transaction)."""
+    require_seller_permission(actor=actor, seller=obj.seller, permission=catalog.STORES_MANAGE)
+    with transaction.atomic():
+        obj = lock(obj)
+        if not obj.is_active:
+            raise Conflict(inactive_message, code="inactive")
+        obj.is_active = False
+        obj.deactivated_at = timezone.now()
+        obj.save(update_fields=["is_active", "deactivated_at"])
+        index.sync(obj.seller_id, affected(obj))
+        record_event(
+            action=action,
+            seller=obj.seller,
+            actor=actor,
+            target=obj,
+            changes={"is_active": [True, False]},
+        )
+    return obj
+
+
+def rename_store(*, actor, store, name) -> Store:
+    return _rename_scope_object(
+        actor=actor,
+        obj=store,
+        name=name,
+        lock=_lock_store,
+        inactive_message=_("This store is deactivated."),
+        action=events.STORE_RENAMED,
+    )
 
 
 def deactivate_store(*, actor, store) -> Store:
     """Hide a store (and with it its warehouses) everywhere; its history and assignments stay."""
-    require_seller_permission(actor=actor, seller=store.seller, permission=catalog.STORES_MANAGE)
-    with transaction.atomic():
-        store = _lock_store(store)
-        if not store.is_active:
-            raise Conflict(_("This store is already deactivated."), code="inactive")
-        store.is_active = False
-        store.deactivated_at = timezone.now()
-        store.save(update_fields=["is_active", "deactivated_at"])
-        index.sync(
-            store.seller_id,
-            index.Restriction(
-                store_ids={store.pk},
-                warehouse_ids=set(store.warehouses.values_list("pk", flat=True)),
-                include_seller=False,
-            ),
-        )
-        record_event(
-            action=events.STORE_DEACTIVATED,
-            seller=store.seller,
-            actor=actor,
-            target=store,
-            changes={"is_active": [True, False]},
-        )
-    return store
+    return _deactivate_scope_object(
+        actor=actor,
+        obj=store,
+        lock=_lock_store,
+        inactive_message=_("This store is already deactivated."),
+        action=events.STORE_DEACTIVATED,
+        affected=lambda store: index.Restriction(
+            store_ids={store.pk},
+            warehouse_ids=set(store.warehouses.values_list("pk", flat=True)),
+            include_seller=False,
+        ),
+    )
 
 
 def add_warehouse(*, actor, store, name, kind) -> Warehouse:
@@ -614,48 +636,27 @@ def _lock_warehouse(warehouse):
 
 
 def rename_warehouse(*, actor, warehouse, name) -> Warehouse:
-    require_seller_permission(actor=actor, seller=warehouse.seller, permission=catalog.STORES_MANAGE)
-    name = _clean_object_name(name)
-    with transaction.atomic():
-        warehouse = _lock_warehouse(warehouse)
-        if not warehouse.is_active:
-            raise Conflict(_("This warehouse is deactivated."), code="inactive")
-        if warehouse.name == name:
-            return warehouse
-        old = warehouse.name
-        warehouse.name = name
-        warehouse.save(update_fields=["name"])
-        record_event(
-            action=events.WAREHOUSE_RENAMED,
-            seller=warehouse.seller,
-            actor=actor,
-            target=warehouse,
-            changes={"name": [old, name]},
-        )
-    return warehouse
+    return _rename_scope_object(
+        actor=actor,
+        obj=warehouse,
+        name=name,
+        lock=_lock_warehouse,
+        inactive_message=_("This warehouse is deactivated."),
+        action=events.WAREHOUSE_RENAMED,
+    )
 
 
 def deactivate_warehouse(*, actor, warehouse) -> Warehouse:
-    require_seller_permission(actor=actor, seller=warehouse.seller, permission=catalog.STORES_MANAGE)
-    with transaction.atomic():
-        warehouse = _lock_warehouse(warehouse)
-        if not warehouse.is_active:
-            raise Conflict(_("This warehouse is already deactivated."), code="inactive")
-        warehouse.is_active = False
-        warehouse.deactivated_at = timezone.now()
-        warehouse.save(update_fields=["is_active", "deactivated_at"])
-        index.sync(
-            warehouse.seller_id,
-            index.Restriction(store_ids=set(), warehouse_ids={warehouse.pk}, include_seller=False),
-        )
-        record_event(
-            action=events.WAREHOUSE_DEACTIVATED,
-            seller=warehouse.seller,
-            actor=actor,
-            target=warehouse,
-            changes={"is_active": [True, False]},
-        )
-    return warehouse
+    return _deactivate_scope_object(
+        actor=actor,
+        obj=warehouse,
+        lock=_lock_warehouse,
+        inactive_message=_("This warehouse is already deactivated."),
+        action=events.WAREHOUSE_DEACTIVATED,
+        affected=lambda warehouse: index.Restriction(
+            store_ids=set(), warehouse_ids={warehouse.pk}, include_seller=False
+        ),
+    )
 
 
 def repair_permission_index(*, seller_id=None) -> dict:

@@ -1,4 +1,5 @@
-"""The seller's audit log: the viewer's filters, cursor pagination, and CSV / JSON Lines export."""
+"""The seller's audit log: the viewer's filters, cursor pagination, and CSV / JSON Lines export. The events
+come from audit.selectors, as the dashboard viewer's do: same filters, same keyset pages, same seller."""
 
 import csv
 import json
@@ -7,9 +8,12 @@ from django.http import StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers
+from rest_framework.exceptions import NotFound
 from rest_framework.pagination import CursorPagination
+from rest_framework.utils.urls import replace_query_param
 
-from audit.models import AuditEvent
+from audit import selectors
+from ozonseat.errors import InvalidInput
 
 from .serializers import StrictSerializer
 from .views import SellerView
@@ -64,27 +68,46 @@ class ExportFilterSerializer(AuditFilterSerializer):
 
 
 class AuditPagination(CursorPagination):
-    ordering = "-id"
+    """DRF's cursor-pagination response (`next`, `previous`, `results`; documented in the schema as such)
+    around the viewer's keyset pages: the links carry audit.selectors cursors."""
+
     page_size = 100
     page_size_query_param = "page_size"
     max_page_size = 500
 
+    def paginate_events(self, request, seller, filters: dict) -> list:
+        self.base_url = request.build_absolute_uri()
+        try:
+            self.page = selectors.list_events(
+                seller,
+                event_filters(filters),
+                filters.get("cursor"),
+                page_size=filters.get("page_size") or self.page_size,
+            )
+        except InvalidInput:
+            raise NotFound(self.invalid_cursor_message) from None
+        return self.page.events
 
-def filtered_events(seller, filters: dict):
-    queryset = AuditEvent.objects.filter(seller_id=seller.pk)
-    if filters.get("action"):
-        queryset = queryset.filter(action=filters["action"])
-    if filters.get("actor"):
-        queryset = queryset.filter(actor_user_id=filters["actor"])
-    if filters.get("target_type"):
-        queryset = queryset.filter(target_type=filters["target_type"])
-    if filters.get("target_id"):
-        queryset = queryset.filter(target_id=filters["target_id"])
-    if filters.get("since"):
-        queryset = queryset.filter(created_at__gte=filters["since"])
-    if filters.get("until"):
-        queryset = queryset.filter(created_at__lt=filters["until"])
-    return queryset
+    def _link(self, cursor):
+        return replace_query_param(self.base_url, self.cursor_query_param, cursor) if cursor else None
+
+    def get_next_link(self):
+        return self._link(self.page.next_cursor)
+
+    def get_previous_link(self):
+        return self._link(self.page.previous_cursor)
+
+
+def event_filters(filters: dict) -> selectors.EventFilters:
+    """The API's query parameters as the viewer's filters."""
+    return selectors.EventFilters(
+        actor_id=filters.get("actor"),
+        action=filters.get("action", ""),
+        target_type=filters.get("target_type", ""),
+        target_id=filters.get("target_id"),
+        since=filters.get("since"),
+        until=filters.get("until"),
+    )
 
 
 def _filters(request, serializer_class):
@@ -104,9 +127,10 @@ class AuditEventListView(SellerView):
         summary="List audit events, newest first",
     )
     def get(self, request, seller_id):
-        queryset = filtered_events(self.seller, _filters(request, AuditFilterSerializer))
-        page = self.paginate_queryset(queryset)
-        return self.get_paginated_response(AuditEventSerializer(page, many=True).data)
+        events = self.paginator.paginate_events(
+            request, self.seller, _filters(request, AuditFilterSerializer)
+        )
+        return self.get_paginated_response(AuditEventSerializer(events, many=True).data)
 
 
 class _Echo:
@@ -114,20 +138,23 @@ class _Echo:
         return value
 
 
-def _rows(queryset, export_format):
-    events = queryset.order_by("id").values_list(*EXPORT_FIELDS).iterator(chunk_size=1000)
+def _values(seller, filters):
+    for batch in selectors.iter_event_batches(seller, event_filters(filters), oldest_first=True):
+        for event in batch:
+            values = {name: getattr(event, name) for name in EXPORT_FIELDS}
+            values["created_at"] = values["created_at"].isoformat()
+            yield values
+
+
+def _rows(events, export_format):
     if export_format == "csv":
         writer = csv.writer(_Echo())
         yield writer.writerow(EXPORT_FIELDS)
-        for row in events:
-            values = dict(zip(EXPORT_FIELDS, row, strict=True))
-            values["created_at"] = values["created_at"].isoformat()
+        for values in events:
             values["changes"] = json.dumps(values["changes"], ensure_ascii=False, sort_keys=True)
             yield writer.writerow([_csv_safe(values[name]) for name in EXPORT_FIELDS])
     else:
-        for row in events:
-            values = dict(zip(EXPORT_FIELDS, row, strict=True))
-            values["created_at"] = values["created_at"].isoformat()
+        for values in events:
             yield json.dumps(values, ensure_ascii=False, default=str) + "\n"
 
 
@@ -162,7 +189,7 @@ class AuditEventExportView(SellerView):
             "text/csv; charset=utf-8" if export_format == "csv" else "application/jsonl; charset=utf-8"
         )
         response = StreamingHttpResponse(
-            _rows(filtered_events(self.seller, filters), export_format), content_type=content_type
+            _rows(_values(self.seller, filters), export_format), content_type=content_type
         )
         response["Content-Disposition"] = f'attachment; filename="audit-{self.seller.pk}.{export_format}"'
         return response

@@ -1,7 +1,7 @@
 """Stores, warehouses, the permission catalog, roles, role templates and assignments.
 Every write calls the same roles service as the dashboard."""
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import serializers, status
 from rest_framework.response import Response
 
@@ -167,10 +167,99 @@ class RoleTemplateListView(SellerView):
 
 
 # --- stores and warehouses ---------------------------------------------------------------------------
+# Store and warehouse views share their shape, held by the bases below: each view names its object (the
+# URL's `lookup_url_kwarg`, `find`, the `output` serializer) and the roles service it calls, and declares
+# its schema with extend_schema_view. The bases carry no docstrings: drf-spectacular would publish them as
+# the operations' descriptions.
 
 
-class StoreListView(SellerView):
+class _ScopeView(SellerView):
+    output: type[serializers.Serializer]
+
+    def answer(self, obj, status_code=status.HTTP_200_OK):
+        return Response(self.output(obj).data, status=status_code)
+
+
+class _ScopeListView(_ScopeView):
+    # POST validates `add_input` and adds the object to `parent()` (found first: a missing one is 404).
     permissions = {"POST": catalog.STORES_MANAGE}
+    add_input: type[StrictSerializer]
+
+    def parent(self):
+        raise NotImplementedError
+
+    def add(self, parent, **data):
+        raise NotImplementedError
+
+    def post(self, request, seller_id, **kwargs):
+        parent = self.parent()
+        data = _valid(self.add_input, request.data)
+        return self.answer(self.add(parent, **data), status.HTTP_201_CREATED)
+
+
+class _ScopeObjectView(_ScopeView):
+    lookup_url_kwarg: str
+
+    def find(self, pk):
+        raise NotImplementedError
+
+    def scope_object(self):
+        return self.find(self.kwargs[self.lookup_url_kwarg])
+
+
+class _ScopeDetailView(_ScopeObjectView):
+    # GET reads the object; PATCH renames it.
+    permissions = {"PATCH": catalog.STORES_MANAGE}
+
+    def rename(self, obj, **data):
+        raise NotImplementedError
+
+    def get(self, request, seller_id, **kwargs):
+        return self.answer(self.scope_object())
+
+    def patch(self, request, seller_id, **kwargs):
+        obj = self.scope_object()
+        data = _valid(RenameSerializer, request.data)
+        return self.answer(self.rename(obj, **data))
+
+
+class _ScopeDeactivateView(_ScopeObjectView):
+    permission = catalog.STORES_MANAGE
+
+    def deactivate(self, obj):
+        raise NotImplementedError
+
+    def post(self, request, seller_id, **kwargs):
+        return self.answer(self.deactivate(self.scope_object()))
+
+
+class _StoreObject(_ScopeObjectView):
+    lookup_url_kwarg = "store_id"
+    output = StoreSerializer
+
+    def find(self, pk):
+        return roles_selectors.get_store_for_seller(self.seller, pk)
+
+
+class _WarehouseObject(_ScopeObjectView):
+    lookup_url_kwarg = "warehouse_id"
+    output = WarehouseSerializer
+
+    def find(self, pk):
+        return roles_selectors.get_warehouse_for_seller(self.seller, pk)
+
+
+@extend_schema_view(
+    post=extend_schema(
+        operation_id="stores_create",
+        request=StoreCreateSerializer,
+        responses={201: StoreSerializer},
+        summary="Add a store",
+    )
+)
+class StoreListView(_ScopeListView):
+    output = StoreSerializer
+    add_input = StoreCreateSerializer
 
     @extend_schema(
         operation_id="stores_list",
@@ -182,55 +271,51 @@ class StoreListView(SellerView):
             StoreWithWarehousesSerializer(roles_selectors.list_stores(self.seller), many=True).data
         )
 
-    @extend_schema(
-        operation_id="stores_create",
-        request=StoreCreateSerializer,
-        responses={201: StoreSerializer},
-        summary="Add a store",
-    )
-    def post(self, request, seller_id):
-        data = _valid(StoreCreateSerializer, request.data)
-        store = roles_services.add_store(actor=self.actor, seller=self.seller, **data)
-        return Response(StoreSerializer(store).data, status=status.HTTP_201_CREATED)
+    def parent(self):
+        return self.seller
+
+    def add(self, seller, **data):
+        return roles_services.add_store(actor=self.actor, seller=seller, **data)
 
 
-class StoreDetailView(SellerView):
-    permissions = {"PATCH": catalog.STORES_MANAGE}
-
-    @extend_schema(operation_id="stores_read", responses=StoreSerializer, summary="Read a store")
-    def get(self, request, seller_id, store_id):
-        return Response(StoreSerializer(roles_selectors.get_store_for_seller(self.seller, store_id)).data)
-
-    @extend_schema(
+@extend_schema_view(
+    get=extend_schema(operation_id="stores_read", responses=StoreSerializer, summary="Read a store"),
+    patch=extend_schema(
         operation_id="stores_rename",
         request=RenameSerializer,
         responses=StoreSerializer,
         summary="Rename a store",
-    )
-    def patch(self, request, seller_id, store_id):
-        store = roles_selectors.get_store_for_seller(self.seller, store_id)
-        data = _valid(RenameSerializer, request.data)
-        return Response(
-            StoreSerializer(roles_services.rename_store(actor=self.actor, store=store, **data)).data
-        )
+    ),
+)
+class StoreDetailView(_StoreObject, _ScopeDetailView):
+    def rename(self, store, **data):
+        return roles_services.rename_store(actor=self.actor, store=store, **data)
 
 
-class StoreDeactivateView(SellerView):
-    permission = catalog.STORES_MANAGE
-
-    @extend_schema(
+@extend_schema_view(
+    post=extend_schema(
         operation_id="stores_deactivate",
         request=None,
         responses=StoreSerializer,
         summary="Deactivate a store and its warehouses",
     )
-    def post(self, request, seller_id, store_id):
-        store = roles_selectors.get_store_for_seller(self.seller, store_id)
-        return Response(StoreSerializer(roles_services.deactivate_store(actor=self.actor, store=store)).data)
+)
+class StoreDeactivateView(_StoreObject, _ScopeDeactivateView):
+    def deactivate(self, store):
+        return roles_services.deactivate_store(actor=self.actor, store=store)
 
 
-class WarehouseListView(SellerView):
-    permissions = {"POST": catalog.STORES_MANAGE}
+@extend_schema_view(
+    post=extend_schema(
+        operation_id="warehouses_create",
+        request=WarehouseCreateSerializer,
+        responses={201: WarehouseSerializer},
+        summary="Add a warehouse to a store",
+    )
+)
+class WarehouseListView(_ScopeListView):
+    output = WarehouseSerializer
+    add_input = WarehouseCreateSerializer
 
     @extend_schema(
         operation_id="warehouses_list",
@@ -238,57 +323,43 @@ class WarehouseListView(SellerView):
         summary="Active warehouses of a store",
     )
     def get(self, request, seller_id, store_id):
-        store = roles_selectors.get_store_for_seller(self.seller, store_id)
-        warehouses = roles_selectors.list_warehouses(self.seller, store=store)
+        warehouses = roles_selectors.list_warehouses(self.seller, store=self.parent())
         return Response(WarehouseSerializer(warehouses, many=True).data)
 
-    @extend_schema(
-        operation_id="warehouses_create",
-        request=WarehouseCreateSerializer,
-        responses={201: WarehouseSerializer},
-        summary="Add a warehouse to a store",
-    )
-    def post(self, request, seller_id, store_id):
-        store = roles_selectors.get_store_for_seller(self.seller, store_id)
-        data = _valid(WarehouseCreateSerializer, request.data)
-        warehouse = roles_services.add_warehouse(actor=self.actor, store=store, **data)
-        return Response(WarehouseSerializer(warehouse).data, status=status.HTTP_201_CREATED)
+    def parent(self):
+        return roles_selectors.get_store_for_seller(self.seller, self.kwargs["store_id"])
+
+    def add(self, store, **data):
+        return roles_services.add_warehouse(actor=self.actor, store=store, **data)
 
 
-class WarehouseDetailView(SellerView):
-    permissions = {"PATCH": catalog.STORES_MANAGE}
-
-    @extend_schema(operation_id="warehouses_read", responses=WarehouseSerializer, summary="Read a warehouse")
-    def get(self, request, seller_id, warehouse_id):
-        warehouse = roles_selectors.get_warehouse_for_seller(self.seller, warehouse_id)
-        return Response(WarehouseSerializer(warehouse).data)
-
-    @extend_schema(
+@extend_schema_view(
+    get=extend_schema(
+        operation_id="warehouses_read", responses=WarehouseSerializer, summary="Read a warehouse"
+    ),
+    patch=extend_schema(
         operation_id="warehouses_rename",
         request=RenameSerializer,
         responses=WarehouseSerializer,
         summary="Rename a warehouse",
-    )
-    def patch(self, request, seller_id, warehouse_id):
-        warehouse = roles_selectors.get_warehouse_for_seller(self.seller, warehouse_id)
-        data = _valid(RenameSerializer, request.data)
-        warehouse = roles_services.rename_warehouse(actor=self.actor, warehouse=warehouse, **data)
-        return Response(WarehouseSerializer(warehouse).data)
+    ),
+)
+class WarehouseDetailView(_WarehouseObject, _ScopeDetailView):
+    def rename(self, warehouse, **data):
+        return roles_services.rename_warehouse(actor=self.actor, warehouse=warehouse, **data)
 
 
-class WarehouseDeactivateView(SellerView):
-    permission = catalog.STORES_MANAGE
-
-    @extend_schema(
+@extend_schema_view(
+    post=extend_schema(
         operation_id="warehouses_deactivate",
         request=None,
         responses=WarehouseSerializer,
         summary="Deactivate a warehouse",
     )
-    def post(self, request, seller_id, warehouse_id):
-        warehouse = roles_selectors.get_warehouse_for_seller(self.seller, warehouse_id)
-        warehouse = roles_services.deactivate_warehouse(actor=self.actor, warehouse=warehouse)
-        return Response(WarehouseSerializer(warehouse).data)
+)
+class WarehouseDeactivateView(_WarehouseObject, _ScopeDeactivateView):
+    def deactivate(self, warehouse):
+        return roles_services.deactivate_warehouse(actor=self.actor, warehouse=warehouse)
 
 
 # --- roles -------------------------------------------------------------------------------------------

@@ -8,11 +8,12 @@ from django.core import mail
 from django.test import override_settings
 from django.utils import timezone
 
-from accounts import emails, tasks
+from accounts import emails, services, tasks
 from accounts.emails import deliver_invitation
-from accounts.models import Invitation, Membership, MembershipStatus
+from accounts.models import Invitation, Membership, MembershipStatus, User
 from audit.models import AuditEvent
-from tests.factories import make_member
+from tests.factories import UserFactory, make_member, make_seller
+from tests.mail import link_in
 
 pytestmark = [pytest.mark.django_db]
 
@@ -145,6 +146,83 @@ def test_the_message_names_inviter_and_seller_and_carries_the_link_in_text_and_h
     html = message.alternatives[0][0]
     assert "/invitations/" in message.body and "/invitations/" in html
     assert str(owner) in message.body and seller.name in message.body
+
+
+SET_PASSWORD = "set your password"
+EXISTING_PASSWORD = "sign in with your existing password"
+
+
+@pytest.fixture
+def invite_by_email(seller, owner, django_capture_on_commit_callbacks):
+    """Invite an address through the service; (membership, the one message sent)."""
+
+    def _invite(email):
+        mail.outbox = []
+        with django_capture_on_commit_callbacks(execute=True):
+            membership = services.invite_member(actor=owner, seller=seller, email=email, display_name="Ivan")
+        [message] = mail.outbox
+        return membership, message
+
+    return _invite
+
+
+def test_a_new_person_is_invited_to_set_a_password(seller, owner, invite_by_email):
+    _membership, message = invite_by_email("new.person@example.com")
+    html = message.alternatives[0][0]
+    assert message.subject == f"{owner} invited you to {seller.name} on OzonSeat"
+    assert SET_PASSWORD in message.body
+    assert EXISTING_PASSWORD not in message.body and EXISTING_PASSWORD not in html
+    assert "/invitations/" in message.body and "/invitations/" in html
+
+
+def test_another_sellers_staff_is_told_they_were_added_and_confirm_with_their_password(
+    client, seller, owner, invite_by_email
+):
+    staff = make_member(make_seller("Other")[0]).user
+    membership, message = invite_by_email(staff.email)
+    html = message.alternatives[0][0]
+    assert message.subject == f"{owner} added you to {seller.name} on OzonSeat"
+    for text in (message.body, html):
+        assert f"{owner} added you to {seller.name} on OzonSeat." in text
+        assert EXISTING_PASSWORD in text
+        assert SET_PASSWORD not in text and "invited you" not in text
+    # The same link as ever: the accept page asks them to sign in, then accepts without a new password.
+    path, _token = link_in(message.body)
+    assert path in html
+    page = client.get(path, follow=True).content.decode()
+    assert "Sign in, then open the link again" in page
+    client.force_login(staff)
+    assert client.post(path).status_code == 302
+    membership.refresh_from_db()
+    assert membership.status == MembershipStatus.ACTIVE
+
+
+def test_the_message_asks_for_a_password_exactly_when_the_accept_page_does(
+    seller, invite_by_email, django_capture_on_commit_callbacks
+):
+    other = make_seller("Other")[0]
+    deactivated = make_member(other).user
+    User.objects.filter(pk=deactivated.pk).update(is_active=False)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.sign_up_seller(
+            email="unconfirmed@example.com",
+            password="a-long-enough-pass",
+            display_name="U",
+            seller_name="Own shop",
+        )
+    addresses = {
+        "new.person@example.com": True,
+        "unconfirmed@example.com": True,  # signed up, never confirmed: cannot sign in
+        UserFactory(password=None).email: True,
+        make_member(other).user.email: False,
+        deactivated.email: False,
+    }
+    for email, needs_password in addresses.items():
+        membership, message = invite_by_email(email)
+        invitation = Invitation.objects.get(membership=membership, accepted_at__isnull=True)
+        assert services.invitation_needs_password(invitation) is needs_password, email
+        assert (SET_PASSWORD in message.body) is needs_password, email
+        assert (EXISTING_PASSWORD in message.body) is not needs_password, email
 
 
 def test_every_periodic_job_of_the_beat_is_a_registered_task():

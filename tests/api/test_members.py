@@ -106,9 +106,9 @@ def test_member_lifecycle_through_the_api(owner_api, seller):
     assert owner_api.post(base + "/reactivate").json()["status"] == "active"
     assert owner_api.post(base + "/remove").json()["status"] == "removed"
     actions = list(
-        AuditEvent.objects.filter(target_id=member.pk, target_type="membership").values_list(
-            "action", flat=True
-        )
+        AuditEvent.objects.filter(target_id=member.pk, target_type="membership")
+        .order_by("sequence")
+        .values_list("action", flat=True)
     )
     assert actions == ["member.updated", "member.suspended", "member.reactivated", "member.removed"]
 
