@@ -269,6 +269,7 @@ LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
+FORMAT_MODULE_PATH = ["ozonseat.formats"]
 
 # --- static files ---------------------------------------------------------------------------------
 STATIC_URL = "static/"

@@ -242,3 +242,18 @@ def test_the_expiry_job_runs_the_service(seller):
     assert tasks.expire_memberships.delay().get() == 1
     member.refresh_from_db()
     assert member.status == MembershipStatus.SUSPENDED
+
+
+def test_english_dates_use_a_24_hour_clock_so_sentences_end_cleanly():
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from django.template import Context, Template
+    from django.utils import translation
+
+    moment = datetime(2026, 11, 29, 17, 38, tzinfo=ZoneInfo("UTC"))
+    template = Template(
+        '{% load tz %}{% timezone "UTC" %}{{ moment|date:"DATETIME_FORMAT" }}.{% endtimezone %}'
+    )
+    with translation.override("en"):
+        assert template.render(Context({"moment": moment})) == "Nov. 29, 2026, 17:38."
