@@ -87,8 +87,8 @@ PAGES = {
     ),
     "roles:revoke": (lambda w: {"assignment_id": w["picking"].pk}, False, {}),
     "dashboard:tokens": (lambda w: {}, True, {"form": "service_account", "service-name": "ERP"}),
-    "audit:events": (lambda w: {}, False, None),
-    "audit:export": (lambda w: {}, False, None),
+    "audit:events": (lambda w: {}, True, None),
+    "audit:export": (lambda w: {}, True, None),
     "audit:retention": (lambda w: {}, False, {"retention_days": "30"}),
 }
 # Pages where everyone manages something of their own (their API tokens): the analyst sees those forms,
@@ -157,6 +157,15 @@ def _assert_read_only(response, name):
     assert "Add sub-account" not in main
 
 
+def test_the_analyst_holds_every_view_permission_and_no_manage_one(world):
+    from accounts.authorization import member_has_seller_permission
+    from roles import catalog
+
+    seller_permissions = catalog.codenames(catalog.SELLER)
+    held = {code for code in seller_permissions if member_has_seller_permission(world["analyst"], code)}
+    assert held == {code for code in seller_permissions if code.endswith(".view")} == {"audit.view"}
+
+
 @pytest.mark.django_db
 @pytest.mark.parametrize("name", sorted(PAGES))
 def test_analyst_reads_readable_pages_without_edit_controls_and_is_refused_actions(client, world, name):
@@ -221,9 +230,9 @@ def test_a_refused_edit_of_a_readable_page_is_recorded_with_the_missing_permissi
 def test_analyst_sees_the_roles_and_their_permission_matrix(client, world):
     client.force_login(world["analyst"].user)
     main = _main(client.get(_url(world, "roles:roles")))
-    for role in ("Analyst (read-only)", "Picker", "Sales"):
+    for role in ("Analyst (read-only)", "Picker", "Sales", "Auditor"):
         assert role in main
-    assert "Manage roles" in main and "View orders" in main  # the rows of the matrix
+    assert "View audit log" in main and "View orders" in main  # the rows of the matrix
     assert main.count('class="yes"') == sum(
         len(role.permissions) for role in Role.objects.filter(seller=world["seller"])
     )
