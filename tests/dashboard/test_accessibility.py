@@ -88,7 +88,7 @@ def test_read_only_pages_are_structurally_accessible(client, world, name):
     client.force_login(world["analyst"].user)
     page = parse(client.get(_url(world, name)))
     check(page)
-    assert len(page.current_links) <= 1
+    assert len(page.current_links) == 1
 
 
 @pytest.mark.django_db

@@ -273,6 +273,26 @@ def test_analyst_sees_the_sellers_settings(client, world):
     assert 'name="time_zone"' not in main
 
 
+def test_the_navigation_shows_roles_stores_and_settings_to_every_member_and_audit_to_its_viewers(
+    client, world
+):
+    from tests.factories import make_member
+
+    seller = world["seller"].pk
+    links = {
+        name: f'href="{reverse(name, args=[seller])}"'
+        for name in ("roles:roles", "roles:stores", "accounts:seller_settings", "audit:events")
+    }
+    nobody = make_member(world["seller"])
+    for membership, sees_audit in ((world["analyst"], True), (nobody, False)):
+        client.force_login(membership.user)
+        html = client.get(reverse("dashboard:my_access", args=[seller])).content.decode()
+        nav = html[html.index('class="mainnav"') : html.index("</nav>", html.index('class="mainnav"'))]
+        assert links["roles:roles"] in nav and links["roles:stores"] in nav
+        assert links["accounts:seller_settings"] in nav
+        assert (links["audit:events"] in nav) is sees_audit
+
+
 @pytest.mark.django_db
 @pytest.mark.parametrize("name", sorted(name for name, page in PAGES.items() if page[2] is not None))
 def test_analyst_edits_are_refused_and_change_nothing(client, world, name):
