@@ -16,8 +16,14 @@ from .authorization import get_effective_membership, member_has_seller_permissio
 from .middleware import activate_seller
 from .models import Seller
 
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 
-def seller_view(permission: str | None = None):
+
+def seller_view(permission: str | None = None, *, change_permission: str | None = None):
+    """`permission` is needed for every request. `change_permission` is needed as well for a request that
+    may change something (any method but GET, HEAD, OPTIONS): a page every member may read, whose forms
+    only some may submit — the view shows its edit controls to those holding it."""
+
     def decorator(view):
         @functools.wraps(view)
         def wrapper(request, seller_id, *args, **kwargs):
@@ -30,18 +36,23 @@ def seller_view(permission: str | None = None):
                 raise Http404()
             request.membership = membership
             activate_seller(request, seller)
-            if permission and not member_has_seller_permission(membership, permission):
-                record_denial(request, seller=seller, status=403, permission=permission)
-                raise PermissionDenied()
+            needed = [permission] if permission else []
+            if change_permission and request.method not in SAFE_METHODS:
+                needed.append(change_permission)
+            for code in needed:
+                if not member_has_seller_permission(membership, code):
+                    record_denial(request, seller=seller, status=403, permission=code)
+                    raise PermissionDenied()
             try:
                 return view(request, *args, seller=seller, membership=membership, **kwargs)
             except NotFound:
                 raise Http404() from None
             except NotAllowed as error:
-                record_denial(request, seller=seller, status=403, permission=permission or "")
+                record_denial(request, seller=seller, status=403, permission=needed[-1] if needed else "")
                 raise PermissionDenied(str(error.message)) from None
 
         wrapper.seller_permission = permission
+        wrapper.seller_change_permission = change_permission
         return wrapper
 
     return decorator

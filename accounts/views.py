@@ -544,9 +544,11 @@ def member_action(request, membership_id, action, *, seller, membership):
 # --- seller ---------------------------------------------------------------------------------------
 
 
-@seller_view(MANAGE_SECURITY)
+@seller_view(change_permission=MANAGE_SECURITY)
 @require_http_methods(["GET", "POST"])
 def seller_settings(request, *, seller, membership):
+    if not member_has_seller_permission(membership, MANAGE_SECURITY):
+        return render(request, "accounts/seller_settings.html", {"can_manage": False, "seller": seller})
     initial = {
         name: getattr(seller, name)
         for name in (
@@ -567,7 +569,7 @@ def seller_settings(request, *, seller, membership):
         else:
             messages.success(request, _("Settings saved."))
             return redirect("accounts:seller_settings", seller_id=seller.pk)
-    return render(request, "accounts/seller_settings.html", {"form": form})
+    return render(request, "accounts/seller_settings.html", {"can_manage": True, "form": form})
 
 
 @seller_view()

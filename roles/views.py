@@ -5,7 +5,7 @@ from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from accounts.authorization import member_has_seller_permission
 from accounts.decorators import seller_view
@@ -19,17 +19,21 @@ from .forms import CloneRoleForm, DeleteRoleForm, GrantForm, RenameForm, RoleFor
 # --- roles ----------------------------------------------------------------------------------------
 
 
-@seller_view(catalog.ROLES_MANAGE)
+@seller_view()
+@require_safe
 def role_list(request, *, seller, membership):
+    """Every member reads the matrix; a role manager ticks and saves its columns."""
+    can_manage = member_has_seller_permission(membership, catalog.ROLES_MANAGE)
     roles = list(selectors.list_roles(seller))
-    held = {assignment.role_id for assignment in selectors.assignments_of(membership)}
+    held = {assignment.role_id for assignment in selectors.assignments_of(membership)} if can_manage else ()
     for role in roles:
-        role.editable = role.pk not in held  # nobody edits a role they hold (services refuse it too)
+        # nobody edits a role they hold (services refuse it too)
+        role.editable = can_manage and role.pk not in held
     matrix = [
         (permission, [(role, permission.codename in role.permissions) for role in roles])
         for permission in catalog.all_permissions()
     ]
-    return render(request, "roles/roles.html", {"roles": roles, "matrix": matrix})
+    return render(request, "roles/roles.html", {"roles": roles, "matrix": matrix, "can_manage": can_manage})
 
 
 class _PermissionsForm(RoleForm):
@@ -70,10 +74,13 @@ def role_create(request, *, seller, membership):
     return render(request, "roles/role_form.html", {"form": form, "role": None, "catalog": catalog})
 
 
-@seller_view(catalog.ROLES_MANAGE)
+@seller_view(change_permission=catalog.ROLES_MANAGE)
 @require_http_methods(["GET", "POST"])
 def role_edit(request, role_id, *, seller, membership):
     role = selectors.get_role_for_seller(seller, role_id)
+    if not member_has_seller_permission(membership, catalog.ROLES_MANAGE):
+        permissions = [p for p in catalog.all_permissions() if p.codename in role.permissions]
+        return render(request, "roles/role.html", {"role": role, "permissions": permissions})
     initial = {"name": role.name, "description": role.description, "permissions": role.permissions}
     form = RoleForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
@@ -129,10 +136,11 @@ def role_delete(request, role_id, *, seller, membership):
 # --- stores and warehouses ------------------------------------------------------------------------
 
 
-@seller_view(catalog.STORES_MANAGE)
+@seller_view(change_permission=catalog.STORES_MANAGE)
 @require_http_methods(["GET", "POST"])
 def store_list(request, *, seller, membership):
-    form = StoreForm(request.POST or None)
+    can_manage = member_has_seller_permission(membership, catalog.STORES_MANAGE)
+    form = StoreForm(request.POST or None) if can_manage else None
     if request.method == "POST" and form.is_valid():
         try:
             store = services.add_store(actor=request.user, seller=seller, **form.cleaned_data)
@@ -141,13 +149,22 @@ def store_list(request, *, seller, membership):
         else:
             messages.success(request, _("Store %(name)s added.") % {"name": store.name})
             return redirect("roles:stores", seller_id=seller.pk)
-    return render(request, "roles/stores.html", {"stores": selectors.list_stores(seller), "form": form})
+    return render(
+        request,
+        "roles/stores.html",
+        {"stores": selectors.list_stores(seller), "form": form, "can_manage": can_manage},
+    )
 
 
-@seller_view(catalog.STORES_MANAGE)
+@seller_view(change_permission=catalog.STORES_MANAGE)
 @require_http_methods(["GET", "POST"])
 def store_detail(request, store_id, *, seller, membership):
     store = selectors.get_store_for_seller(seller, store_id)
+    warehouses = selectors.list_warehouses(seller, store=store)
+    if not member_has_seller_permission(membership, catalog.STORES_MANAGE):
+        return render(
+            request, "roles/store.html", {"store": store, "warehouses": warehouses, "can_manage": False}
+        )
     is_rename = request.POST.get("form") == "rename"
     rename_form = RenameForm(
         request.POST if is_rename else None, initial={"name": store.name}, prefix="rename"
@@ -173,9 +190,10 @@ def store_detail(request, store_id, *, seller, membership):
         "roles/store.html",
         {
             "store": store,
-            "warehouses": selectors.list_warehouses(seller, store=store),
+            "warehouses": warehouses,
             "rename_form": rename_form,
             "warehouse_form": warehouse_form,
+            "can_manage": True,
         },
     )
 
@@ -209,11 +227,12 @@ def store_deactivate(request, store_id, *, seller, membership):
     )
 
 
-@seller_view(catalog.STORES_MANAGE)
+@seller_view(change_permission=catalog.STORES_MANAGE)
 @require_http_methods(["GET", "POST"])
 def warehouse_detail(request, warehouse_id, *, seller, membership):
     warehouse = selectors.get_warehouse_for_seller(seller, warehouse_id)
-    form = RenameForm(request.POST or None, initial={"name": warehouse.name})
+    can_manage = member_has_seller_permission(membership, catalog.STORES_MANAGE)
+    form = RenameForm(request.POST or None, initial={"name": warehouse.name}) if can_manage else None
     if request.method == "POST" and form.is_valid():
         try:
             services.rename_warehouse(actor=request.user, warehouse=warehouse, name=form.cleaned_data["name"])
@@ -222,7 +241,9 @@ def warehouse_detail(request, warehouse_id, *, seller, membership):
         else:
             messages.success(request, _("Changes saved."))
             return redirect("roles:store", seller_id=seller.pk, store_id=warehouse.store_id)
-    return render(request, "roles/warehouse.html", {"warehouse": warehouse, "form": form})
+    return render(
+        request, "roles/warehouse.html", {"warehouse": warehouse, "form": form, "can_manage": can_manage}
+    )
 
 
 @seller_view(catalog.STORES_MANAGE)

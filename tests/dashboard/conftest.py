@@ -6,8 +6,9 @@ from tests.factories import make_member, make_seller
 
 @pytest.fixture
 def world(db):
-    """Two sellers. In the first: an owner, a read-only analyst (the shipped "Analyst" role on the whole
-    seller), a picker limited to one warehouse, an invited person; one store with two warehouses."""
+    """Two sellers. In the first: an owner, a read-only analyst (the shipped "Analyst" role and a custom
+    "Auditor" role holding only audit.view, both on the whole seller: every view permission, no manage
+    one), a picker limited to one warehouse, an invited person; one store with two warehouses."""
     from roles import services as roles_services
     from roles.models import Role
 
@@ -24,6 +25,10 @@ def world(db):
     roles_services.grant_role(
         actor=owner.user, membership=analyst, role=roles["analyst"], scope_kind="seller"
     )
+    auditor = roles_services.create_role(
+        actor=owner.user, seller=seller, name="Auditor", permissions=["audit.view"]
+    )
+    roles_services.grant_role(actor=owner.user, membership=analyst, role=auditor, scope_kind="seller")
     picking = roles_services.grant_role(
         actor=owner.user,
         membership=clerk,
@@ -46,6 +51,7 @@ def world(db):
         "khimki": khimki,
         "podolsk": podolsk,
         "roles": roles,
+        "auditor": auditor,
         "picking": picking,
         "erp": erp,
         "service_token": service_token,

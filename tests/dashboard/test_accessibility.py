@@ -6,7 +6,7 @@ from html.parser import HTMLParser
 import pytest
 from django.urls import reverse
 
-from tests.dashboard.test_pages import PAGES, _get_or_post, _url
+from tests.dashboard.test_pages import PAGES, READ_ONLY_PAGES, _get_or_post, _url
 
 
 class Page(HTMLParser):
@@ -80,6 +80,15 @@ def test_seller_pages_are_structurally_accessible(client, world, name):
     page = parse(response)
     check(page)
     assert len(page.current_links) <= 1
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("name", READ_ONLY_PAGES)
+def test_read_only_pages_are_structurally_accessible(client, world, name):
+    client.force_login(world["analyst"].user)
+    page = parse(client.get(_url(world, name)))
+    check(page)
+    assert len(page.current_links) == 1
 
 
 @pytest.mark.django_db

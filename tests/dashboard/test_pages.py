@@ -7,6 +7,7 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from accounts.models import MembershipStatus, Seller
+from audit.models import AuditEvent
 from roles.models import Assignment, Role, Store, Warehouse
 
 
@@ -39,7 +40,7 @@ PAGES = {
     ),
     "accounts:seller_settings": (
         lambda w: {},
-        False,
+        True,
         {
             "name": "Renamed",
             "default_language": "ru",
@@ -56,11 +57,11 @@ PAGES = {
     ),
     "accounts:bulk_action": (lambda w: {}, False, {"action": "suspend", "confirmed": "1"}),
     "accounts:transfer_ownership": (lambda w: {}, False, {"confirm": "on"}),
-    "roles:roles": (lambda w: {}, False, None),
+    "roles:roles": (lambda w: {}, True, None),
     "roles:role_create": (lambda w: {}, False, {"name": "Night shift", "permissions": ["orders.view"]}),
     "roles:role_edit": (
         lambda w: {"role_id": w["roles"]["sales"].pk},
-        False,
+        True,
         {"name": "Renamed", "permissions": ["orders.view"]},
     ),
     "roles:role_permissions": (
@@ -70,14 +71,14 @@ PAGES = {
     ),
     "roles:role_clone": (lambda w: {"role_id": w["roles"]["sales"].pk}, False, {"name": "Sales 2"}),
     "roles:role_delete": (lambda w: {"role_id": w["roles"]["sales"].pk}, False, {}),
-    "roles:stores": (lambda w: {}, False, {"name": "New", "client_id": "654321", "market": "KZ"}),
+    "roles:stores": (lambda w: {}, True, {"name": "New", "client_id": "654321", "market": "KZ"}),
     "roles:store": (
         lambda w: {"store_id": w["store"].pk},
-        False,
+        True,
         {"form": "rename", "rename-name": "Renamed"},
     ),
     "roles:store_deactivate": (lambda w: {"store_id": w["store"].pk}, False, {}),
-    "roles:warehouse": (lambda w: {"warehouse_id": w["khimki"].pk}, False, {"name": "Renamed"}),
+    "roles:warehouse": (lambda w: {"warehouse_id": w["khimki"].pk}, True, {"name": "Renamed"}),
     "roles:warehouse_deactivate": (lambda w: {"warehouse_id": w["khimki"].pk}, False, {}),
     "roles:grant": (
         lambda w: {"membership_id": w["clerk"].pk},
@@ -86,8 +87,8 @@ PAGES = {
     ),
     "roles:revoke": (lambda w: {"assignment_id": w["picking"].pk}, False, {}),
     "dashboard:tokens": (lambda w: {}, True, {"form": "service_account", "service-name": "ERP"}),
-    "audit:events": (lambda w: {}, False, None),
-    "audit:export": (lambda w: {}, False, None),
+    "audit:events": (lambda w: {}, True, None),
+    "audit:export": (lambda w: {}, True, None),
     "audit:retention": (lambda w: {}, False, {"retention_days": "30"}),
 }
 # Pages where everyone manages something of their own (their API tokens): the analyst sees those forms,
@@ -132,23 +133,164 @@ def test_owner_sees_every_page(client, world, name):
         assert "Ozon Shop" in response.content.decode()
 
 
+# Links to pages that change something: none may show on a page read by someone who may not change it.
+EDIT_LINKS = re.compile(
+    r"/members/(new|bulk|\d+/(suspend|remove|reactivate|resend|revoke))/"
+    r"|/roles/(new|\d+/(permissions|clone|delete))/"
+    r"|/(stores|warehouses)/\d+/deactivate/"
+    r"|/access/(\d+/grant|assignments/\d+/revoke)/"
+    r"|/transfer-ownership/"
+)
+
+
+def _assert_read_only(response, name):
+    assert response.status_code == 200
+    if response.streaming:  # the audit export: a file, no page
+        return
+    main = _main(response)
+    if name in SELF_SERVICE:
+        assert not any(marker in main for marker in SELF_SERVICE[name])
+    else:
+        assert 'method="post"' not in main
+        assert 'type="checkbox"' not in main
+    assert not EDIT_LINKS.search(main), EDIT_LINKS.search(main).group(0)
+    assert "Add sub-account" not in main
+
+
+def test_the_analyst_holds_every_view_permission_and_no_manage_one(world):
+    from accounts.authorization import member_has_seller_permission
+    from roles import catalog
+
+    seller_permissions = catalog.codenames(catalog.SELLER)
+    held = {code for code in seller_permissions if member_has_seller_permission(world["analyst"], code)}
+    assert held == {code for code in seller_permissions if code.endswith(".view")} == {"audit.view"}
+
+
 @pytest.mark.django_db
 @pytest.mark.parametrize("name", sorted(PAGES))
-def test_analyst_reads_without_edit_controls_or_is_refused(client, world, name):
+def test_analyst_reads_readable_pages_without_edit_controls_and_is_refused_actions(client, world, name):
     client.force_login(world["analyst"].user)
     _kwargs, readable, _post = PAGES[name]
     response = _get_or_post(client, name, _url(world, name))
     if readable:
-        assert response.status_code == 200
-        main = _main(response)
-        if name in SELF_SERVICE:
-            assert not any(marker in main for marker in SELF_SERVICE[name])
-        else:
-            assert 'method="post"' not in main
-        assert not re.search(r"/members/(new|\d+/(suspend|remove|reactivate|resend|revoke))/", main)
-        assert "Add sub-account" not in main
+        _assert_read_only(response, name)
     else:
         assert response.status_code == 403
+
+
+READ_ONLY_PAGES = [
+    "accounts:seller_settings",
+    "roles:roles",
+    "roles:role_edit",
+    "roles:stores",
+    "roles:store",
+    "roles:warehouse",
+]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("name", READ_ONLY_PAGES)
+def test_a_member_without_any_permission_reads_the_settings_roles_and_stores(client, world, name):
+    from tests.factories import make_member
+
+    nobody = make_member(world["seller"])
+    client.force_login(nobody.user)
+    _assert_read_only(client.get(_url(world, name)), name)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("name", READ_ONLY_PAGES)
+def test_the_owner_gets_the_edit_controls_of_the_pages_others_only_read(client, world, name):
+    client.force_login(world["owner"].user)
+    main = _main(client.get(_url(world, name)))
+    assert 'method="post"' in main
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("name", "permission"),
+    [
+        ("accounts:seller_settings", "security.manage"),
+        ("roles:role_edit", "roles.manage"),
+        ("roles:stores", "stores.manage"),
+        ("roles:store", "stores.manage"),
+        ("roles:warehouse", "stores.manage"),
+    ],
+)
+def test_a_refused_edit_of_a_readable_page_is_recorded_with_the_missing_permission(
+    client, world, name, permission
+):
+    client.force_login(world["analyst"].user)
+    assert client.post(_url(world, name), PAGES[name][2]).status_code == 403
+    denial = AuditEvent.objects.get(seller_id=world["seller"].pk, action="access.denied")
+    assert denial.actor_user_id == world["analyst"].user_id
+    assert denial.changes["permission"] == [None, permission]
+
+
+def test_analyst_sees_the_roles_and_their_permission_matrix(client, world):
+    client.force_login(world["analyst"].user)
+    main = _main(client.get(_url(world, "roles:roles")))
+    for role in ("Analyst (read-only)", "Picker", "Sales", "Auditor"):
+        assert role in main
+    assert "View audit log" in main and "View orders" in main  # the rows of the matrix
+    assert main.count('class="yes"') == sum(
+        len(role.permissions) for role in Role.objects.filter(seller=world["seller"])
+    )
+    assert "Only people who may manage roles can change them." in main
+
+
+def test_analyst_sees_what_a_role_allows(client, world):
+    client.force_login(world["analyst"].user)
+    main = _main(client.get(_url(world, "roles:role_edit")))
+    assert "Sales" in main
+    sales = world["roles"]["sales"]
+    from roles import catalog
+
+    for codename in sales.permissions:
+        assert str(catalog.get(codename).label) in main
+    assert "Manage roles" not in main  # not one of the role's permissions
+
+
+def test_analyst_sees_the_stores_and_their_warehouses(client, world):
+    client.force_login(world["analyst"].user)
+    stores = _main(client.get(_url(world, "roles:stores")))
+    assert "Moscow store" in stores and "123456" in stores and "Khimki" in stores
+    store = _main(client.get(_url(world, "roles:store")))
+    assert "Khimki" in store and "Podolsk" in store
+    warehouse = _main(client.get(_url(world, "roles:warehouse")))
+    assert "Khimki" in warehouse and "Moscow store" in warehouse and "FBS" in warehouse
+
+
+def test_analyst_sees_the_sellers_settings(client, world):
+    Seller.objects.filter(pk=world["seller"].pk).update(
+        time_zone="Asia/Shanghai", invitation_lifetime_hours=48, require_two_factor=True
+    )
+    client.force_login(world["analyst"].user)
+    main = _main(client.get(_url(world, "accounts:seller_settings")))
+    assert "Asia/Shanghai" in main and "Ozon Shop" in main
+    assert "<dd>48</dd>" in main and "<dd>90</dd>" in main and "<dd>Yes</dd>" in main
+    assert "Only people who may manage security can change these." in main
+    assert 'name="time_zone"' not in main
+
+
+def test_the_navigation_shows_roles_stores_and_settings_to_every_member_and_audit_to_its_viewers(
+    client, world
+):
+    from tests.factories import make_member
+
+    seller = world["seller"].pk
+    links = {
+        name: f'href="{reverse(name, args=[seller])}"'
+        for name in ("roles:roles", "roles:stores", "accounts:seller_settings", "audit:events")
+    }
+    nobody = make_member(world["seller"])
+    for membership, sees_audit in ((world["analyst"], True), (nobody, False)):
+        client.force_login(membership.user)
+        html = client.get(reverse("dashboard:my_access", args=[seller])).content.decode()
+        nav = html[html.index('class="mainnav"') : html.index("</nav>", html.index('class="mainnav"'))]
+        assert links["roles:roles"] in nav and links["roles:stores"] in nav
+        assert links["accounts:seller_settings"] in nav
+        assert (links["audit:events"] in nav) is sees_audit
 
 
 @pytest.mark.django_db
