@@ -22,6 +22,7 @@ from .authorization import (
     MANAGE_MEMBERS,
     MANAGE_SECURITY,
     MANAGE_TOKENS,
+    VIEW_AUDIT,
     get_effective_membership,
     member_has_seller_permission,
 )
@@ -430,7 +431,10 @@ def member(request, membership_id, *, seller, membership):
             "editable": editable,
             "can_manage": can_manage,
             "invitation": selectors.pending_invitation(target),
-            "activity": dashboard_selectors.recent_activity(seller, membership=target, limit=10),
+            # Their recent activity comes from the audit log: for those who may read it, and for themselves.
+            "activity": dashboard_selectors.recent_activity(seller, membership=target, limit=10)
+            if own_page or member_has_seller_permission(membership, VIEW_AUDIT)
+            else None,
             "own_page": own_page,
             "sessions": browser_sessions.open_sessions(target.user) if see_sessions else None,
             "current_session": browser_sessions.current_session_id(request) if own_page else None,

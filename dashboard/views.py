@@ -12,6 +12,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from django.views.i18n import set_language as django_set_language
 
 from accounts import browser_sessions, services
+from accounts.authorization import VIEW_AUDIT, member_has_seller_permission
 from accounts.decorators import seller_view
 from accounts.forms import ChangePasswordForm, ProfileForm, apply_service_error
 from ozonseat.errors import InvalidInput
@@ -29,7 +30,10 @@ def overview(request, *, seller, membership):
             "by_role": selectors.members_by_role(seller),
             "pending": selectors.pending_invitations(seller),
             "inactive": selectors.inactive_members(seller),
-            "activity": selectors.recent_activity(seller, limit=10),
+            # Recent activity is a window on the audit log: for those who may read it.
+            "activity": selectors.recent_activity(seller, limit=10)
+            if member_has_seller_permission(membership, VIEW_AUDIT)
+            else None,
             "inactive_days": selectors.INACTIVE_AFTER.days,
         },
     )

@@ -185,3 +185,22 @@ def test_times_are_shown_in_the_sellers_time_zone(client):
     seller.save(update_fields=["time_zone"])
     page = client.get(reverse("dashboard:overview", args=[seller.pk])).content.decode()
     assert '+03:00"' in page[page.index('id="activity"') :]
+
+
+@pytest.mark.django_db
+def test_recent_activity_is_shown_only_to_those_who_may_read_the_audit_log(client, world):
+    seller, clerk = world["seller"], world["clerk"]
+    overview = reverse("dashboard:overview", kwargs={"seller_id": seller.pk})
+    clerk_page = reverse("accounts:member", kwargs={"seller_id": seller.pk, "membership_id": clerk.pk})
+    plain = make_member(seller)
+    client.force_login(plain.user)
+    for url in (overview, clerk_page):
+        html = client.get(url).content.decode()
+        assert "Recent activity" not in html and "gave" not in html, url
+    # Their own page shows their own activity
+    own = reverse("accounts:member", kwargs={"seller_id": seller.pk, "membership_id": plain.pk})
+    assert "Recent activity" in client.get(own).content.decode()
+    client.force_login(world["owner"].user)
+    for url in (overview, clerk_page):
+        html = client.get(url).content.decode()
+        assert "Recent activity" in html and "gave" in html, url
