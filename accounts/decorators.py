@@ -48,7 +48,8 @@ def seller_view(permission: str | None = None, *, change_permission: str | None 
             except NotFound:
                 raise Http404() from None
             except NotAllowed as error:
-                record_denial(request, seller=seller, status=403, permission=needed[-1] if needed else "")
+                missing = error.permission or (needed[-1] if needed else "")
+                record_denial(request, seller=seller, status=403, permission=missing)
                 raise PermissionDenied(str(error.message)) from None
 
         wrapper.seller_permission = permission

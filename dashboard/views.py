@@ -3,7 +3,6 @@
 from django.contrib import messages
 from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -146,7 +145,7 @@ def tokens(request, *, seller, membership):
     page = selectors.tokens_page(seller, membership, manage=manage)
     which = request.POST.get("form") if request.method == "POST" else None
     if which in ("service_account", "service_token") and not manage:
-        raise PermissionDenied()
+        raise NotAllowed(permission=MANAGE_TOKENS)
     if which == "revoke":
         return _revoke_token(request, seller=seller, membership=membership, manage=manage)
     own_form = ApiTokenForm(request.POST if which == "own_token" else None, prefix="own")
@@ -195,11 +194,12 @@ def _revoke_token(request, *, seller, membership, manage):
     """Revoking asks first (the same POST without `confirmed` renders the question) and says what happens.
     A member revokes their own tokens; a token manager also those of service accounts."""
     from accounts import api_tokens
-    from ozonseat.errors import Conflict
+    from accounts.authorization import MANAGE_TOKENS
+    from ozonseat.errors import Conflict, NotAllowed
 
     token = selectors.get_token_for_seller(seller, request.POST.get("token"))
     if token.membership_id != membership.pk and not manage:
-        raise PermissionDenied()
+        raise NotAllowed(permission=MANAGE_TOKENS)
     # Started from a sub-account page: go back there (only this one known place, never a URL from the form).
     if request.POST.get("back") == "member":
         back = reverse(

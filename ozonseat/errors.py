@@ -17,10 +17,14 @@ class ServiceError(Exception):
 
 
 class NotAllowed(ServiceError):
-    """The actor may not do this."""
+    """The actor may not do this. `permission` names the missing permission, for the record of the denial."""
 
     code = "not_allowed"
     default_message = _("You do not have permission to do this.")
+
+    def __init__(self, message=None, *, permission: str = "", **kwargs):
+        self.permission = permission
+        super().__init__(message, **kwargs)
 
 
 class NotFound(ServiceError):

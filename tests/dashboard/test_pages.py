@@ -339,3 +339,21 @@ def test_owner_cannot_reach_another_sellers_member_through_own_seller(client, wo
         "accounts:member", kwargs={"seller_id": world["other_seller"].pk, "membership_id": world["clerk"].pk}
     )
     assert client.get(url).status_code == 404
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"form": "service_account", "service-name": "ERP 2"},
+        {"form": "revoke", "confirmed": "1"},  # the token of a service account, not the analyst's own
+    ],
+)
+def test_a_refused_token_action_is_recorded_with_the_missing_permission(client, world, data):
+    client.force_login(world["analyst"].user)
+    data = {**data, "token": world["service_token"].pk}
+    assert client.post(_url(world, "dashboard:tokens"), data).status_code == 403
+    denial = AuditEvent.objects.get(seller_id=world["seller"].pk, action="access.denied")
+    assert denial.changes["permission"] == [None, "tokens.manage"]
+    world["service_token"].refresh_from_db()
+    assert world["service_token"].revoked_at is None
+    assert not world["seller"].memberships.filter(user__display_name="ERP 2").exists()
