@@ -12,7 +12,7 @@ from rest_framework.exceptions import NotFound
 from rest_framework.pagination import CursorPagination
 from rest_framework.utils.urls import replace_query_param
 
-from audit import selectors
+from audit import selectors, services
 from ozonseat.errors import InvalidInput
 
 from .serializers import StrictSerializer
@@ -64,7 +64,7 @@ class AuditFilterSerializer(StrictSerializer):
 
 
 class ExportFilterSerializer(AuditFilterSerializer):
-    format = serializers.ChoiceField(choices=["csv", "jsonl"], default="jsonl")
+    format = serializers.ChoiceField(choices=list(services.EXPORT_FORMATS), default="jsonl")
 
 
 class AuditPagination(CursorPagination):
@@ -138,8 +138,8 @@ class _Echo:
         return value
 
 
-def _values(seller, filters):
-    for batch in selectors.iter_event_batches(seller, event_filters(filters), oldest_first=True):
+def _values(seller, filters: selectors.EventFilters):
+    for batch in selectors.iter_event_batches(seller, filters, oldest_first=True):
         for event in batch:
             values = {name: getattr(event, name) for name in EXPORT_FIELDS}
             values["created_at"] = values["created_at"].isoformat()
@@ -185,6 +185,15 @@ class AuditEventExportView(SellerView):
         filters = _filters(request, ExportFilterSerializer)
         filters.pop("cursor", None)
         export_format = filters.pop("format")
+        filters = event_filters(filters)
+        # Recorded (and committed) before the first row is sent, as the dashboard's export is.
+        services.record_export(
+            actor=self.actor,
+            seller=self.seller,
+            export_format=export_format,
+            filters=filters,
+            token=self.token,
+        )
         content_type = (
             "text/csv; charset=utf-8" if export_format == "csv" else "application/jsonl; charset=utf-8"
         )

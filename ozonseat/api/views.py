@@ -78,3 +78,4 @@ class SellerView(ApiView):
         self.seller = seller
         self.membership = membership
         self.actor = membership.user
+        self.token = token
