@@ -13,6 +13,7 @@ from rest_framework.pagination import CursorPagination
 from rest_framework.utils.urls import replace_query_param
 
 from audit import selectors, services
+from ozonseat import errors
 from ozonseat.errors import InvalidInput
 
 from .serializers import StrictSerializer
@@ -57,10 +58,23 @@ class AuditFilterSerializer(StrictSerializer):
     actor = serializers.IntegerField(required=False, min_value=1, help_text="Acting user id.")
     target_type = serializers.CharField(required=False, max_length=40)
     target_id = serializers.IntegerField(required=False, min_value=1)
+    store = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        help_text="Events concerning this store (id): the store itself, its warehouses, and changes made "
+        "on it. Any of the seller's stores, deactivated ones too; another seller's or an unknown id "
+        "answers 400.",
+    )
     since = serializers.DateTimeField(required=False)
     until = serializers.DateTimeField(required=False)
     cursor = serializers.CharField(required=False, max_length=200)
     page_size = serializers.IntegerField(required=False, min_value=1, max_value=500)
+
+    def validate_store(self, value):
+        # "Not yours" answers exactly as "does not exist".
+        if not selectors.is_store_of_seller(self.context["seller"], value):
+            raise serializers.ValidationError(errors.NotFound.default_message)
+        return value
 
 
 class ExportFilterSerializer(AuditFilterSerializer):
@@ -105,13 +119,14 @@ def event_filters(filters: dict) -> selectors.EventFilters:
         action=filters.get("action", ""),
         target_type=filters.get("target_type", ""),
         target_id=filters.get("target_id"),
+        store_id=filters.get("store"),
         since=filters.get("since"),
         until=filters.get("until"),
     )
 
 
-def _filters(request, serializer_class):
-    data = serializer_class(data=request.query_params.dict())
+def _filters(request, seller, serializer_class):
+    data = serializer_class(data=request.query_params.dict(), context={"seller": seller})
     data.is_valid(raise_exception=True)
     return data.validated_data
 
@@ -128,7 +143,7 @@ class AuditEventListView(SellerView):
     )
     def get(self, request, seller_id):
         events = self.paginator.paginate_events(
-            request, self.seller, _filters(request, AuditFilterSerializer)
+            request, self.seller, _filters(request, self.seller, AuditFilterSerializer)
         )
         return self.get_paginated_response(AuditEventSerializer(events, many=True).data)
 
@@ -182,7 +197,7 @@ class AuditEventExportView(SellerView):
         summary="Export audit events",
     )
     def get(self, request, seller_id):
-        filters = _filters(request, ExportFilterSerializer)
+        filters = _filters(request, self.seller, ExportFilterSerializer)
         filters.pop("cursor", None)
         export_format = filters.pop("format")
         filters = event_filters(filters)

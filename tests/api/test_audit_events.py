@@ -14,6 +14,7 @@ from accounts.models import ApiToken
 from audit import events
 from audit.models import AuditEvent
 from audit.selectors import EventFilters, iter_event_batches, list_events
+from ozonseat.api.roles_support import ROLES
 from tests.api.conftest import assert_problem, client_with, url
 from tests.audit.helpers import append
 from tests.factories import make_member
@@ -229,3 +230,62 @@ def test_me_lists_permissions_of_the_token_membership(owner_api, plain_api, sell
     plain = plain_api.get("/api/v1/me").json()
     assert plain["memberships"][0]["seller_permissions"] == []
     assert plain["token_id"]
+
+
+@pytest.fixture
+def store_history(seller, owner, other_seller):
+    """Two stores of the seller (one with a warehouse, one deactivated) and one of another seller."""
+    from roles import services as roles_services
+
+    north = roles_services.add_store(actor=owner, seller=seller, name="North", client_id="1001", market="RU")
+    roles_services.add_warehouse(actor=owner, store=north, name="Main", kind="FBS")
+    south = roles_services.add_store(actor=owner, seller=seller, name="South", client_id="1002", market="KZ")
+    roles_services.deactivate_store(actor=owner, store=south)
+    other, other_owner = other_seller
+    theirs = roles_services.add_store(
+        actor=other_owner.user, seller=other, name="Theirs", client_id="1001", market="RU"
+    )
+    return north, south, theirs
+
+
+needs_roles = pytest.mark.skipif(not ROLES, reason="stores come with the roles app")
+
+
+@needs_roles
+def test_the_store_filter_lists_and_exports_exactly_that_stores_events(owner_api, seller, store_history):
+    north, south, _theirs = store_history
+    for store in (north, south):  # a deactivated store's events stay findable
+        expected = list(
+            AuditEvent.objects.filter(seller_id=seller.pk, store_id=store.pk)
+            .order_by("-created_at", "-id")
+            .values_list("id", flat=True)
+        )
+        assert expected
+        listed = owner_api.get(url(seller, "audit-events"), {"store": store.pk}).json()["results"]
+        assert [event["id"] for event in listed] == expected
+        response = owner_api.get(url(seller, "audit-events/export"), {"store": store.pk, "format": "jsonl"})
+        lines = b"".join(response.streaming_content).decode().splitlines()
+        assert [json.loads(line)["id"] for line in lines] == expected[::-1]
+        exported = AuditEvent.objects.filter(action=events.EXPORTED).latest("id")
+        assert exported.changes["filters"] == [None, {"store_id": store.pk}]
+    actions = {
+        event["action"]
+        for event in owner_api.get(url(seller, "audit-events"), {"store": north.pk}).json()["results"]
+    }
+    assert actions == {"store.added", "warehouse.added"}
+
+
+@needs_roles
+def test_another_sellers_store_and_an_unknown_store_are_refused_alike(owner_api, seller, store_history):
+    _north, _south, theirs = store_history
+    missing = theirs.pk + 1000
+    for path in ("audit-events", "audit-events/export"):
+        bodies = [
+            assert_problem(owner_api.get(url(seller, path), {"store": store_id}), 400, "invalid")
+            for store_id in (theirs.pk, missing)
+        ]
+        assert bodies[0]["errors"] == bodies[1]["errors"] == {"store": ["Not found."]}
+        assert assert_problem(owner_api.get(url(seller, path), {"store": "north"}), 400)["errors"].keys() == {
+            "store"
+        }
+    assert not AuditEvent.objects.filter(action=events.EXPORTED).exists()

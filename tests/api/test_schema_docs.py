@@ -59,3 +59,17 @@ def test_schema_is_valid_yaml_too():
     response = Client().get("/api/schema/")
     assert response.status_code == 200
     assert yaml.safe_load(response.content)["openapi"].startswith("3.")
+
+
+def test_the_audit_filters_are_documented_on_the_list_and_the_export():
+    paths = schema()["paths"]
+    for path in (
+        "/api/v1/sellers/{seller_id}/audit-events",
+        "/api/v1/sellers/{seller_id}/audit-events/export",
+    ):
+        parameters = {p["name"]: p for p in paths[path]["get"]["parameters"] if p["in"] == "query"}
+        assert {"action", "actor", "target_type", "target_id", "store", "since", "until"} <= set(
+            parameters
+        ), path
+        assert parameters["store"]["schema"]["type"] == "integer", path
+        assert "store" in parameters["store"]["description"], path
