@@ -16,6 +16,7 @@ from audit import selectors, services
 from ozonseat import errors
 from ozonseat.errors import InvalidInput
 
+from .schema import needs
 from .serializers import StrictSerializer
 from .views import SellerView
 
@@ -54,10 +55,16 @@ class AuditEventSerializer(serializers.Serializer):
 
 
 class AuditFilterSerializer(StrictSerializer):
-    action = serializers.CharField(required=False, max_length=64)
+    action = serializers.CharField(
+        required=False, max_length=64, help_text="Events of this action, e.g. member.suspended."
+    )
     actor = serializers.IntegerField(required=False, min_value=1, help_text="Acting user id.")
-    target_type = serializers.CharField(required=False, max_length=40)
-    target_id = serializers.IntegerField(required=False, min_value=1)
+    target_type = serializers.CharField(
+        required=False, max_length=40, help_text="Events about this kind of object, e.g. membership, role."
+    )
+    target_id = serializers.IntegerField(
+        required=False, min_value=1, help_text="Events about the object with this id (with target_type)."
+    )
     store = serializers.IntegerField(
         required=False,
         min_value=1,
@@ -65,10 +72,16 @@ class AuditFilterSerializer(StrictSerializer):
         "on it. Any of the seller's stores, deactivated ones too; another seller's or an unknown id "
         "answers 400.",
     )
-    since = serializers.DateTimeField(required=False)
-    until = serializers.DateTimeField(required=False)
-    cursor = serializers.CharField(required=False, max_length=200)
-    page_size = serializers.IntegerField(required=False, min_value=1, max_value=500)
+    since = serializers.DateTimeField(
+        required=False, help_text="Events at or after this time (ISO 8601; without an offset, UTC)."
+    )
+    until = serializers.DateTimeField(required=False, help_text="Events before this time.")
+    cursor = serializers.CharField(
+        required=False, max_length=200, help_text="A page position, from a `next` or `previous` link."
+    )
+    page_size = serializers.IntegerField(
+        required=False, min_value=1, max_value=500, help_text="Events per page (default 100)."
+    )
 
     def validate_store(self, value):
         # "Not yours" answers exactly as "does not exist".
@@ -78,7 +91,11 @@ class AuditFilterSerializer(StrictSerializer):
 
 
 class ExportFilterSerializer(AuditFilterSerializer):
-    format = serializers.ChoiceField(choices=list(services.EXPORT_FORMATS), default="jsonl")
+    format = serializers.ChoiceField(
+        choices=list(services.EXPORT_FORMATS),
+        default="jsonl",
+        help_text="CSV, or JSON Lines (one event a line).",
+    )
 
 
 class AuditPagination(CursorPagination):
@@ -140,6 +157,8 @@ class AuditEventListView(SellerView):
         parameters=[AuditFilterSerializer],
         responses=AuditEventSerializer(many=True),
         summary="List audit events, newest first",
+        description="The seller's audit log, newest first, in cursor pages (follow `next` and `previous`), "
+        f"with the dashboard viewer's filters. {needs(AUDIT_VIEW)}",
     )
     def get(self, request, seller_id):
         events = self.paginator.paginate_events(
@@ -195,6 +214,9 @@ class AuditEventExportView(SellerView):
             ),
         },
         summary="Export audit events",
+        description="Every matching event, oldest first, streamed as CSV or JSON Lines. The export itself is "
+        "recorded in the audit log (`audit.exported`, with the format and the filters) before the first "
+        f"row. {needs(AUDIT_VIEW)}",
     )
     def get(self, request, seller_id):
         filters = _filters(request, self.seller, ExportFilterSerializer)
