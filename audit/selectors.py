@@ -190,6 +190,16 @@ def store_choices(seller) -> list[tuple[int, str]]:
     return list(store_model.objects.filter(seller=seller).order_by("name").values_list("pk", "name"))
 
 
+def is_store_of_seller(seller, store_id) -> bool:
+    """Whether the id is one of the seller's stores, active or not (a deactivated store's events stay
+    findable): the stores the store filter accepts, as store_choices offers them. One query."""
+    try:
+        store_model = apps.get_model("roles", "Store")
+    except LookupError:
+        return False
+    return store_model.objects.filter(seller=seller, pk=store_id).exists()
+
+
 # --- names ----------------------------------------------------------------------------------------
 
 # Target types shown by a `name` field of their model, when that app is installed.

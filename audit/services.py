@@ -21,9 +21,11 @@ from .chain import (  # noqa: F401  (re-exported: the chain's vocabulary used to
 from .context import get_context
 from .events import get_event_type
 from .models import AuditChain, AuditEvent, AuditPolicy
+from .selectors import EventFilters
 
 AUDIT_VIEW = "audit.view"
 SECURITY_MANAGE = "security.manage"
+EXPORT_FORMATS = ("csv", "jsonl")
 
 
 def lock_chain(seller_id: int | None) -> AuditChain:
@@ -188,11 +190,14 @@ def set_retention(*, actor, seller, retention_days: int | None) -> AuditPolicy:
     return policy
 
 
-def record_export(*, actor, seller, export_format: str, filters: dict) -> AuditEvent:
+def record_export(*, actor, seller, export_format: str, filters: EventFilters, token=None) -> AuditEvent:
+    """Record that `actor` is exporting the seller's audit log: the one `audit.exported` event of the
+    dashboard's export and the API's, with the format and the filters (as `EventFilters.as_dict()`).
+    `token`: the API token the export was asked with, if any (the event's actor token)."""
     from accounts.authorization import require_seller_permission
 
     require_seller_permission(actor=actor, seller=seller, permission=AUDIT_VIEW)
-    if export_format not in ("csv", "jsonl"):
+    if export_format not in EXPORT_FORMATS:
         raise InvalidInput(field="format", message=_("Choose CSV or JSON Lines."))
     with transaction.atomic():
         return record_event(
@@ -200,5 +205,6 @@ def record_export(*, actor, seller, export_format: str, filters: dict) -> AuditE
             seller=seller,
             actor=actor,
             target=seller,
-            changes={"format": [None, export_format], "filters": [None, filters]},
+            changes={"format": [None, export_format], "filters": [None, filters.as_dict()]},
+            actor_token_id=_id(token) if token is not None else None,
         )

@@ -201,7 +201,7 @@ def export(request, *, seller, membership):
         return _export_refused(request, form, seller)
     try:
         services.record_export(
-            actor=request.user, seller=seller, export_format=export_format, filters=filters.as_dict()
+            actor=request.user, seller=seller, export_format=export_format, filters=filters
         )
     except InvalidInput:
         return _export_refused(request, form, seller)

@@ -12,9 +12,11 @@ from rest_framework.exceptions import NotFound
 from rest_framework.pagination import CursorPagination
 from rest_framework.utils.urls import replace_query_param
 
-from audit import selectors
+from audit import selectors, services
+from ozonseat import errors
 from ozonseat.errors import InvalidInput
 
+from .schema import needs
 from .serializers import StrictSerializer
 from .views import SellerView
 
@@ -53,18 +55,47 @@ class AuditEventSerializer(serializers.Serializer):
 
 
 class AuditFilterSerializer(StrictSerializer):
-    action = serializers.CharField(required=False, max_length=64)
+    action = serializers.CharField(
+        required=False, max_length=64, help_text="Events of this action, e.g. member.suspended."
+    )
     actor = serializers.IntegerField(required=False, min_value=1, help_text="Acting user id.")
-    target_type = serializers.CharField(required=False, max_length=40)
-    target_id = serializers.IntegerField(required=False, min_value=1)
-    since = serializers.DateTimeField(required=False)
-    until = serializers.DateTimeField(required=False)
-    cursor = serializers.CharField(required=False, max_length=200)
-    page_size = serializers.IntegerField(required=False, min_value=1, max_value=500)
+    target_type = serializers.CharField(
+        required=False, max_length=40, help_text="Events about this kind of object, e.g. membership, role."
+    )
+    target_id = serializers.IntegerField(
+        required=False, min_value=1, help_text="Events about the object with this id (with target_type)."
+    )
+    store = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        help_text="Events concerning this store (id): the store itself, its warehouses, and changes made "
+        "on it. Any of the seller's stores, deactivated ones too; another seller's or an unknown id "
+        "answers 400.",
+    )
+    since = serializers.DateTimeField(
+        required=False, help_text="Events at or after this time (ISO 8601; without an offset, UTC)."
+    )
+    until = serializers.DateTimeField(required=False, help_text="Events before this time.")
+    cursor = serializers.CharField(
+        required=False, max_length=200, help_text="A page position, from a `next` or `previous` link."
+    )
+    page_size = serializers.IntegerField(
+        required=False, min_value=1, max_value=500, help_text="Events per page (default 100)."
+    )
+
+    def validate_store(self, value):
+        # "Not yours" answers exactly as "does not exist".
+        if not selectors.is_store_of_seller(self.context["seller"], value):
+            raise serializers.ValidationError(errors.NotFound.default_message)
+        return value
 
 
 class ExportFilterSerializer(AuditFilterSerializer):
-    format = serializers.ChoiceField(choices=["csv", "jsonl"], default="jsonl")
+    format = serializers.ChoiceField(
+        choices=list(services.EXPORT_FORMATS),
+        default="jsonl",
+        help_text="CSV, or JSON Lines (one event a line).",
+    )
 
 
 class AuditPagination(CursorPagination):
@@ -105,13 +136,14 @@ def event_filters(filters: dict) -> selectors.EventFilters:
         action=filters.get("action", ""),
         target_type=filters.get("target_type", ""),
         target_id=filters.get("target_id"),
+        store_id=filters.get("store"),
         since=filters.get("since"),
         until=filters.get("until"),
     )
 
 
-def _filters(request, serializer_class):
-    data = serializer_class(data=request.query_params.dict())
+def _filters(request, seller, serializer_class):
+    data = serializer_class(data=request.query_params.dict(), context={"seller": seller})
     data.is_valid(raise_exception=True)
     return data.validated_data
 
@@ -125,10 +157,12 @@ class AuditEventListView(SellerView):
         parameters=[AuditFilterSerializer],
         responses=AuditEventSerializer(many=True),
         summary="List audit events, newest first",
+        description="The seller's audit log, newest first, in cursor pages (follow `next` and `previous`), "
+        f"with the dashboard viewer's filters. {needs(AUDIT_VIEW)}",
     )
     def get(self, request, seller_id):
         events = self.paginator.paginate_events(
-            request, self.seller, _filters(request, AuditFilterSerializer)
+            request, self.seller, _filters(request, self.seller, AuditFilterSerializer)
         )
         return self.get_paginated_response(AuditEventSerializer(events, many=True).data)
 
@@ -138,8 +172,8 @@ class _Echo:
         return value
 
 
-def _values(seller, filters):
-    for batch in selectors.iter_event_batches(seller, event_filters(filters), oldest_first=True):
+def _values(seller, filters: selectors.EventFilters):
+    for batch in selectors.iter_event_batches(seller, filters, oldest_first=True):
         for event in batch:
             values = {name: getattr(event, name) for name in EXPORT_FIELDS}
             values["created_at"] = values["created_at"].isoformat()
@@ -180,11 +214,23 @@ class AuditEventExportView(SellerView):
             ),
         },
         summary="Export audit events",
+        description="Every matching event, oldest first, streamed as CSV or JSON Lines. The export itself is "
+        "recorded in the audit log (`audit.exported`, with the format and the filters) before the first "
+        f"row. {needs(AUDIT_VIEW)}",
     )
     def get(self, request, seller_id):
-        filters = _filters(request, ExportFilterSerializer)
+        filters = _filters(request, self.seller, ExportFilterSerializer)
         filters.pop("cursor", None)
         export_format = filters.pop("format")
+        filters = event_filters(filters)
+        # Recorded (and committed) before the first row is sent, as the dashboard's export is.
+        services.record_export(
+            actor=self.actor,
+            seller=self.seller,
+            export_format=export_format,
+            filters=filters,
+            token=self.token,
+        )
         content_type = (
             "text/csv; charset=utf-8" if export_format == "csv" else "application/jsonl; charset=utf-8"
         )

@@ -101,9 +101,10 @@ class CheckView(SellerView):
         description=(
             f"Answer up to {MAX_CHECKS} (member or user, permission, store / warehouse / seller) triples, in "
             f"order, each with the reason and the granting roles and assignments. At most {MAX_SUBJECTS} "
-            "distinct members per request. Asking about yourself needs no permission; asking about others "
-            "needs members.manage, or a service account's token. An unknown member, store or warehouse "
-            "answers allowed=false with its reason, never an error for the whole batch."
+            "distinct members per request. An unknown member, store or warehouse answers `allowed: false` "
+            "with its reason, never an error for the whole batch. Any working member of the seller may ask "
+            f"about themselves; asking about others needs `{catalog.MEMBERS_MANAGE}`, or a service "
+            "account's token."
         ),
         examples=[
             OpenApiExample(

@@ -100,8 +100,9 @@ class MeView(ApiView):
         operation_id="me",
         responses=MeSerializer,
         summary="Who am I",
-        description="With a token: its one membership. With a session: every membership that works now. "
-        "Each with its effective permissions on the seller, per store and per warehouse.",
+        description="The calling user and the memberships they act in: with a token, its one membership; "
+        "with a browser session, every membership that works now. Each with its effective permissions on "
+        "the seller, per store and per warehouse. Any valid token or signed-in session may call it.",
     )
     def get(self, request):
         token = request.auth if isinstance(request.auth, ApiToken) else None
@@ -138,6 +139,8 @@ class PingView(ApiView):
         operation_id="ping",
         responses=PingSerializer,
         summary="Check that the API answers and the credentials work",
+        description="Answers `ok: true` with the token's seller (`seller_id`; null for a browser session). "
+        "Any valid token or signed-in session may call it; without one it answers 401.",
     )
     def get(self, request):
         token = request.auth if isinstance(request.auth, ApiToken) else None

@@ -15,6 +15,7 @@ from accounts.models import Language, Membership, MembershipKind, MembershipStat
 
 from . import idempotency
 from .roles_support import ROLES
+from .schema import ANY_MEMBER, needs
 from .serializers import StrictSerializer
 from .views import SellerView
 
@@ -131,7 +132,9 @@ class MemberListView(SellerView):
         parameters=[MemberFilterSerializer],
         responses=MemberSerializer(many=True),
         summary="List the seller's members",
-        description="Removed members are left out unless `status=removed` is asked for.",
+        description="The seller's members, with their role assignments, in pages of `page_size` (default "
+        "50). Removed members are left out unless `status=removed` is asked for; `search` matches the "
+        f"e-mail, name or job title; `role` and `store` narrow the list. {ANY_MEMBER}",
     )
     def get(self, request, seller_id):
         filters = MemberFilterSerializer(data=request.query_params.dict())
@@ -167,6 +170,9 @@ class MemberListView(SellerView):
             )
         ],
         summary="Invite a person",
+        description="E-mail a person a single-use, expiring link to join the seller as a member (someone "
+        "who already has an OzonSeat account accepts while signed in). Give an `Idempotency-Key` to retry "
+        f"safely. {needs(MANAGE_MEMBERS)}",
     )
     def post(self, request, seller_id):
         def invite():
@@ -181,7 +187,12 @@ class MemberListView(SellerView):
 class MemberDetailView(SellerView):
     permissions = {"PATCH": MANAGE_MEMBERS}
 
-    @extend_schema(operation_id="members_read", responses=MemberSerializer, summary="Read a member")
+    @extend_schema(
+        operation_id="members_read",
+        responses=MemberSerializer,
+        summary="Read a member",
+        description=f"One member of the seller, with their role assignments. {ANY_MEMBER}",
+    )
     def get(self, request, seller_id, membership_id):
         return Response(MemberSerializer(get_member(self, membership_id)).data)
 
@@ -190,7 +201,8 @@ class MemberDetailView(SellerView):
         request=MemberUpdateSerializer,
         responses=MemberSerializer,
         summary="Edit a member's job title or end date",
-        description="Fields left out keep their value; `ends_at: null` removes the end date.",
+        description="Fields left out keep their value; `ends_at: null` removes the end date. The owner "
+        f"and your own membership cannot be edited. {needs(MANAGE_MEMBERS)}",
     )
     def patch(self, request, seller_id, membership_id):
         membership = get_member(self, membership_id)
@@ -209,7 +221,7 @@ class EmptySerializer(StrictSerializer):
     pass
 
 
-def _action_view(name, service, summary, description=""):
+def _action_view(name, service, summary, description):
     class MemberActionView(SellerView):
         permission = MANAGE_MEMBERS
 
@@ -218,7 +230,7 @@ def _action_view(name, service, summary, description=""):
             request=None,
             responses=MemberSerializer,
             summary=summary,
-            description=description,
+            description=f"{description} {needs(MANAGE_MEMBERS)}",
         )
         def post(self, request, seller_id, membership_id):
             membership = get_member(self, membership_id)
@@ -239,20 +251,32 @@ MemberSuspendView = _action_view(
     "suspend",
     services.suspend_member,
     _("Suspend a member"),
-    "Access and sessions end at once; tokens stop working.",
+    "Only an active member can be suspended. Their access and sessions end at once; their tokens stop "
+    "working. Not the owner, nor yourself.",
 )
 MemberReactivateView = _action_view(
-    "reactivate", services.reactivate_member, _("Reactivate a suspended member")
+    "reactivate",
+    services.reactivate_member,
+    _("Reactivate a suspended member"),
+    "The member works again with the roles they had, unless their end date has passed (change it first). "
+    "Not the owner, nor yourself.",
 )
 MemberRemoveView = _action_view(
     "remove",
     services.remove_member,
     _("Remove a member"),
-    "The person's user stays; access to this seller ends.",
+    "Their access to this seller, sessions, tokens and any pending invitation end; their OzonSeat user stays "
+    "(they may work for other sellers). Not the owner, nor yourself.",
 )
 MemberResendView = _action_view(
-    "resend-invitation", services.resend_invitation, _("Resend the invitation"), "Older links stop working."
+    "resend-invitation",
+    services.resend_invitation,
+    _("Resend the invitation"),
+    "E-mail a new link to a member whose invitation is pending; older links stop working.",
 )
 MemberRevokeView = _action_view(
-    "revoke-invitation", services.revoke_invitation, _("Revoke a pending invitation")
+    "revoke-invitation",
+    services.revoke_invitation,
+    _("Revoke a pending invitation"),
+    "The link stops working and the invited member is removed.",
 )

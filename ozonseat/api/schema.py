@@ -78,3 +78,14 @@ class SessionScheme(OpenApiAuthenticationExtension):
             "name": "sessionid",
             "description": "Browser session + CSRF.",
         }
+
+
+# --- operation descriptions ------------------------------------------------------------------------
+# Each operation's `description` (in its extend_schema) says, for API users, what it does and who may call
+# it. These end that second part the same way everywhere.
+
+ANY_MEMBER = "Any working member of the seller may call it."
+
+
+def needs(permission: str) -> str:
+    return f"Needs `{permission}`."

@@ -11,6 +11,7 @@ from roles import selectors as roles_selectors
 from roles import services as roles_services
 from roles.models import Assignment, Market, ScopeKind, WarehouseKind
 
+from .schema import ANY_MEMBER, needs
 from .serializers import StrictSerializer
 from .views import SellerView
 
@@ -151,6 +152,8 @@ class PermissionCatalogView(SellerView):
         operation_id="permissions_list",
         responses=PermissionSerializer(many=True),
         summary="The permission catalog",
+        description="Every permission roles are built from: its codename, level (seller, store or "
+        f"warehouse), label and description. {ANY_MEMBER}",
     )
     def get(self, request, seller_id):
         return Response(PermissionSerializer(catalog.all_permissions(), many=True).data)
@@ -161,6 +164,8 @@ class RoleTemplateListView(SellerView):
         operation_id="role_templates_list",
         responses=RoleTemplateSerializer(many=True),
         summary="Role templates shipped with OzonSeat",
+        description="The ready-made roles (sales, customer service, warehouse, …) with their permissions; "
+        f"each seller's roles start as copies of them. {ANY_MEMBER}",
     )
     def get(self, request, seller_id):
         return Response(RoleTemplateSerializer(role_templates.TEMPLATES, many=True).data)
@@ -255,6 +260,8 @@ class _WarehouseObject(_ScopeObjectView):
         request=StoreCreateSerializer,
         responses={201: StoreSerializer},
         summary="Add a store",
+        description="Add one of the seller's Ozon cabinets by its Client-ID and market. Members whose scope "
+        f"is the whole seller or that market reach it at once. {needs(catalog.STORES_MANAGE)}",
     )
 )
 class StoreListView(_ScopeListView):
@@ -265,6 +272,7 @@ class StoreListView(_ScopeListView):
         operation_id="stores_list",
         responses=StoreWithWarehousesSerializer(many=True),
         summary="Active stores with their active warehouses",
+        description=f"The seller's active stores, each with its active warehouses. {ANY_MEMBER}",
     )
     def get(self, request, seller_id):
         return Response(
@@ -279,12 +287,18 @@ class StoreListView(_ScopeListView):
 
 
 @extend_schema_view(
-    get=extend_schema(operation_id="stores_read", responses=StoreSerializer, summary="Read a store"),
+    get=extend_schema(
+        operation_id="stores_read",
+        responses=StoreSerializer,
+        summary="Read a store",
+        description=f"One active store of the seller; a deactivated one answers 404. {ANY_MEMBER}",
+    ),
     patch=extend_schema(
         operation_id="stores_rename",
         request=RenameSerializer,
         responses=StoreSerializer,
         summary="Rename a store",
+        description=f"Change an active store's name. {needs(catalog.STORES_MANAGE)}",
     ),
 )
 class StoreDetailView(_StoreObject, _ScopeDetailView):
@@ -298,6 +312,8 @@ class StoreDetailView(_StoreObject, _ScopeDetailView):
         request=None,
         responses=StoreSerializer,
         summary="Deactivate a store and its warehouses",
+        description="The store and its warehouses disappear from lists and grant nothing any more; their "
+        f"history and assignments stay. {needs(catalog.STORES_MANAGE)}",
     )
 )
 class StoreDeactivateView(_StoreObject, _ScopeDeactivateView):
@@ -311,6 +327,7 @@ class StoreDeactivateView(_StoreObject, _ScopeDeactivateView):
         request=WarehouseCreateSerializer,
         responses={201: WarehouseSerializer},
         summary="Add a warehouse to a store",
+        description=f"Add an FBS, rFBS or FBO warehouse to an active store. {needs(catalog.STORES_MANAGE)}",
     )
 )
 class WarehouseListView(_ScopeListView):
@@ -321,6 +338,7 @@ class WarehouseListView(_ScopeListView):
         operation_id="warehouses_list",
         responses=WarehouseSerializer(many=True),
         summary="Active warehouses of a store",
+        description=f"The active warehouses of one active store. {ANY_MEMBER}",
     )
     def get(self, request, seller_id, store_id):
         warehouses = roles_selectors.list_warehouses(self.seller, store=self.parent())
@@ -335,13 +353,17 @@ class WarehouseListView(_ScopeListView):
 
 @extend_schema_view(
     get=extend_schema(
-        operation_id="warehouses_read", responses=WarehouseSerializer, summary="Read a warehouse"
+        operation_id="warehouses_read",
+        responses=WarehouseSerializer,
+        summary="Read a warehouse",
+        description=f"One active warehouse of an active store; a deactivated one answers 404. {ANY_MEMBER}",
     ),
     patch=extend_schema(
         operation_id="warehouses_rename",
         request=RenameSerializer,
         responses=WarehouseSerializer,
         summary="Rename a warehouse",
+        description=f"Change an active warehouse's name. {needs(catalog.STORES_MANAGE)}",
     ),
 )
 class WarehouseDetailView(_WarehouseObject, _ScopeDetailView):
@@ -355,6 +377,8 @@ class WarehouseDetailView(_WarehouseObject, _ScopeDetailView):
         request=None,
         responses=WarehouseSerializer,
         summary="Deactivate a warehouse",
+        description="The warehouse disappears from lists and grants nothing any more; its history and "
+        f"assignments stay. {needs(catalog.STORES_MANAGE)}",
     )
 )
 class WarehouseDeactivateView(_WarehouseObject, _ScopeDeactivateView):
@@ -369,7 +393,10 @@ class RoleListView(SellerView):
     permissions = {"POST": catalog.ROLES_MANAGE}
 
     @extend_schema(
-        operation_id="roles_list", responses=RoleSerializer(many=True), summary="The seller's roles"
+        operation_id="roles_list",
+        responses=RoleSerializer(many=True),
+        summary="The seller's roles",
+        description=f"Every role of the seller, with its permissions. {ANY_MEMBER}",
     )
     def get(self, request, seller_id):
         return Response(RoleSerializer(roles_selectors.list_roles(self.seller), many=True).data)
@@ -379,6 +406,8 @@ class RoleListView(SellerView):
         request=RoleCreateSerializer,
         responses={201: RoleSerializer},
         summary="Create a role",
+        description="A named set of catalog permissions. You can only put in permissions you hold "
+        f"yourself. {needs(catalog.ROLES_MANAGE)}",
     )
     def post(self, request, seller_id):
         data = _valid(RoleCreateSerializer, request.data)
@@ -389,7 +418,12 @@ class RoleListView(SellerView):
 class RoleDetailView(SellerView):
     permissions = {"PATCH": catalog.ROLES_MANAGE, "DELETE": catalog.ROLES_MANAGE}
 
-    @extend_schema(operation_id="roles_read", responses=RoleSerializer, summary="Read a role")
+    @extend_schema(
+        operation_id="roles_read",
+        responses=RoleSerializer,
+        summary="Read a role",
+        description=f"One role of the seller, with its permissions. {ANY_MEMBER}",
+    )
     def get(self, request, seller_id, role_id):
         return Response(RoleSerializer(roles_selectors.get_role_for_seller(self.seller, role_id)).data)
 
@@ -398,7 +432,9 @@ class RoleDetailView(SellerView):
         request=RoleUpdateSerializer,
         responses=RoleSerializer,
         summary="Edit a role",
-        description="Fields left out keep their value.",
+        description="Fields left out keep their value; every holder's access changes at once. You can "
+        "only add permissions you hold yourself, wherever the role is held, and cannot edit a role you "
+        f"hold. {needs(catalog.ROLES_MANAGE)}",
     )
     def patch(self, request, seller_id, role_id):
         role = roles_selectors.get_role_for_seller(self.seller, role_id)
@@ -410,7 +446,8 @@ class RoleDetailView(SellerView):
         parameters=[RoleDeleteSerializer],
         responses={204: None},
         summary="Delete a role",
-        description="A role still assigned needs `move_to`: its assignments move there.",
+        description="A role still assigned needs `move_to`: its assignments move to that role, at the "
+        f"same scope. {needs(catalog.ROLES_MANAGE)}",
     )
     def delete(self, request, seller_id, role_id):
         role = roles_selectors.get_role_for_seller(self.seller, role_id)
@@ -430,6 +467,8 @@ class RoleCloneView(SellerView):
         request=RoleCloneSerializer,
         responses={201: RoleSerializer},
         summary="Copy a role under a new name",
+        description="A new role with the same permissions, to edit separately. You can only copy a role "
+        f"whose permissions you all hold yourself. {needs(catalog.ROLES_MANAGE)}",
     )
     def post(self, request, seller_id, role_id):
         role = roles_selectors.get_role_for_seller(self.seller, role_id)
@@ -458,6 +497,9 @@ class AssignmentListView(SellerView):
         parameters=[AssignmentFilterSerializer],
         responses=AssignmentSerializer(many=True),
         summary="Assignments: member x role x scope",
+        description="Which member holds which role, at which scope (the whole seller, one market, chosen "
+        "stores or chosen warehouses). `membership_id` and `role_id` narrow the list. "
+        f"{ANY_MEMBER}",
     )
     def get(self, request, seller_id):
         filters = _valid(AssignmentFilterSerializer, request.query_params.dict())
@@ -473,6 +515,8 @@ class AssignmentListView(SellerView):
         request=AssignmentCreateSerializer,
         responses={201: AssignmentSerializer},
         summary="Give a member a role at a scope",
+        description="You can only give permissions and scopes you hold yourself; the owner's access and "
+        f"your own cannot be changed. {needs(catalog.MEMBERS_MANAGE)}",
     )
     def post(self, request, seller_id):
         data = _valid(AssignmentCreateSerializer, request.data)
@@ -502,13 +546,22 @@ class AssignmentDetailView(SellerView):
     permissions = {"DELETE": catalog.MEMBERS_MANAGE}
 
     @extend_schema(
-        operation_id="assignments_read", responses=AssignmentSerializer, summary="Read an assignment"
+        operation_id="assignments_read",
+        responses=AssignmentSerializer,
+        summary="Read an assignment",
+        description=f"One assignment: member, role and scope. {ANY_MEMBER}",
     )
     def get(self, request, seller_id, assignment_id):
         roles_selectors.get_assignment_for_seller(self.seller, assignment_id)
         return Response(AssignmentSerializer(_assignments(self.seller).get(pk=assignment_id)).data)
 
-    @extend_schema(operation_id="assignments_revoke", responses={204: None}, summary="Take a role away")
+    @extend_schema(
+        operation_id="assignments_revoke",
+        responses={204: None},
+        summary="Take a role away",
+        description="The member loses what the assignment gave at once. You must hold what it gives "
+        f"yourself; the owner's access and your own cannot be changed. {needs(catalog.MEMBERS_MANAGE)}",
+    )
     def delete(self, request, seller_id, assignment_id):
         assignment = roles_selectors.get_assignment_for_seller(self.seller, assignment_id)
         roles_services.revoke_assignment(actor=self.actor, assignment=assignment)

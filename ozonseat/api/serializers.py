@@ -3,7 +3,9 @@ from rest_framework import serializers
 
 
 class StrictSerializer(serializers.Serializer):
-    """An input serializer that refuses fields it does not know, instead of silently ignoring them."""
+    # An input serializer that refuses fields it does not know, instead of silently ignoring them.
+    # A comment, not a docstring: drf-spectacular would publish it as the description of every request
+    # body built on it.
 
     def to_internal_value(self, data):
         if isinstance(data, dict):

@@ -11,6 +11,7 @@ from accounts.models import ApiToken, Membership, MembershipKind
 from ozonseat.errors import NotFound
 
 from .members import MemberSerializer
+from .schema import ANY_MEMBER, needs
 from .serializers import StrictSerializer
 from .views import SellerView
 
@@ -63,7 +64,8 @@ class TokenListView(SellerView):
         operation_id="tokens_list",
         responses=TokenSerializer(many=True),
         summary="List API tokens",
-        description="With tokens.manage: every token of the seller; otherwise your own.",
+        description=f"With `{MANAGE_TOKENS}`: every token of the seller; otherwise your own. A token's "
+        f"secret is never shown again after its creation, only its `prefix`. {ANY_MEMBER}",
     )
     def get(self, request, seller_id):
         tokens = _visible_tokens(self).order_by("-created_at", "-pk")
@@ -74,6 +76,9 @@ class TokenListView(SellerView):
         request=TokenCreateSerializer,
         responses={201: CreatedTokenSerializer},
         summary="Create an API token",
+        description="A token for yourself, or for one of the seller's service accounts (`membership_id`, "
+        f"needs `{MANAGE_TOKENS}`). The response holds the `secret`: the only time it is shown. "
+        f"{ANY_MEMBER}",
     )
     def post(self, request, seller_id):
         data = TokenCreateSerializer(data=request.data)
@@ -97,7 +102,13 @@ class TokenDetailView(SellerView):
             raise NotFound()
         return token
 
-    @extend_schema(operation_id="tokens_read", responses=TokenSerializer, summary="Read an API token")
+    @extend_schema(
+        operation_id="tokens_read",
+        responses=TokenSerializer,
+        summary="Read an API token",
+        description=f"One of your own tokens, or with `{MANAGE_TOKENS}` any token of the seller (others "
+        f"answer 404). {ANY_MEMBER}",
+    )
     def get(self, request, seller_id, token_id):
         return Response(TokenSerializer(self.get_token(token_id)).data)
 
@@ -105,7 +116,8 @@ class TokenDetailView(SellerView):
         operation_id="tokens_revoke",
         responses={204: None},
         summary="Revoke an API token",
-        description="The token stops working on the next request.",
+        description="The token stops working on the next request. Your own tokens, or with "
+        f"`{MANAGE_TOKENS}` any token of the seller (others answer 404). {ANY_MEMBER}",
     )
     def delete(self, request, seller_id, token_id):
         api_tokens.revoke_api_token(actor=self.actor, token=self.get_token(token_id))
@@ -119,6 +131,8 @@ class ServiceAccountListView(SellerView):
         operation_id="service_accounts_list",
         responses=MemberSerializer(many=True),
         summary="List service accounts",
+        description="The seller's service accounts: members that are programs and use API tokens. "
+        f"{needs(MANAGE_TOKENS)}",
     )
     def get(self, request, seller_id):
         accounts = (
@@ -134,7 +148,7 @@ class ServiceAccountListView(SellerView):
         responses={201: MemberSerializer},
         summary="Create a service account",
         description="A member that is a program: it has no password, signs in only with API tokens, and gets "
-        "roles like any member. Suspend or remove it with the member calls.",
+        f"roles like any member. Suspend or remove it with the member calls. {needs(MANAGE_TOKENS)}",
     )
     def post(self, request, seller_id):
         data = ServiceAccountCreateSerializer(data=request.data)

@@ -49,8 +49,10 @@ class ApiView(GenericAPIView):
 
 
 class SellerView(ApiView):
-    """`permission` (or `permissions` per HTTP method) names the seller permission the handler needs;
-    None means any working member of the seller. Services check again: this is the early, cheap answer."""
+    # `permission` (or `permissions` per HTTP method) names the seller permission the handler needs;
+    # None means any working member of the seller. Services check again: this is the early, cheap answer.
+    # No docstrings on this or any other base view: drf-spectacular would publish them as the description
+    # of every operation without its own (each operation declares one in its extend_schema).
 
     permission: str | None = None
     permissions: dict[str, str | None] = {}
@@ -78,3 +80,4 @@ class SellerView(ApiView):
         self.seller = seller
         self.membership = membership
         self.actor = membership.user
+        self.token = token

@@ -6,13 +6,16 @@ from datetime import timedelta
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 from django.utils import timezone
 
 from accounts import services
+from accounts.models import ApiToken
 from audit import events
 from audit.models import AuditEvent
 from audit.selectors import EventFilters, iter_event_batches, list_events
-from tests.api.conftest import assert_problem, url
+from ozonseat.api.roles_support import ROLES
+from tests.api.conftest import assert_problem, client_with, url
 from tests.audit.helpers import append
 from tests.factories import make_member
 
@@ -61,7 +64,9 @@ def test_export_csv_and_jsonl_stream_only_this_sellers_events_with_safe_cells(ow
     response = owner_api.get(url(seller, "audit-events/export"), {"format": "csv"})
     assert response.status_code == 200 and response["Content-Type"].startswith("text/csv")
     rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
-    assert len(rows) == ours
+    # The export's own audit.exported event is committed before the first row: it comes last, oldest first.
+    assert len(rows) == ours + 1
+    assert rows[-1]["action"] == events.EXPORTED
     assert all(not row["changes"].startswith("=") for row in rows)
     response = owner_api.get(
         url(seller, "audit-events/export"), {"format": "jsonl", "action": "member.updated"}
@@ -106,20 +111,24 @@ def test_the_api_and_the_viewer_selector_return_the_same_events_for_the_same_fil
 ):
     tick = timedelta(microseconds=1)
     assert len(_selector_ids(seller, EventFilters(since=tangled_history, until=tangled_history + tick))) == 5
+    # The last item: whether the export's own audit.exported event (the owner's, about the seller, now)
+    # matches the filters, and so is the export's last line.
     cases = [
-        ({}, EventFilters()),
-        ({"action": "member.updated"}, EventFilters(action="member.updated")),
-        ({"actor": owner.pk}, EventFilters(actor_id=owner.pk)),
+        ({}, EventFilters(), True),
+        ({"action": "member.updated"}, EventFilters(action="member.updated"), False),
+        ({"actor": owner.pk}, EventFilters(actor_id=owner.pk), True),
         (
             {"target_type": "membership", "target_id": history[0].pk},
             EventFilters(target_type="membership", target_id=history[0].pk),
+            False,
         ),
         (
             {"since": tangled_history.isoformat(), "until": (tangled_history + tick).isoformat()},
             EventFilters(since=tangled_history, until=tangled_history + tick),
+            False,
         ),
     ]
-    for params, filters in cases:
+    for params, filters, includes_itself in cases:
         expected = _selector_ids(seller, filters)
         assert expected, params
         pages, _last = _api_pages(owner_api, seller, {**params, "page_size": 2})
@@ -128,7 +137,10 @@ def test_the_api_and_the_viewer_selector_return_the_same_events_for_the_same_fil
         assert [event.pk for batch in exported for event in batch] == expected[::-1], params
         response = owner_api.get(url(seller, "audit-events/export"), {**params, "format": "jsonl"})
         lines = b"".join(response.streaming_content).decode().splitlines()
-        assert [json.loads(line)["id"] for line in lines] == expected[::-1], params
+        itself = (
+            [AuditEvent.objects.filter(action=events.EXPORTED).latest("id").pk] if includes_itself else []
+        )
+        assert [json.loads(line)["id"] for line in lines] == expected[::-1] + itself, params
 
 
 def test_previous_links_walk_back_through_the_same_pages(owner_api, seller, history, tangled_history):
@@ -159,6 +171,56 @@ def test_audit_needs_audit_view(plain_api, seller, other_seller, owner_api):
     assert_problem(plain_api.get(url(seller, "audit-events")), 403)
     assert_problem(plain_api.get(url(seller, "audit-events/export")), 403)
     assert_problem(owner_api.get(url(other_seller[0], "audit-events")), 404)
+    assert_problem(owner_api.get(url(other_seller[0], "audit-events/export")), 404)
+    assert not AuditEvent.objects.filter(action=events.EXPORTED).exists()
+
+
+def test_the_api_export_is_recorded_with_its_token_format_and_filters(owner_api, owner_membership, seller):
+    token = ApiToken.objects.get(membership=owner_membership)
+    since = "2026-01-01T00:00:00+00:00"
+    params = {"format": "csv", "action": "member.updated", "actor": owner_membership.user_id, "since": since}
+    response = owner_api.get(url(seller, "audit-events/export"), params)
+    assert response.status_code == 200
+    b"".join(response.streaming_content)
+    exported = AuditEvent.objects.get(action=events.EXPORTED)
+    assert (exported.seller_id, exported.actor_user_id, exported.actor_token_id) == (
+        seller.pk,
+        owner_membership.user_id,
+        token.pk,
+    )
+    assert (exported.target_type, exported.target_id) == ("seller", seller.pk)
+    assert exported.changes == {
+        "format": [None, "csv"],
+        "filters": [
+            None,
+            {"action": "member.updated", "actor_id": owner_membership.user_id, "since": since},
+        ],
+    }
+    owner_api.get(url(seller, "audit-events/export"))  # format defaults to JSON Lines, no filters
+    latest = AuditEvent.objects.filter(action=events.EXPORTED).latest("id")
+    assert latest.changes == {"format": [None, "jsonl"], "filters": [None, {}]}
+
+
+def test_a_refused_api_export_is_not_recorded(owner_api, seller):
+    assert_problem(owner_api.get(url(seller, "audit-events/export"), {"format": "xlsx"}), 400)
+    assert_problem(owner_api.get(url(seller, "audit-events/export"), {"since": "yesterday"}), 400)
+    assert not AuditEvent.objects.filter(action=events.EXPORTED).exists()
+
+
+def test_the_dashboard_and_the_api_record_the_same_export_event(client, seller, owner):
+    """Same filters through both doors: the same audit.exported changes. The browser-session API call has
+    no token, so no actor token."""
+    params = {"format": "jsonl", "action": "member.updated", "actor": owner.pk}
+    client.force_login(owner)
+    assert client.get(reverse("audit:export", args=[seller.pk]), params).status_code == 200
+    api = client_with()
+    api.force_login(owner)
+    assert api.get(url(seller, "audit-events/export"), params).status_code == 200
+    dashboard, rest = AuditEvent.objects.filter(action=events.EXPORTED).order_by("id")
+    assert dashboard.changes == rest.changes
+    assert rest.changes["filters"] == [None, {"action": "member.updated", "actor_id": owner.pk}]
+    assert (dashboard.actor_user_id, rest.actor_user_id) == (owner.pk, owner.pk)
+    assert (dashboard.actor_token_id, rest.actor_token_id) == (None, None)
 
 
 def test_me_lists_permissions_of_the_token_membership(owner_api, plain_api, seller):
@@ -168,3 +230,62 @@ def test_me_lists_permissions_of_the_token_membership(owner_api, plain_api, sell
     plain = plain_api.get("/api/v1/me").json()
     assert plain["memberships"][0]["seller_permissions"] == []
     assert plain["token_id"]
+
+
+@pytest.fixture
+def store_history(seller, owner, other_seller):
+    """Two stores of the seller (one with a warehouse, one deactivated) and one of another seller."""
+    from roles import services as roles_services
+
+    north = roles_services.add_store(actor=owner, seller=seller, name="North", client_id="1001", market="RU")
+    roles_services.add_warehouse(actor=owner, store=north, name="Main", kind="FBS")
+    south = roles_services.add_store(actor=owner, seller=seller, name="South", client_id="1002", market="KZ")
+    roles_services.deactivate_store(actor=owner, store=south)
+    other, other_owner = other_seller
+    theirs = roles_services.add_store(
+        actor=other_owner.user, seller=other, name="Theirs", client_id="1001", market="RU"
+    )
+    return north, south, theirs
+
+
+needs_roles = pytest.mark.skipif(not ROLES, reason="stores come with the roles app")
+
+
+@needs_roles
+def test_the_store_filter_lists_and_exports_exactly_that_stores_events(owner_api, seller, store_history):
+    north, south, _theirs = store_history
+    for store in (north, south):  # a deactivated store's events stay findable
+        expected = list(
+            AuditEvent.objects.filter(seller_id=seller.pk, store_id=store.pk)
+            .order_by("-created_at", "-id")
+            .values_list("id", flat=True)
+        )
+        assert expected
+        listed = owner_api.get(url(seller, "audit-events"), {"store": store.pk}).json()["results"]
+        assert [event["id"] for event in listed] == expected
+        response = owner_api.get(url(seller, "audit-events/export"), {"store": store.pk, "format": "jsonl"})
+        lines = b"".join(response.streaming_content).decode().splitlines()
+        assert [json.loads(line)["id"] for line in lines] == expected[::-1]
+        exported = AuditEvent.objects.filter(action=events.EXPORTED).latest("id")
+        assert exported.changes["filters"] == [None, {"store_id": store.pk}]
+    actions = {
+        event["action"]
+        for event in owner_api.get(url(seller, "audit-events"), {"store": north.pk}).json()["results"]
+    }
+    assert actions == {"store.added", "warehouse.added"}
+
+
+@needs_roles
+def test_another_sellers_store_and_an_unknown_store_are_refused_alike(owner_api, seller, store_history):
+    _north, _south, theirs = store_history
+    missing = theirs.pk + 1000
+    for path in ("audit-events", "audit-events/export"):
+        bodies = [
+            assert_problem(owner_api.get(url(seller, path), {"store": store_id}), 400, "invalid")
+            for store_id in (theirs.pk, missing)
+        ]
+        assert bodies[0]["errors"] == bodies[1]["errors"] == {"store": ["Not found."]}
+        assert assert_problem(owner_api.get(url(seller, path), {"store": "north"}), 400)["errors"].keys() == {
+            "store"
+        }
+    assert not AuditEvent.objects.filter(action=events.EXPORTED).exists()

@@ -222,6 +222,35 @@ def test_an_unknown_export_format_is_refused_and_not_recorded(client, seller, ow
     assert not AuditEvent.objects.filter(action=events.EXPORTED).exists()
 
 
+def test_record_export_is_the_one_export_event_with_the_token_when_there_is_one(seller, owner):
+    from accounts.api_tokens import create_api_token
+    from accounts.models import Membership
+    from audit.services import record_export
+    from ozonseat.errors import InvalidInput, NotAllowed
+
+    token = create_api_token(
+        actor=owner, membership=Membership.objects.get(seller=seller, user=owner), name="tool"
+    ).token
+    filters = EventFilters(action=events.MEMBER_SUSPENDED, store_id=7)
+    event = record_export(actor=owner, seller=seller, export_format="jsonl", filters=filters, token=token)
+    assert (event.action, event.actor_user_id, event.actor_token_id) == (events.EXPORTED, owner.pk, token.pk)
+    assert event.changes == {
+        "format": [None, "jsonl"],
+        "filters": [None, {"action": events.MEMBER_SUSPENDED, "store_id": 7}],
+    }
+    assert (
+        record_export(actor=owner, seller=seller, export_format="csv", filters=EventFilters()).actor_token_id
+        is None
+    )
+    with pytest.raises(InvalidInput):
+        record_export(actor=owner, seller=seller, export_format="xlsx", filters=EventFilters())
+    with pytest.raises(NotAllowed):
+        record_export(
+            actor=make_member(seller).user, seller=seller, export_format="csv", filters=EventFilters()
+        )
+    assert AuditEvent.objects.filter(action=events.EXPORTED).count() == 2
+
+
 @pytest.mark.parametrize("name", ["audit:events", "audit:export"])
 def test_a_member_without_the_audit_permission_gets_403(client, seller, name):
     member = make_member(seller)
