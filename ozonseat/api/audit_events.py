@@ -238,6 +238,7 @@ class AuditEventExportView(SellerView):
             _rows(_values(self.seller, filters), export_format), content_type=content_type
         )
         response["Content-Disposition"] = f'attachment; filename="audit-{self.seller.pk}.{export_format}"'
+        response["Cache-Control"] = "no-store"  # the audit log must not linger in proxies or browser caches
         return response
 
     def perform_content_negotiation(self, request, force=False):

@@ -63,6 +63,7 @@ def test_export_csv_and_jsonl_stream_only_this_sellers_events_with_safe_cells(ow
     ours = AuditEvent.objects.filter(seller_id=seller.pk).count()
     response = owner_api.get(url(seller, "audit-events/export"), {"format": "csv"})
     assert response.status_code == 200 and response["Content-Type"].startswith("text/csv")
+    assert response["Cache-Control"] == "no-store"
     rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
     # The export's own audit.exported event is committed before the first row: it comes last, oldest first.
     assert len(rows) == ours + 1
