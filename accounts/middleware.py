@@ -40,13 +40,17 @@ def choose_language(request, seller=None) -> str:
     )
 
 
-def activate_seller(request, seller) -> None:
-    """Called by seller-scoped views once the seller of the URL is known."""
-    request.seller = seller
+def activate_time_zone(seller) -> None:
     try:
         timezone.activate(zoneinfo.ZoneInfo(seller.time_zone))
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
         timezone.deactivate()
+
+
+def activate_seller(request, seller) -> None:
+    """Called by seller-scoped views once the seller of the URL is known."""
+    request.seller = seller
+    activate_time_zone(seller)
     language = choose_language(request, seller)
     translation.activate(language)
     request.LANGUAGE_CODE = language

@@ -14,6 +14,8 @@ from accounts import browser_sessions, services
 from accounts.authorization import VIEW_AUDIT, member_has_seller_permission
 from accounts.decorators import seller_view
 from accounts.forms import ChangePasswordForm, ProfileForm, apply_service_error
+from accounts.middleware import activate_time_zone
+from accounts.selectors import current_seller_for_user
 from ozonseat.errors import InvalidInput
 
 from . import selectors
@@ -49,6 +51,10 @@ def my_access(request, *, seller, membership):
 @require_http_methods(["GET", "POST"])
 def profile(request):
     user = request.user
+    # Not a seller's page: times are shown in the time zone of the seller the person works for now.
+    current_seller = current_seller_for_user(user)
+    if current_seller is not None:
+        activate_time_zone(current_seller)
     which = request.POST.get("form") if request.method == "POST" else None
     profile_form = ProfileForm(
         request.POST if which == "profile" else None,
