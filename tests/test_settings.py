@@ -188,10 +188,18 @@ def test_the_demo_seller_is_created_on_the_embedded_defaults_and_its_owner_signs
         "r = c.post('/login/', {'username': 'owner@demo.ozonseat.localhost', "
         "'password': 'demo-owner-password'}); "
         "page = c.get('/', follow=True); "
+        "s = Client(SERVER_NAME='127.0.0.1'); "
+        "p = s.post('/login/', {'username': 'picker@demo.ozonseat.localhost', "
+        "'password': 'demo-staff-password'}); "
+        "access = s.get('/', follow=True); "
+        "from roles.models import Store; "
         "print(json.dumps({'login': r.status_code, 'page': page.status_code, "
         "'path': page.request['PATH_INFO'], "
         "'sellers': Seller.objects.count(), 'owners': Membership.objects.filter(kind='owner', "
-        "status='active').count()}))"
+        "status='active').count(), 'stores': Store.objects.count(), "
+        "'statuses': sorted(Membership.objects.values_list('status', flat=True)), "
+        "'picker': p.status_code, 'picker_path': access.request['PATH_INFO'], "
+        "'khimki': 'Khimki' in access.content.decode(), 'podolsk': 'Podolsk' in access.content.decode()}))"
     )
     result = run(sign_in, env)
     assert result.returncode == 0, result.stderr
@@ -199,6 +207,11 @@ def test_the_demo_seller_is_created_on_the_embedded_defaults_and_its_owner_signs
     assert outcome["login"] == 302 and outcome["page"] == 200
     assert outcome["path"].startswith("/sellers/")  # the demo seller's start page
     assert outcome["sellers"] == 1 and outcome["owners"] == 1
+    # The demo shop has stores and staff: a picker who sees only their warehouse, and one open invitation
+    assert outcome["stores"] == 2
+    assert outcome["statuses"] == ["active", "active", "active", "invited"]
+    assert outcome["picker"] == 302 and outcome["picker_path"].endswith("/my-access/")
+    assert outcome["khimki"] and not outcome["podolsk"]
 
 
 def test_manage_py_names_the_missing_setting_without_a_traceback(var_dir):
