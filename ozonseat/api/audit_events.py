@@ -13,11 +13,10 @@ from rest_framework.pagination import CursorPagination
 from rest_framework.utils.urls import replace_query_param
 
 from audit import selectors, services
-from ozonseat import errors
 from ozonseat.errors import InvalidInput
 
 from .schema import needs
-from .serializers import StrictSerializer
+from .serializers import SellerObjectIdField, StrictSerializer
 from .views import SellerView
 
 AUDIT_VIEW = "audit.view"
@@ -58,16 +57,21 @@ class AuditFilterSerializer(StrictSerializer):
     action = serializers.CharField(
         required=False, max_length=64, help_text="Events of this action, e.g. member.suspended."
     )
-    actor = serializers.IntegerField(required=False, min_value=1, help_text="Acting user id.")
+    actor = SellerObjectIdField(
+        selectors.is_person_of_seller,
+        required=False,
+        help_text="Events done by this user (id): anyone who is or was a member of the seller; another "
+        "seller's user or an unknown id answers 400.",
+    )
     target_type = serializers.CharField(
         required=False, max_length=40, help_text="Events about this kind of object, e.g. membership, role."
     )
     target_id = serializers.IntegerField(
         required=False, min_value=1, help_text="Events about the object with this id (with target_type)."
     )
-    store = serializers.IntegerField(
+    store = SellerObjectIdField(
+        selectors.is_store_of_seller,
         required=False,
-        min_value=1,
         help_text="Events concerning this store (id): the store itself, its warehouses, and changes made "
         "on it. Any of the seller's stores, deactivated ones too; another seller's or an unknown id "
         "answers 400.",
@@ -82,12 +86,6 @@ class AuditFilterSerializer(StrictSerializer):
     page_size = serializers.IntegerField(
         required=False, min_value=1, max_value=500, help_text="Events per page (default 100)."
     )
-
-    def validate_store(self, value):
-        # "Not yours" answers exactly as "does not exist".
-        if not selectors.is_store_of_seller(self.context["seller"], value):
-            raise serializers.ValidationError(errors.NotFound.default_message)
-        return value
 
 
 class ExportFilterSerializer(AuditFilterSerializer):

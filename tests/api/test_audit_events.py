@@ -224,6 +224,17 @@ def test_the_dashboard_and_the_api_record_the_same_export_event(client, seller, 
     assert (dashboard.actor_token_id, rest.actor_token_id) == (None, None)
 
 
+def test_the_actor_filter_takes_anyone_who_was_a_member_removed_ones_too(owner_api, seller, owner):
+    member = make_member(seller)
+    theirs = append(seller, 2, actor=member.user)
+    services.remove_member(actor=owner, membership=member)
+    for path in ("audit-events", "audit-events/export"):
+        response = owner_api.get(url(seller, path), {"actor": member.user_id})
+        assert response.status_code == 200, path
+    listed = owner_api.get(url(seller, "audit-events"), {"actor": member.user_id}).json()["results"]
+    assert [event["id"] for event in listed] == [event.pk for event in reversed(theirs)]
+
+
 def test_me_lists_permissions_of_the_token_membership(owner_api, plain_api, seller):
     me = owner_api.get("/api/v1/me").json()
     assert me["memberships"][0]["seller_id"] == seller.pk
