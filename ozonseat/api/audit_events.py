@@ -53,7 +53,7 @@ class AuditEventSerializer(serializers.Serializer):
     hash = serializers.CharField()
 
 
-class AuditFilterSerializer(StrictSerializer):
+class EventFilterSerializer(StrictSerializer):
     action = serializers.CharField(
         required=False, max_length=64, help_text="Events of this action, e.g. member.suspended."
     )
@@ -80,6 +80,9 @@ class AuditFilterSerializer(StrictSerializer):
         required=False, help_text="Events at or after this time (ISO 8601; without an offset, UTC)."
     )
     until = serializers.DateTimeField(required=False, help_text="Events before this time.")
+
+
+class AuditFilterSerializer(EventFilterSerializer):
     cursor = serializers.CharField(
         required=False, max_length=200, help_text="A page position, from a `next` or `previous` link."
     )
@@ -88,7 +91,9 @@ class AuditFilterSerializer(StrictSerializer):
     )
 
 
-class ExportFilterSerializer(AuditFilterSerializer):
+class ExportFilterSerializer(EventFilterSerializer):
+    # The filters and the format; no cursor or page size: an export has no pages (sent anyway, they are
+    # refused as unknown fields, as every operation taking query parameters refuses one it does not know).
     format = serializers.ChoiceField(
         choices=list(services.EXPORT_FORMATS),
         default="jsonl",
@@ -212,13 +217,13 @@ class AuditEventExportView(SellerView):
             ),
         },
         summary="Export audit events",
-        description="Every matching event, oldest first, streamed as CSV or JSON Lines. The export itself is "
-        "recorded in the audit log (`audit.exported`, with the format and the filters) before the first "
-        f"row. {needs(AUDIT_VIEW)}",
+        description="Every matching event, oldest first, streamed as CSV (`text/csv`) or JSON Lines "
+        "(`application/jsonl`), with the list's filters; an export has no pages, so no `cursor` or "
+        "`page_size`. The export itself is recorded in the audit log (`audit.exported`, with the format "
+        f"and the filters) before the first row. {needs(AUDIT_VIEW)}",
     )
     def get(self, request, seller_id):
         filters = _filters(request, self.seller, ExportFilterSerializer)
-        filters.pop("cursor", None)
         export_format = filters.pop("format")
         filters = event_filters(filters)
         # Recorded (and committed) before the first row is sent, as the dashboard's export is.
@@ -229,11 +234,9 @@ class AuditEventExportView(SellerView):
             filters=filters,
             token=self.token,
         )
-        content_type = (
-            "text/csv; charset=utf-8" if export_format == "csv" else "application/jsonl; charset=utf-8"
-        )
         response = StreamingHttpResponse(
-            _rows(_values(self.seller, filters), export_format), content_type=content_type
+            _rows(_values(self.seller, filters), export_format),
+            content_type=services.EXPORT_CONTENT_TYPES[export_format],
         )
         response["Content-Disposition"] = f'attachment; filename="audit-{self.seller.pk}.{export_format}"'
         response["Cache-Control"] = "no-store"  # the audit log must not linger in proxies or browser caches

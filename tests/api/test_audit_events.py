@@ -208,6 +208,29 @@ def test_a_refused_api_export_is_not_recorded(owner_api, seller):
     assert not AuditEvent.objects.filter(action=events.EXPORTED).exists()
 
 
+def test_the_export_refuses_the_lists_paging_parameters_as_any_unknown_parameter(owner_api, seller, history):
+    """An export has no pages: `cursor` and `page_size` are refused like any parameter it does not take
+    (as the API refuses unknown parameters everywhere), rather than silently ignored."""
+    cursor = owner_api.get(url(seller, "audit-events"), {"page_size": 1}).json()["next"].split("cursor=")[1]
+    for params in ({"cursor": cursor}, {"page_size": 10}, {"colour": "red"}):
+        body = assert_problem(owner_api.get(url(seller, "audit-events/export"), params), 400, "invalid")
+        assert body["errors"] == {name: ["Unknown field."] for name in params}
+    assert not AuditEvent.objects.filter(action=events.EXPORTED).exists()
+
+
+def test_the_dashboard_and_the_api_send_each_export_format_as_the_same_content_type(client, seller, owner):
+    client.force_login(owner)
+    api = client_with()
+    api.force_login(owner)
+    expected = {"csv": "text/csv; charset=utf-8", "jsonl": "application/jsonl; charset=utf-8"}
+    for export_format, content_type in expected.items():
+        dashboard = client.get(reverse("audit:export", args=[seller.pk]), {"format": export_format})
+        rest = api.get(url(seller, "audit-events/export"), {"format": export_format})
+        assert (dashboard.status_code, rest.status_code) == (200, 200)
+        assert dashboard["Content-Type"] == rest["Content-Type"] == content_type
+        assert dashboard["Content-Disposition"].endswith(f'.{export_format}"')
+
+
 def test_the_dashboard_and_the_api_record_the_same_export_event(client, seller, owner):
     """Same filters through both doors: the same audit.exported changes. The browser-session API call has
     no token, so no actor token."""

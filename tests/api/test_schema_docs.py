@@ -76,6 +76,19 @@ def test_the_audit_filters_are_documented_on_the_list_and_the_export():
         assert "store" in parameters["store"]["description"], path
 
 
+def test_the_export_documents_only_the_parameters_it_takes_and_both_of_its_content_types():
+    paths = schema()["paths"]
+    filters = {"action", "actor", "target_type", "target_id", "store", "since", "until"}
+
+    def query(path):
+        return {p["name"] for p in paths[path]["get"]["parameters"] if p["in"] == "query"}
+
+    assert query("/api/v1/sellers/{seller_id}/audit-events") == filters | {"cursor", "page_size"}
+    export = "/api/v1/sellers/{seller_id}/audit-events/export"
+    assert query(export) == filters | {"format"}
+    assert set(paths[export]["get"]["responses"]["200"]["content"]) == {"text/csv", "application/jsonl"}
+
+
 # Words of developer notes, which once reached every operation's description through the SellerView
 # docstring (drf-spectacular publishes a view's docstring, or its nearest base's, as the description).
 INTERNAL_MARKERS = (
