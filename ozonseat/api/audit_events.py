@@ -29,6 +29,7 @@ EXPORT_FIELDS = (
     "actor_token_id",
     "target_type",
     "target_id",
+    "store_id",
     "changes",
     "ip",
     "user_agent",
@@ -46,6 +47,11 @@ class AuditEventSerializer(serializers.Serializer):
     actor_token_id = serializers.IntegerField(allow_null=True)
     target_type = serializers.CharField()
     target_id = serializers.IntegerField(allow_null=True)
+    store_id = serializers.IntegerField(
+        allow_null=True,
+        help_text="The store the event concerns (the store itself, one of its warehouses, or a change made "
+        "on it), as the `store` filter finds it; null when none.",
+    )
     changes = serializers.JSONField()
     ip = serializers.IPAddressField(allow_null=True)
     user_agent = serializers.CharField()

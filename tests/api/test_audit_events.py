@@ -311,6 +311,29 @@ def test_the_store_filter_lists_and_exports_exactly_that_stores_events(owner_api
 
 
 @needs_roles
+def test_every_event_carries_its_store_or_null_in_the_list_and_both_exports(owner_api, seller, store_history):
+    north, south, _theirs = store_history
+
+    def stores_of_events():
+        return dict(AuditEvent.objects.filter(seller_id=seller.pk).values_list("id", "store_id"))
+
+    expected = stores_of_events()
+    assert {north.pk, south.pk, None} <= set(expected.values())
+    listed = owner_api.get(url(seller, "audit-events"), {"page_size": 500}).json()["results"]
+    assert {event["id"]: event["store_id"] for event in listed} == expected
+    response = owner_api.get(url(seller, "audit-events/export"), {"format": "jsonl"})
+    lines = [json.loads(line) for line in b"".join(response.streaming_content).decode().splitlines()]
+    assert {line["id"]: line["store_id"] for line in lines} == stores_of_events()
+    response = owner_api.get(url(seller, "audit-events/export"), {"format": "csv"})
+    rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
+    assert list(rows[0]) == list(lines[0]) == list(listed[0])  # the same fields, in the same order
+    assert list(rows[0])[list(rows[0]).index("target_id") + 1] == "store_id"  # the dashboard's column order
+    assert {int(row["id"]): int(row["store_id"]) if row["store_id"] else None for row in rows} == (
+        stores_of_events()
+    )
+
+
+@needs_roles
 def test_another_sellers_store_and_an_unknown_store_are_refused_alike(owner_api, seller, store_history):
     _north, _south, theirs = store_history
     missing = theirs.pk + 1000
