@@ -181,6 +181,14 @@ def people_choices(seller) -> list[tuple[int, str]]:
     ]
 
 
+def is_person_of_seller(seller, user_id) -> bool:
+    """Whether the user id is one of the seller's people, removed members too (their events stay
+    findable): the people the person filter accepts, as people_choices offers them. One query."""
+    from accounts.models import Membership
+
+    return Membership.objects.filter(seller=seller, user_id=user_id).exists()
+
+
 def store_choices(seller) -> list[tuple[int, str]]:
     """(store id, name) for the store filter, once the roles app has stores."""
     try:

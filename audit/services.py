@@ -26,6 +26,9 @@ from .selectors import EventFilters
 AUDIT_VIEW = "audit.view"
 SECURITY_MANAGE = "security.manage"
 EXPORT_FORMATS = ("csv", "jsonl")
+# What both exports, the dashboard's and the API's, are sent as. JSON Lines as application/jsonl, the type
+# jsonlines.org suggests: one name for the format, the `.jsonl` file and the type.
+EXPORT_CONTENT_TYPES = {"csv": "text/csv; charset=utf-8", "jsonl": "application/jsonl; charset=utf-8"}
 
 
 def lock_chain(seller_id: int | None) -> AuditChain:

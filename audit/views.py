@@ -207,12 +207,8 @@ def export(request, *, seller, membership):
         return _export_refused(request, form, seller)
     records = _export_records(seller, filters)
     stamp = timezone.now().strftime("%Y%m%dT%H%M%SZ")
-    if export_format == "csv":
-        response = StreamingHttpResponse(_csv_lines(records), content_type="text/csv; charset=utf-8")
-        extension = "csv"
-    else:
-        response = StreamingHttpResponse(_jsonl_lines(records), content_type="application/x-ndjson")
-        extension = "jsonl"
-    response["Content-Disposition"] = f'attachment; filename="audit-{seller.pk}-{stamp}.{extension}"'
+    lines = _csv_lines(records) if export_format == "csv" else _jsonl_lines(records)
+    response = StreamingHttpResponse(lines, content_type=services.EXPORT_CONTENT_TYPES[export_format])
+    response["Content-Disposition"] = f'attachment; filename="audit-{seller.pk}-{stamp}.{export_format}"'
     response["Cache-Control"] = "no-store"
     return response

@@ -10,7 +10,9 @@ add it to ROUTES (kind, methods → permission) and the checks below apply to it
 URL arguments are built from their names (OBJECT_ARGUMENTS); an unknown argument name fails too."""
 
 import json
+import re
 from dataclasses import dataclass, field
+from urllib.parse import urlencode
 
 import pytest
 from django.test import Client
@@ -372,6 +374,80 @@ def _assert_b_untouched(b):
     b.role.refresh_from_db()
     assert b.store.is_active and b.store.name == "Store" and b.warehouse.is_active
     assert Assignment.objects.filter(pk=b.assignment.pk).exists()
+
+
+# --- API id filters ----------------------------------------------------------------------------------
+# Query parameters that filter by one of the seller's objects -> the object of a world it names. Each
+# answers 400 `{name: ["Not found."]}` for another seller's object exactly as for an unknown id.
+ID_FILTERS = {
+    "actor": lambda world: world.owner.user,
+    "membership_id": lambda world: world.subject,
+    "role": lambda world: world.role,
+    "role_id": lambda world: world.role,
+    "store": lambda world: world.store,
+}
+# The API's other integer query parameters, and why they are no id filter.
+OTHER_INTEGER_PARAMETERS = {
+    "page": "a page number",
+    "page_size": "a page size",
+    "target_id": "with target_type, an object of any kind, deleted ones too: the log outlives its objects",
+    "move_to": "not a filter: where a deleted role's assignments go, a role looked up like the URL's (404)",
+}
+MISSING_ID = 999_999_999
+
+
+def integer_query_parameters() -> list[tuple[str, str, str]]:
+    """(path, method, name) of every integer query parameter of the API's schema."""
+    document = Client().get("/api/schema/?format=json").json()
+    return [
+        (path, method.upper(), parameter["name"])
+        for path, item in document["paths"].items()
+        for method, operation in item.items()
+        if isinstance(operation, dict)
+        for parameter in operation.get("parameters", [])
+        if parameter["in"] == "query" and parameter["schema"].get("type") == "integer"
+    ]
+
+
+def test_every_integer_query_parameter_of_the_api_is_known():
+    names = {name for _path, _method, name in integer_query_parameters()}
+    unknown = sorted(names - set(ID_FILTERS) - set(OTHER_INTEGER_PARAMETERS))
+    assert not unknown, f"add these to ID_FILTERS or OTHER_INTEGER_PARAMETERS in {__file__}: {unknown}"
+
+
+def _comparable(body) -> dict:
+    return {key: value for key, value in body.items() if key not in ("instance", "request_id")}
+
+
+@pytest.mark.parametrize("name", sorted(ID_FILTERS))
+def test_api_id_filter_refuses_another_sellers_object_exactly_as_an_unknown_id(worlds, name):
+    a, b = worlds
+    if ID_FILTERS[name](a) is None:
+        pytest.skip("names an object of the roles app")
+    routes = [(path, method) for path, method, parameter in integer_query_parameters() if parameter == name]
+    assert routes
+    for path, method in routes:
+        base = re.sub(
+            r"\{(\w+)\}",
+            lambda match: str(a.seller.pk if match[1] == "seller_id" else OBJECT_ARGUMENTS[match[1]](a)),
+            path,
+        )
+
+        def call(value, base=base, method=method):
+            return api_call(a.secrets["owner"], method, f"{base}?{urlencode({name: value})}")
+
+        ours = call(ID_FILTERS[name](a).pk)
+        assert ours.status_code == 200, (path, ours.status_code, ours.content[:300])
+        refused = [call(ID_FILTERS[name](b).pk), call(MISSING_ID)]
+        for response in refused:
+            assert response.status_code == 400, (path, response.status_code, response.content[:300])
+        foreign, missing = (_comparable(response.json()) for response in refused)
+        assert foreign == missing, path
+        assert foreign["type"] == "urn:ozonseat:problem:invalid", path
+        assert foreign["errors"] == {name: ["Not found."]}, path
+        not_a_number = call("north")
+        assert not_a_number.status_code == 400 and list(not_a_number.json()["errors"]) == [name], path
+    _assert_b_untouched(b)
 
 
 # --- dashboard ---------------------------------------------------------------------------------------

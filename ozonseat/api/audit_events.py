@@ -13,11 +13,10 @@ from rest_framework.pagination import CursorPagination
 from rest_framework.utils.urls import replace_query_param
 
 from audit import selectors, services
-from ozonseat import errors
 from ozonseat.errors import InvalidInput
 
 from .schema import needs
-from .serializers import StrictSerializer
+from .serializers import SellerObjectIdField, StrictSerializer
 from .views import SellerView
 
 AUDIT_VIEW = "audit.view"
@@ -30,6 +29,7 @@ EXPORT_FIELDS = (
     "actor_token_id",
     "target_type",
     "target_id",
+    "store_id",
     "changes",
     "ip",
     "user_agent",
@@ -47,6 +47,11 @@ class AuditEventSerializer(serializers.Serializer):
     actor_token_id = serializers.IntegerField(allow_null=True)
     target_type = serializers.CharField()
     target_id = serializers.IntegerField(allow_null=True)
+    store_id = serializers.IntegerField(
+        allow_null=True,
+        help_text="The store the event concerns (the store itself, one of its warehouses, or a change made "
+        "on it), as the `store` filter finds it; null when none.",
+    )
     changes = serializers.JSONField()
     ip = serializers.IPAddressField(allow_null=True)
     user_agent = serializers.CharField()
@@ -54,20 +59,25 @@ class AuditEventSerializer(serializers.Serializer):
     hash = serializers.CharField()
 
 
-class AuditFilterSerializer(StrictSerializer):
+class EventFilterSerializer(StrictSerializer):
     action = serializers.CharField(
         required=False, max_length=64, help_text="Events of this action, e.g. member.suspended."
     )
-    actor = serializers.IntegerField(required=False, min_value=1, help_text="Acting user id.")
+    actor = SellerObjectIdField(
+        selectors.is_person_of_seller,
+        required=False,
+        help_text="Events done by this user (id): anyone who is or was a member of the seller; another "
+        "seller's user or an unknown id answers 400.",
+    )
     target_type = serializers.CharField(
         required=False, max_length=40, help_text="Events about this kind of object, e.g. membership, role."
     )
     target_id = serializers.IntegerField(
         required=False, min_value=1, help_text="Events about the object with this id (with target_type)."
     )
-    store = serializers.IntegerField(
+    store = SellerObjectIdField(
+        selectors.is_store_of_seller,
         required=False,
-        min_value=1,
         help_text="Events concerning this store (id): the store itself, its warehouses, and changes made "
         "on it. Any of the seller's stores, deactivated ones too; another seller's or an unknown id "
         "answers 400.",
@@ -76,6 +86,9 @@ class AuditFilterSerializer(StrictSerializer):
         required=False, help_text="Events at or after this time (ISO 8601; without an offset, UTC)."
     )
     until = serializers.DateTimeField(required=False, help_text="Events before this time.")
+
+
+class AuditFilterSerializer(EventFilterSerializer):
     cursor = serializers.CharField(
         required=False, max_length=200, help_text="A page position, from a `next` or `previous` link."
     )
@@ -83,14 +96,10 @@ class AuditFilterSerializer(StrictSerializer):
         required=False, min_value=1, max_value=500, help_text="Events per page (default 100)."
     )
 
-    def validate_store(self, value):
-        # "Not yours" answers exactly as "does not exist".
-        if not selectors.is_store_of_seller(self.context["seller"], value):
-            raise serializers.ValidationError(errors.NotFound.default_message)
-        return value
 
-
-class ExportFilterSerializer(AuditFilterSerializer):
+class ExportFilterSerializer(EventFilterSerializer):
+    # The filters and the format; no cursor or page size: an export has no pages (sent anyway, they are
+    # refused as unknown fields, as every operation taking query parameters refuses one it does not know).
     format = serializers.ChoiceField(
         choices=list(services.EXPORT_FORMATS),
         default="jsonl",
@@ -214,13 +223,13 @@ class AuditEventExportView(SellerView):
             ),
         },
         summary="Export audit events",
-        description="Every matching event, oldest first, streamed as CSV or JSON Lines. The export itself is "
-        "recorded in the audit log (`audit.exported`, with the format and the filters) before the first "
-        f"row. {needs(AUDIT_VIEW)}",
+        description="Every matching event, oldest first, streamed as CSV (`text/csv`) or JSON Lines "
+        "(`application/jsonl`), with the list's filters; an export has no pages, so no `cursor` or "
+        "`page_size`. The export itself is recorded in the audit log (`audit.exported`, with the format "
+        f"and the filters) before the first row. {needs(AUDIT_VIEW)}",
     )
     def get(self, request, seller_id):
         filters = _filters(request, self.seller, ExportFilterSerializer)
-        filters.pop("cursor", None)
         export_format = filters.pop("format")
         filters = event_filters(filters)
         # Recorded (and committed) before the first row is sent, as the dashboard's export is.
@@ -231,11 +240,9 @@ class AuditEventExportView(SellerView):
             filters=filters,
             token=self.token,
         )
-        content_type = (
-            "text/csv; charset=utf-8" if export_format == "csv" else "application/jsonl; charset=utf-8"
-        )
         response = StreamingHttpResponse(
-            _rows(_values(self.seller, filters), export_format), content_type=content_type
+            _rows(_values(self.seller, filters), export_format),
+            content_type=services.EXPORT_CONTENT_TYPES[export_format],
         )
         response["Content-Disposition"] = f'attachment; filename="audit-{self.seller.pk}.{export_format}"'
         response["Cache-Control"] = "no-store"  # the audit log must not linger in proxies or browser caches

@@ -16,7 +16,7 @@ from accounts.models import Language, Membership, MembershipKind, MembershipStat
 from . import idempotency
 from .roles_support import ROLES
 from .schema import ANY_MEMBER, needs
-from .serializers import StrictSerializer
+from .serializers import SellerObjectIdField, StrictSerializer
 from .views import SellerView
 
 
@@ -86,28 +86,41 @@ class MemberUpdateSerializer(StrictSerializer):
     ends_at = serializers.DateTimeField(required=False, allow_null=True)
 
 
+if ROLES:
+    from roles import selectors as roles_selectors
+    from roles.models import Assignment, ScopeKind
+
+
+def _role_of_seller(seller, role_id):
+    return ROLES and roles_selectors.get_role_for_seller(seller, role_id)
+
+
+def _store_of_seller(seller, store_id):
+    # Deactivated stores too: their assignments stay, and so does the store filter of the audit log.
+    return ROLES and roles_selectors.get_store_for_seller(seller, store_id, include_inactive=True)
+
+
 class MemberFilterSerializer(StrictSerializer):
     status = serializers.ChoiceField(choices=MembershipStatus.choices, required=False)
     search = serializers.CharField(required=False, max_length=100, allow_blank=True)
-    role = serializers.IntegerField(required=False, min_value=1, help_text="Members holding this role (id).")
-    store = serializers.IntegerField(
-        required=False, min_value=1, help_text="Members with a role reaching this store (id), and the owner."
+    role = SellerObjectIdField(
+        _role_of_seller,
+        required=False,
+        help_text="Members holding this role (id). Another seller's role or an unknown id answers 400.",
+    )
+    store = SellerObjectIdField(
+        _store_of_seller,
+        required=False,
+        help_text="Members with a role reaching this store (id), and the owner. Any of the seller's stores, "
+        "deactivated ones too; another seller's store or an unknown id answers 400.",
     )
     page = serializers.IntegerField(required=False, min_value=1)
     page_size = serializers.IntegerField(required=False, min_value=1, max_value=200)
 
 
-if ROLES:
-    from roles import selectors as roles_selectors
-    from roles.models import Assignment, ScopeKind, Store
-
-
-def _members_reaching_store(seller, store_id):
+def _members_reaching_store(seller, store):
     """Membership ids whose assignments reach the store (whole seller, its market, it, or one of its
-    warehouses), plus the owner's. An unknown or foreign store matches nobody."""
-    store = Store.objects.filter(seller=seller, pk=store_id).first()
-    if store is None:
-        return Membership.objects.none().values("pk")
+    warehouses), plus the owner's."""
     reaching = Assignment.objects.filter(membership__seller=seller).filter(
         Q(scope_kind=ScopeKind.SELLER)
         | Q(scope_kind=ScopeKind.MARKET, market=store.market)
@@ -137,7 +150,7 @@ class MemberListView(SellerView):
         f"e-mail, name or job title; `role` and `store` narrow the list. {ANY_MEMBER}",
     )
     def get(self, request, seller_id):
-        filters = MemberFilterSerializer(data=request.query_params.dict())
+        filters = MemberFilterSerializer(data=request.query_params.dict(), context={"seller": self.seller})
         filters.is_valid(raise_exception=True)
         list_members = roles_selectors.list_members_with_assignments if ROLES else selectors.list_members
         queryset = list_members(
@@ -145,14 +158,13 @@ class MemberListView(SellerView):
             status=filters.validated_data.get("status", ""),
             search=filters.validated_data.get("search", ""),
         )
-        wanted = filters.validated_data
-        if not ROLES and ({"role", "store"} & set(wanted)):
-            queryset = queryset.none()  # no roles or stores exist before the roles app
-        if ROLES and "role" in wanted:
+        wanted = filters.validated_data  # `role` and `store` name the seller's own (none before roles)
+        if "role" in wanted:
             holders = Assignment.objects.filter(role_id=wanted["role"], membership__seller=self.seller)
             queryset = queryset.filter(pk__in=holders.values("membership_id"))
-        if ROLES and "store" in wanted:
-            queryset = queryset.filter(pk__in=_members_reaching_store(self.seller, wanted["store"]))
+        if "store" in wanted:
+            store = _store_of_seller(self.seller, wanted["store"])
+            queryset = queryset.filter(pk__in=_members_reaching_store(self.seller, store))
         page = self.paginate_queryset(queryset)
         return self.get_paginated_response(MemberSerializer(page, many=True).data)
 

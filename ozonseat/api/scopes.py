@@ -1,7 +1,7 @@
 """Stores, warehouses, the permission catalog, roles, role templates and assignments.
 Every write calls the same roles service as the dashboard."""
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import serializers, status
 from rest_framework.response import Response
 
@@ -12,7 +12,7 @@ from roles import services as roles_services
 from roles.models import Assignment, Market, ScopeKind, WarehouseKind
 
 from .schema import ANY_MEMBER, needs
-from .serializers import StrictSerializer
+from .serializers import SellerObjectIdField, StrictSerializer
 from .views import SellerView
 
 # --- output ------------------------------------------------------------------------------------------
@@ -134,12 +134,21 @@ class AssignmentCreateSerializer(StrictSerializer):
 
 
 class AssignmentFilterSerializer(StrictSerializer):
-    membership_id = serializers.IntegerField(required=False, min_value=1)
-    role_id = serializers.IntegerField(required=False, min_value=1)
+    membership_id = SellerObjectIdField(
+        account_selectors.get_membership_for_seller,
+        required=False,
+        help_text="Assignments of this member (membership id). Another seller's member or an unknown id "
+        "answers 400.",
+    )
+    role_id = SellerObjectIdField(
+        roles_selectors.get_role_for_seller,
+        required=False,
+        help_text="Assignments of this role (id). Another seller's role or an unknown id answers 400.",
+    )
 
 
-def _valid(serializer_class, data):
-    serializer = serializer_class(data=data)
+def _valid(serializer_class, data, *, seller=None):
+    serializer = serializer_class(data=data, context={"seller": seller})
     serializer.is_valid(raise_exception=True)
     return serializer.validated_data
 
@@ -502,7 +511,7 @@ class AssignmentListView(SellerView):
         f"{ANY_MEMBER}",
     )
     def get(self, request, seller_id):
-        filters = _valid(AssignmentFilterSerializer, request.query_params.dict())
+        filters = _valid(AssignmentFilterSerializer, request.query_params.dict(), seller=self.seller)
         queryset = _assignments(self.seller)
         if "membership_id" in filters:
             queryset = queryset.filter(membership_id=filters["membership_id"])
@@ -566,7 +575,3 @@ class AssignmentDetailView(SellerView):
         assignment = roles_selectors.get_assignment_for_seller(self.seller, assignment_id)
         roles_services.revoke_assignment(actor=self.actor, assignment=assignment)
         return Response(status=status.HTTP_204_NO_CONTENT)
-
-
-ROLE_FILTER = OpenApiParameter("role", int, description="Members holding this role (id)")
-STORE_FILTER = OpenApiParameter("store", int, description="Members with any permission on this store (id)")

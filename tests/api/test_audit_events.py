@@ -208,6 +208,29 @@ def test_a_refused_api_export_is_not_recorded(owner_api, seller):
     assert not AuditEvent.objects.filter(action=events.EXPORTED).exists()
 
 
+def test_the_export_refuses_the_lists_paging_parameters_as_any_unknown_parameter(owner_api, seller, history):
+    """An export has no pages: `cursor` and `page_size` are refused like any parameter it does not take
+    (as the API refuses unknown parameters everywhere), rather than silently ignored."""
+    cursor = owner_api.get(url(seller, "audit-events"), {"page_size": 1}).json()["next"].split("cursor=")[1]
+    for params in ({"cursor": cursor}, {"page_size": 10}, {"colour": "red"}):
+        body = assert_problem(owner_api.get(url(seller, "audit-events/export"), params), 400, "invalid")
+        assert body["errors"] == {name: ["Unknown field."] for name in params}
+    assert not AuditEvent.objects.filter(action=events.EXPORTED).exists()
+
+
+def test_the_dashboard_and_the_api_send_each_export_format_as_the_same_content_type(client, seller, owner):
+    client.force_login(owner)
+    api = client_with()
+    api.force_login(owner)
+    expected = {"csv": "text/csv; charset=utf-8", "jsonl": "application/jsonl; charset=utf-8"}
+    for export_format, content_type in expected.items():
+        dashboard = client.get(reverse("audit:export", args=[seller.pk]), {"format": export_format})
+        rest = api.get(url(seller, "audit-events/export"), {"format": export_format})
+        assert (dashboard.status_code, rest.status_code) == (200, 200)
+        assert dashboard["Content-Type"] == rest["Content-Type"] == content_type
+        assert dashboard["Content-Disposition"].endswith(f'.{export_format}"')
+
+
 def test_the_dashboard_and_the_api_record_the_same_export_event(client, seller, owner):
     """Same filters through both doors: the same audit.exported changes. The browser-session API call has
     no token, so no actor token."""
@@ -222,6 +245,17 @@ def test_the_dashboard_and_the_api_record_the_same_export_event(client, seller, 
     assert rest.changes["filters"] == [None, {"action": "member.updated", "actor_id": owner.pk}]
     assert (dashboard.actor_user_id, rest.actor_user_id) == (owner.pk, owner.pk)
     assert (dashboard.actor_token_id, rest.actor_token_id) == (None, None)
+
+
+def test_the_actor_filter_takes_anyone_who_was_a_member_removed_ones_too(owner_api, seller, owner):
+    member = make_member(seller)
+    theirs = append(seller, 2, actor=member.user)
+    services.remove_member(actor=owner, membership=member)
+    for path in ("audit-events", "audit-events/export"):
+        response = owner_api.get(url(seller, path), {"actor": member.user_id})
+        assert response.status_code == 200, path
+    listed = owner_api.get(url(seller, "audit-events"), {"actor": member.user_id}).json()["results"]
+    assert [event["id"] for event in listed] == [event.pk for event in reversed(theirs)]
 
 
 def test_me_lists_permissions_of_the_token_membership(owner_api, plain_api, seller):
@@ -274,6 +308,29 @@ def test_the_store_filter_lists_and_exports_exactly_that_stores_events(owner_api
         for event in owner_api.get(url(seller, "audit-events"), {"store": north.pk}).json()["results"]
     }
     assert actions == {"store.added", "warehouse.added"}
+
+
+@needs_roles
+def test_every_event_carries_its_store_or_null_in_the_list_and_both_exports(owner_api, seller, store_history):
+    north, south, _theirs = store_history
+
+    def stores_of_events():
+        return dict(AuditEvent.objects.filter(seller_id=seller.pk).values_list("id", "store_id"))
+
+    expected = stores_of_events()
+    assert {north.pk, south.pk, None} <= set(expected.values())
+    listed = owner_api.get(url(seller, "audit-events"), {"page_size": 500}).json()["results"]
+    assert {event["id"]: event["store_id"] for event in listed} == expected
+    response = owner_api.get(url(seller, "audit-events/export"), {"format": "jsonl"})
+    lines = [json.loads(line) for line in b"".join(response.streaming_content).decode().splitlines()]
+    assert {line["id"]: line["store_id"] for line in lines} == stores_of_events()
+    response = owner_api.get(url(seller, "audit-events/export"), {"format": "csv"})
+    rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
+    assert list(rows[0]) == list(lines[0]) == list(listed[0])  # the same fields, in the same order
+    assert list(rows[0])[list(rows[0]).index("target_id") + 1] == "store_id"  # the dashboard's column order
+    assert {int(row["id"]): int(row["store_id"]) if row["store_id"] else None for row in rows} == (
+        stores_of_events()
+    )
 
 
 @needs_roles

@@ -76,6 +76,26 @@ def test_the_audit_filters_are_documented_on_the_list_and_the_export():
         assert "store" in parameters["store"]["description"], path
 
 
+def test_the_export_documents_only_the_parameters_it_takes_and_both_of_its_content_types():
+    paths = schema()["paths"]
+    filters = {"action", "actor", "target_type", "target_id", "store", "since", "until"}
+
+    def query(path):
+        return {p["name"] for p in paths[path]["get"]["parameters"] if p["in"] == "query"}
+
+    assert query("/api/v1/sellers/{seller_id}/audit-events") == filters | {"cursor", "page_size"}
+    export = "/api/v1/sellers/{seller_id}/audit-events/export"
+    assert query(export) == filters | {"format"}
+    assert set(paths[export]["get"]["responses"]["200"]["content"]) == {"text/csv", "application/jsonl"}
+
+
+def test_an_audit_event_documents_its_store():
+    event = schema()["components"]["schemas"]["AuditEvent"]
+    store_id = event["properties"]["store_id"]
+    assert "store_id" in event["required"]
+    assert store_id["type"] == "integer" and store_id["nullable"] and "store" in store_id["description"]
+
+
 # Words of developer notes, which once reached every operation's description through the SellerView
 # docstring (drf-spectacular publishes a view's docstring, or its nearest base's, as the description).
 INTERNAL_MARKERS = (

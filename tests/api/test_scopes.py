@@ -99,6 +99,29 @@ def test_assignments_grant_and_revoke(owner_api, seller, owner):
     assert not Assignment.objects.filter(pk=body["id"]).exists()
 
 
+def test_the_id_filters_take_what_the_seller_still_holds_a_deactivated_store_and_a_removed_member(
+    owner_api, seller, owner
+):
+    """Another seller's ids and unknown ones answer 400 alike (the isolation suite proves it for every id
+    filter); these are the seller's own, so they filter."""
+    from accounts import services as account_services
+    from roles import services as roles_services
+
+    member = make_member(seller)
+    store = roles_services.add_store(actor=owner, seller=seller, name="Old", client_id="9", market="KZ")
+    role = Role.objects.get(seller=seller, template_key="sales")
+    granted = roles_services.grant_role(
+        actor=owner, membership=member, role=role, scope_kind="stores", stores=[store]
+    )
+    roles_services.deactivate_store(actor=owner, store=store)
+    by_store = owner_api.get(url(seller, "members"), {"store": store.pk})
+    assert by_store.status_code == 200
+    assert member.pk in [m["id"] for m in by_store.json()["results"]]
+    account_services.remove_member(actor=owner, membership=member)
+    listed = owner_api.get(url(seller, "assignments"), {"membership_id": member.pk, "role_id": role.pk})
+    assert listed.status_code == 200 and [a["id"] for a in listed.json()] == [granted.pk]
+
+
 def test_assignment_with_another_sellers_role_or_store_is_404(owner_api, seller, other_seller):
     other, _other_owner = other_seller
     member = make_member(seller)
