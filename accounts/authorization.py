@@ -12,7 +12,6 @@ from .models import Membership
 MANAGE_MEMBERS = "members.manage"
 MANAGE_SECURITY = "security.manage"
 MANAGE_TOKENS = "tokens.manage"
-VIEW_AUDIT = "audit.view"
 
 
 def get_effective_membership(user, seller) -> Membership | None:

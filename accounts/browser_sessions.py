@@ -39,6 +39,11 @@ def open_sessions(user: User) -> list[BrowserSession]:
     )
 
 
+def other_open_sessions(user: User, current_session_id: int | None) -> list[BrowserSession]:
+    """The user's open sessions but the one of this request."""
+    return [session for session in open_sessions(user) if session.pk != current_session_id]
+
+
 def current_session_id(request) -> int | None:
     session = getattr(request, "session", None)
     value = session.get(SESSION_KEY) if session is not None else None
@@ -60,9 +65,9 @@ def describe_device(user_agent: str) -> str:
     return user_agent[:60] or _("Unknown device")
 
 
-def end_all(user: User) -> None:
-    """Mark every row of the user ended (called with the session stamp change that really ends them)."""
-    BrowserSession.objects.filter(user=user, ended_at__isnull=True).update(ended_at=timezone.now())
+def end_all(user_ids) -> None:
+    """Mark every row of these users ended (called with the session stamp change that really ends them)."""
+    BrowserSession.objects.filter(user_id__in=user_ids, ended_at__isnull=True).update(ended_at=timezone.now())
 
 
 def keep_current(request, user: User) -> None:

@@ -85,8 +85,13 @@ def _lock_membership(membership: Membership) -> Membership:
 
 def end_sessions(user: User) -> None:
     """Sign the user out everywhere: every session's stored auth hash stops matching."""
-    User.objects.filter(pk=user.pk).update(session_stamp=uuid.uuid4())
-    browser_sessions.end_all(user)
+    _end_sessions_of([user.pk])
+
+
+def _end_sessions_of(user_ids) -> None:
+    # One new stamp for all of them is enough: the auth hash also covers each user's own password hash.
+    User.objects.filter(pk__in=user_ids).update(session_stamp=uuid.uuid4())
+    browser_sessions.end_all(user_ids)
 
 
 def _open_invitations(membership: Membership):
@@ -208,14 +213,15 @@ def _end_sessions_without_second_factor(seller: Seller, *, except_user: User) ->
     """When a seller starts requiring two-factor sign-in, members signed in with a password alone are
     signed out, so their next sign-in sets up the authenticator. The owner making the change is asked at
     their next sign-in instead of being thrown out mid-click."""
-    for user in User.objects.filter(
-        pk__in=Membership.objects.effective()
-        .filter(seller=seller)
-        .exclude(user_id=except_user.pk)
-        .exclude(user__two_factor_device__confirmed_at__isnull=False)
-        .values("user_id")
-    ):
-        end_sessions(user)
+    _end_sessions_of(
+        list(
+            Membership.objects.effective()
+            .filter(seller=seller)
+            .exclude(user_id=except_user.pk)
+            .exclude(user__two_factor_device__confirmed_at__isnull=False)
+            .values_list("user_id", flat=True)
+        )
+    )
 
 
 # --- invitations ----------------------------------------------------------------------------------
@@ -732,9 +738,8 @@ def sign_out_other_sessions(*, user: User, current_session_id: int | None) -> in
     keeps the current session with `update_session_auth_hash` and `browser_sessions.keep_current`."""
     with transaction.atomic():
         user = User.objects.select_for_update().get(pk=user.pk)
-        others = [s for s in browser_sessions.open_sessions(user) if s.pk != current_session_id]
+        others = browser_sessions.other_open_sessions(user, current_session_id)
         end_sessions(user)
-        user.refresh_from_db(fields=["session_stamp"])
         record_event(
             action=events.SIGNED_OUT_ELSEWHERE,
             seller=None,

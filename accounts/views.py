@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
+from audit.services import AUDIT_VIEW
 from dashboard import selectors as dashboard_selectors
 from ozonseat.errors import Conflict, InvalidInput, NotAllowed, NotFound, ServiceError
 from roles.selectors import list_members_with_assignments
@@ -22,7 +23,6 @@ from .authorization import (
     MANAGE_MEMBERS,
     MANAGE_SECURITY,
     MANAGE_TOKENS,
-    VIEW_AUDIT,
     get_effective_membership,
     member_has_seller_permission,
 )
@@ -433,7 +433,7 @@ def member(request, membership_id, *, seller, membership):
             "invitation": selectors.pending_invitation(target),
             # Their recent activity comes from the audit log: for those who may read it, and for themselves.
             "activity": dashboard_selectors.recent_activity(seller, membership=target, limit=10)
-            if own_page or member_has_seller_permission(membership, VIEW_AUDIT)
+            if own_page or member_has_seller_permission(membership, AUDIT_VIEW)
             else None,
             "own_page": own_page,
             "sessions": browser_sessions.open_sessions(target.user) if see_sessions else None,
@@ -533,8 +533,7 @@ def member_action(request, membership_id, action, *, seller, membership):
     stores = dashboard_selectors.places_of(target) if action in STORE_CONSEQUENCES else 0
     if stores and target.is_effective:
         consequence = str(STORE_CONSEQUENCES[action] % {"name": name, "count": stores})
-    elif action == "signout":
-        count = len(browser_sessions.open_sessions(target.user))
+    elif action == "signout" and (count := len(browser_sessions.open_sessions(target.user))):
         consequence = str(SIGN_OUT_CONSEQUENCE % {"name": name, "count": count})
     else:
         consequence = str(consequence) % {"name": name}

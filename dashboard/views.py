@@ -11,11 +11,12 @@ from django.views.decorators.http import require_http_methods, require_POST
 from django.views.i18n import set_language as django_set_language
 
 from accounts import browser_sessions, services
-from accounts.authorization import VIEW_AUDIT, member_has_seller_permission
+from accounts.authorization import member_has_seller_permission
 from accounts.decorators import seller_view
 from accounts.forms import ChangePasswordForm, ProfileForm, apply_service_error
 from accounts.middleware import activate_time_zone
 from accounts.selectors import current_seller_for_user
+from audit.services import AUDIT_VIEW
 from ozonseat.errors import InvalidInput
 
 from . import selectors
@@ -33,7 +34,7 @@ def overview(request, *, seller, membership):
             "inactive": selectors.inactive_members(seller),
             # Recent activity is a window on the audit log: for those who may read it.
             "activity": selectors.recent_activity(seller, limit=10)
-            if member_has_seller_permission(membership, VIEW_AUDIT)
+            if member_has_seller_permission(membership, AUDIT_VIEW)
             else None,
             "inactive_days": selectors.INACTIVE_AFTER.days,
         },
@@ -89,7 +90,7 @@ def profile(request):
     if which in ("profile", "password") and request.method == "POST":
         messages.error(request, _("Please correct the errors below."))
     current = browser_sessions.current_session_id(request)
-    sessions = browser_sessions.open_sessions(user)
+    sessions = browser_sessions.open_sessions(user)  # this one included, marked
     return render(
         request,
         "dashboard/profile.html",
@@ -107,7 +108,7 @@ def _sign_out_other_sessions(request, user):
     """Asks first (the POST without `confirmed`), then ends every other session; this one continues."""
     current = browser_sessions.current_session_id(request)
     if request.POST.get("confirmed") != "1":
-        others = [session for session in browser_sessions.open_sessions(user) if session.pk != current]
+        others = browser_sessions.other_open_sessions(user, current)
         return render(request, "dashboard/confirm_sign_out_others.html", {"others": others})
     count = services.sign_out_other_sessions(user=user, current_session_id=current)
     user.refresh_from_db()

@@ -19,7 +19,7 @@ from .schema import needs
 from .serializers import SellerObjectIdField, StrictSerializer
 from .views import SellerView
 
-AUDIT_VIEW = "audit.view"
+AUDIT_VIEW = services.AUDIT_VIEW
 EXPORT_FIELDS = (
     "id",
     "sequence",

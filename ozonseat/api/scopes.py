@@ -11,6 +11,7 @@ from roles import selectors as roles_selectors
 from roles import services as roles_services
 from roles.models import Assignment, Market, ScopeKind, WarehouseKind
 
+from .members import MemberAssignmentSerializer
 from .schema import ANY_MEMBER, needs
 from .serializers import SellerObjectIdField, StrictSerializer
 from .views import SellerView
@@ -60,22 +61,9 @@ class RoleTemplateSerializer(serializers.Serializer):
     permissions = serializers.ListField(child=serializers.CharField())
 
 
-class AssignmentSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
+class AssignmentSerializer(MemberAssignmentSerializer):
     membership_id = serializers.IntegerField()
-    role_id = serializers.IntegerField()
-    role_name = serializers.CharField(source="role.display_name")
-    scope_kind = serializers.CharField()
-    market = serializers.CharField()
-    store_ids = serializers.SerializerMethodField()
-    warehouse_ids = serializers.SerializerMethodField()
     created_at = serializers.DateTimeField()
-
-    def get_store_ids(self, assignment) -> list[int]:
-        return sorted(store.pk for store in assignment.stores.all())
-
-    def get_warehouse_ids(self, assignment) -> list[int]:
-        return sorted(warehouse.pk for warehouse in assignment.warehouses.all())
 
 
 # --- input -------------------------------------------------------------------------------------------
