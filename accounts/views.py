@@ -41,6 +41,7 @@ from .forms import (
     apply_service_error,
 )
 from .models import MembershipKind, MembershipStatus
+from .tokens import password_reset_tokens
 
 EMAIL_BACKEND = "accounts.backends.EmailBackend"
 
@@ -144,6 +145,7 @@ class PasswordResetDoneView(auth_views.PasswordResetDoneView):
 
 class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
     form_class = AuditedSetPasswordForm
+    token_generator = password_reset_tokens
     template_name = "accounts/password_reset_confirm.html"
     success_url = reverse_lazy("accounts:password_reset_complete")
 
