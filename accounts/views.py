@@ -25,8 +25,9 @@ from .authorization import (
     MANAGE_TOKENS,
     get_effective_membership,
     member_has_seller_permission,
+    require_may_act_on,
 )
-from .decorators import seller_view
+from .decorators import record_refusal, seller_view
 from .forms import (
     AcceptInvitationForm,
     AuditedSetPasswordForm,
@@ -284,6 +285,11 @@ def members(request, *, seller, membership):
         sort = ""
     query = request.GET.copy()
     query.pop("sort", None)
+    can_manage = member_has_seller_permission(membership, MANAGE_MEMBERS)
+    if can_manage:
+        from roles.authority import memberships_actor_may_act_on
+
+        queryset = list(queryset)
     return render(
         request,
         "accounts/members.html",
@@ -300,7 +306,9 @@ def members(request, *, seller, membership):
             "role": role,
             "store": store,
             "market": market,
-            "can_manage": member_has_seller_permission(membership, MANAGE_MEMBERS),
+            "can_manage": can_manage,
+            # Only those the services would let this manager act on can be selected for a bulk action.
+            "actable": memberships_actor_may_act_on(membership, queryset) if can_manage else set(),
         },
     )
 
@@ -352,6 +360,8 @@ def bulk_action(request, *, seller, membership):
         try:
             service(actor=request.user, membership=target)
         except (Conflict, NotAllowed) as error:
+            if isinstance(error, NotAllowed):
+                record_refusal(request, seller=seller, error=error)
             failed.append(f"{target.user}: {error.message}")
         else:
             succeeded.append(str(target.user))
@@ -400,9 +410,14 @@ def invite(request, *, seller, membership):
 @seller_view()
 @require_http_methods(["GET", "POST"])
 def member(request, membership_id, *, seller, membership):
+    from roles.authority import may_act_on
+
     target = selectors.get_membership_for_seller(seller, membership_id)
     can_manage = member_has_seller_permission(membership, MANAGE_MEMBERS)
-    editable = can_manage and target.kind != MembershipKind.OWNER and target.user_id != request.user.pk
+    manage_tokens = member_has_seller_permission(membership, MANAGE_TOKENS)
+    # The one rule (roles.authority): no edit form or action the services would refuse.
+    may_act = (can_manage or manage_tokens) and may_act_on(membership, target)
+    editable = can_manage and may_act
     form = None
     if editable:
         form = EditMemberForm(
@@ -423,7 +438,6 @@ def member(request, membership_id, *, seller, membership):
     # Where someone is signed in, and with which tokens: for the people who manage members or tokens, and
     # for the person themselves.
     see_sessions = can_manage or own_page
-    manage_tokens = member_has_seller_permission(membership, MANAGE_TOKENS)
     return render(
         request,
         "accounts/member.html",
@@ -441,7 +455,7 @@ def member(request, membership_id, *, seller, membership):
             "sessions": browser_sessions.open_sessions(target.user) if see_sessions else None,
             "current_session": browser_sessions.current_session_id(request) if own_page else None,
             "tokens": selectors.member_api_tokens(target) if (see_sessions or manage_tokens) else None,
-            "tokens_readonly": not (manage_tokens or own_page),
+            "tokens_readonly": not ((manage_tokens and may_act) or own_page),
         },
     )
 
@@ -522,12 +536,19 @@ def member_action(request, membership_id, action, *, seller, membership):
     service, label, consequence, done = MEMBER_ACTIONS[action]
     target = selectors.get_membership_for_seller(seller, membership_id)
     name = str(target.user)
+    if request.method == "GET":
+        try:  # nothing to confirm that the service would refuse
+            require_may_act_on(actor=request.user, membership=target)
+        except NotAllowed as error:
+            messages.error(request, error.message)
+            return redirect("accounts:member", seller_id=seller.pk, membership_id=target.pk)
     if request.method == "POST":
         try:
             service(actor=request.user, membership=target)
         except Conflict as error:
             messages.error(request, error.message)
         except NotAllowed as error:
+            record_refusal(request, seller=seller, error=error)
             messages.error(request, error.message)
         else:
             messages.success(request, str(done) % {"name": name})
