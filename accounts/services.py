@@ -404,6 +404,11 @@ def accept_invitation(
         user = User.objects.select_for_update().get(pk=membership.user_id)
         if membership.status != MembershipStatus.INVITED:
             raise InvitationProblem(_("This invitation is no longer pending."), code="not_pending")
+        if membership.is_expired:
+            raise InvitationProblem(
+                _("The access this invitation gives has already ended. Ask for a new invitation."),
+                code="ended",
+            )
         if normalize_email(invitation.email) != normalize_email(user.email):
             raise InvitationProblem(_("This link is not valid."), code="invalid")
         signed_in = signed_in_user is not None and signed_in_user.is_authenticated
