@@ -173,7 +173,10 @@ def tokens(request, *, seller, membership):
                 return redirect("dashboard:tokens", seller_id=seller.pk)
             owner = membership
             if which == "service_token":
-                owner = next(a for a in page["actable_accounts"] if a.pk == data.pop("account"))
+                account_id = data.pop("account", None)
+                owner = next((a for a in page["actable_accounts"] if a.pk == account_id), None)
+                if owner is None:  # none offered: the actor may act on no service account
+                    raise NotAllowed(permission=MANAGE_TOKENS)
             created = api_tokens.create_api_token(actor=request.user, membership=owner, **data)
         except (InvalidInput, Conflict, NotAllowed) as error:
             if isinstance(error, NotAllowed):
