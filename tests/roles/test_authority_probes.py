@@ -91,6 +91,7 @@ def test_a_token_manager_cannot_mint_a_token_for_an_administrator_service_accoun
     # and so no way to the next step: granting themselves Administrator stays refused
     grant = {"membership_id": keeper.pk, "role_id": world.role("administrator").pk, "scope_kind": "seller"}
     assert api.post(api_url(world, "assignments"), grant, format="json").status_code == 403
+    assert denials(world, keeper)[-1]["permission"] == [None, "members.manage"]  # the API records it too
     me = api.get("/api/v1/me").json()["memberships"][0]
     assert me["seller_permissions"] == ["tokens.manage"]
     # revoking the service account's token is acting on it as well
