@@ -40,7 +40,9 @@ def denials(world, member):
     return list(
         AuditEvent.objects.filter(
             seller_id=world.seller.pk, action="access.denied", actor_user_id=member.user_id
-        ).values_list("changes", flat=True)
+        )
+        .order_by("sequence")
+        .values_list("changes", flat=True)
     )
 
 
