@@ -70,6 +70,13 @@ def end_all(user_ids) -> None:
     BrowserSession.objects.filter(user_id__in=user_ids, ended_at__isnull=True).update(ended_at=timezone.now())
 
 
+def end_current(request) -> None:
+    """The session of this request ends without a sign-out (its time limit was reached)."""
+    session_id = current_session_id(request)
+    if session_id is not None:
+        BrowserSession.objects.filter(pk=session_id, ended_at__isnull=True).update(ended_at=timezone.now())
+
+
 def keep_current(request, user: User) -> None:
     """After `update_session_auth_hash` (own password change, signing out other devices): the current
     session goes on, so its row follows the new auth hash."""

@@ -1,5 +1,6 @@
 """Forms validate shape; services enforce the rules. Service errors are put back on the form."""
 
+import re
 import zoneinfo
 
 from django import forms
@@ -116,15 +117,41 @@ class TransferOwnershipForm(forms.Form):
 
 
 class TwoFactorCodeForm(forms.Form):
-    code = forms.RegexField(
+    """A code from the authenticator app; with `allow_recovery`, a recovery code as well."""
+
+    code = forms.CharField(
         label=_("Code from your authenticator app"),
-        regex=r"^\s*\d{3}\s*\d{3}\s*$",
-        max_length=12,
-        error_messages={"invalid": _("Enter the 6 digits shown by your authenticator app.")},
+        max_length=24,
         widget=forms.TextInput(
-            attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True, "size": 8}
+            attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True, "size": 12}
         ),
     )
+
+    def __init__(self, *args, allow_recovery=False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.allow_recovery = allow_recovery
+        if allow_recovery:
+            self.fields["code"].label = _("Code from your authenticator app, or a recovery code")
+            self.fields["code"].widget.attrs["inputmode"] = "text"
+
+    def clean_code(self):
+        from .two_factor import RECOVERY_ALPHABET, RECOVERY_CODE_LENGTH
+
+        code = "".join(self.cleaned_data["code"].split())
+        if re.fullmatch(r"\d{6}", code):
+            return code
+        recovery = code.lower().replace("-", "")
+        if (
+            self.allow_recovery
+            and len(recovery) == RECOVERY_CODE_LENGTH
+            and all(ch in RECOVERY_ALPHABET for ch in recovery)
+        ):
+            return recovery
+        if self.allow_recovery:
+            raise forms.ValidationError(
+                _("Enter the 6 digits shown by your authenticator app, or one of your recovery codes.")
+            )
+        raise forms.ValidationError(_("Enter the 6 digits shown by your authenticator app."))
 
 
 class QueuedPasswordResetForm(PasswordResetForm):

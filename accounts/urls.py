@@ -12,6 +12,13 @@ urlpatterns = [
     path("login/two-factor/", two_factor_views.two_factor_verify, name="two_factor_verify"),
     path("login/two-factor/setup/", two_factor_views.two_factor_setup, name="two_factor_setup"),
     path("logout/", views.LogoutView.as_view(), name="logout"),
+    path("password/expired/", views.password_change_required, name="password_change_required"),
+    path("profile/two-factor/", two_factor_views.profile_two_factor_setup, name="two_factor_enrol"),
+    path(
+        "profile/two-factor/recovery-codes/",
+        two_factor_views.regenerate_recovery_codes,
+        name="recovery_codes",
+    ),
     path("password-reset/", views.PasswordResetView.as_view(), name="password_reset"),
     path("password-reset/sent/", views.PasswordResetDoneView.as_view(), name="password_reset_done"),
     path(

@@ -2,6 +2,7 @@
 
 from django.contrib import messages
 from django.contrib.auth import login as auth_login
+from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.db.models import F
@@ -11,6 +12,7 @@ from django.urls import reverse, reverse_lazy
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext_lazy
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from audit.services import AUDIT_VIEW
@@ -18,7 +20,7 @@ from dashboard import selectors as dashboard_selectors
 from ozonseat.errors import Conflict, InvalidInput, NotAllowed, NotFound, ServiceError
 from roles.selectors import list_members_with_assignments
 
-from . import browser_sessions, selectors, services, two_factor
+from . import browser_sessions, selectors, services, session_policy, sign_in_throttle, two_factor
 from .authorization import (
     MANAGE_MEMBERS,
     MANAGE_SECURITY,
@@ -30,6 +32,7 @@ from .decorators import seller_view
 from .forms import (
     AcceptInvitationForm,
     AuditedSetPasswordForm,
+    ChangePasswordForm,
     EditMemberForm,
     EmailAuthenticationForm,
     InviteMemberForm,
@@ -111,6 +114,15 @@ class LoginView(auth_views.LoginView):
     def get_initial(self):
         return {"username": self.request.GET.get("email", "")}
 
+    def form_invalid(self, form):
+        lockout = getattr(self.request, "sign_in_lockout", None)
+        if lockout is None or not getattr(self.request, "axes_locked_out", False):
+            return super().form_invalid(form)
+        # The password was not even checked: say why, and when to try again.
+        form.errors.pop("__all__", None)
+        form.add_error(None, lockout.message())
+        return sign_in_throttle.with_retry_after(super().form_invalid(form), lockout)
+
     def form_valid(self, form):
         user = form.get_user()
         if two_factor.needs_second_factor(user):
@@ -132,10 +144,43 @@ class LogoutView(auth_views.LogoutView):
     http_method_names = ["post", "options"]
 
 
+@login_required
+@never_cache
+@require_http_methods(["GET", "POST"])
+def password_change_required(request):
+    """A seller's policy made the password expire: a new one is chosen before anything else."""
+    if not request.session.get(session_policy.PASSWORD_EXPIRED_KEY):
+        return redirect("accounts:home")
+    form = ChangePasswordForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            user = services.change_password(
+                user=request.user,
+                old_password=form.cleaned_data["old_password"],
+                new_password=form.cleaned_data["new_password1"],
+            )
+        except InvalidInput as error:
+            apply_service_error(form, error)
+        else:
+            update_session_auth_hash(request, user)
+            browser_sessions.keep_current(request, user)
+            session_policy.password_changed(request)
+            messages.success(request, _("Your password is changed. Other devices were signed out."))
+            return redirect("accounts:home")
+    return render(request, "accounts/password_change_required.html", {"form": form})
+
+
 class PasswordResetView(auth_views.PasswordResetView):
     form_class = QueuedPasswordResetForm
     template_name = "accounts/password_reset.html"
     success_url = reverse_lazy("accounts:password_reset_done")
+
+    def form_valid(self, form):
+        lockout = sign_in_throttle.password_reset_lockout(self.request, form.cleaned_data["email"])
+        if lockout is not None:
+            form.add_error(None, lockout.message())
+            return sign_in_throttle.with_retry_after(self.form_invalid(form), lockout)
+        return super().form_valid(form)
 
 
 class PasswordResetDoneView(auth_views.PasswordResetDoneView):
