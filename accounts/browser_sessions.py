@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from audit.middleware import client_ip
 
 from .models import BrowserSession, User
+from .policy import session_limits
 
 SESSION_KEY = "_ozonseat_browser_session"
 # "Last active" is written at most this often per session (a cache key marks the recent write).
@@ -30,11 +31,18 @@ def auth_digest(user: User) -> str:
 
 
 def open_sessions(user: User) -> list[BrowserSession]:
-    """The user's sessions that may still work, most recently active first (one query)."""
-    cutoff = timezone.now() - timedelta(seconds=settings.SESSION_COOKIE_AGE)
+    """The user's sessions that may still work, most recently active first (two queries): within the idle
+    timeout and the lifetime of the strictest seller the person works for (accounts.session_policy)."""
+    idle, age = session_limits(user)
+    now = timezone.now()
     return list(
         BrowserSession.objects.filter(
-            user=user, ended_at__isnull=True, auth_digest=auth_digest(user), last_seen_at__gt=cutoff
+            user=user,
+            ended_at__isnull=True,
+            auth_digest=auth_digest(user),
+            # "last active" is written at most every SEEN_RESOLUTION: allow for that much staleness.
+            last_seen_at__gt=now - timedelta(seconds=idle) - SEEN_RESOLUTION,
+            created_at__gt=now - timedelta(seconds=age),
         ).order_by("-last_seen_at", "-pk")
     )
 

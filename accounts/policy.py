@@ -1,9 +1,12 @@
 """A seller's sign-in policy: password expiry and session lifetimes, with their limits. A person who works
 for several sellers follows the strictest value of each (session_policy, password_policy)."""
 
+from django.db.models import Min
 from django.utils.translation import gettext as _
 
 from ozonseat.errors import InvalidInput
+
+from .models import Membership
 
 # name -> (smallest, largest) allowed; password expiry also allows 0, "never".
 SIGN_IN_POLICY_LIMITS = {
@@ -45,3 +48,13 @@ def clean_sign_in_policy(values: dict) -> dict:
             message=_("The inactivity limit cannot be longer than the session itself."),
         )
     return cleaned
+
+
+def session_limits(user) -> tuple[int, int]:
+    """(idle seconds, absolute seconds): the strictest among the sellers the person works for."""
+    limits = (
+        Membership.objects.effective()
+        .filter(user=user)
+        .aggregate(idle=Min("seller__session_idle_timeout_minutes"), age=Min("seller__session_max_age_hours"))
+    )
+    return (limits["idle"] or DEFAULT_IDLE_MINUTES) * 60, (limits["age"] or DEFAULT_MAX_AGE_HOURS) * 3600

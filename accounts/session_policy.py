@@ -12,15 +12,13 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.models import AnonymousUser
-from django.db.models import Min
 from django.shortcuts import redirect
 from django.urls import Resolver404, resolve, reverse
 from django.utils.translation import gettext as _
 from django_htmx.http import HttpResponseClientRedirect
 
 from . import browser_sessions
-from .models import Membership
-from .policy import DEFAULT_IDLE_MINUTES, DEFAULT_MAX_AGE_HOURS
+from .policy import session_limits
 
 STARTED_KEY = "_ozonseat_session_started"
 SEEN_KEY = "_ozonseat_session_seen"
@@ -33,16 +31,6 @@ RESOLUTION_SECONDS = 60
 
 # Reachable while a new password is due: the page itself, signing out, the language switch.
 PASSWORD_CHANGE_EXEMPT = ("accounts:password_change_required", "accounts:logout", "dashboard:set_language")
-
-
-def session_limits(user) -> tuple[int, int]:
-    """(idle seconds, absolute seconds): the strictest among the sellers the person works for."""
-    limits = (
-        Membership.objects.effective()
-        .filter(user=user)
-        .aggregate(idle=Min("seller__session_idle_timeout_minutes"), age=Min("seller__session_max_age_hours"))
-    )
-    return (limits["idle"] or DEFAULT_IDLE_MINUTES) * 60, (limits["age"] or DEFAULT_MAX_AGE_HOURS) * 3600
 
 
 def on_user_logged_in(sender, request, user, **kwargs):

@@ -248,7 +248,7 @@ EMAIL_RETRY_BASE_SECONDS = float(os.environ.get("OZONSEAT_EMAIL_RETRY_BASE_SECON
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
     # First: refuses a locked-out (account, address) pair before any password is checked.
-    "axes.backends.AxesStandaloneBackend",
+    "accounts.backends.SignInThrottleBackend",
     "accounts.backends.EmailBackend",
     "roles.backends.ObjectPermissionBackend",
 ]
