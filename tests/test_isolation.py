@@ -115,6 +115,11 @@ ROUTES: dict[str, Route] = {
         PUBLIC, reason="enrolment for the pending sign-in in this session only"
     ),
     "accounts:logout": Route(PUBLIC, reason="sign-out"),
+    "accounts:password_change_required": Route(CALLER, reason="the signed-in person's own expired password"),
+    "accounts:two_factor_enrol": Route(CALLER, reason="the signed-in person's own authenticator"),
+    "accounts:recovery_codes": Route(
+        CALLER, {"POST": None}, reason="the signed-in person's own recovery codes"
+    ),
     "accounts:password_reset": Route(PUBLIC, reason="by e-mail, answers the same for any address"),
     "accounts:password_reset_done": Route(PUBLIC, reason="static page"),
     "accounts:password_reset_confirm": Route(PUBLIC, reason="Django's signed, expiring reset link"),
