@@ -105,6 +105,31 @@ class SellerSettingsForm(forms.Form):
     access_review_interval_days = forms.IntegerField(
         label=_("Review access every (days)"), min_value=7, max_value=366
     )
+    session_idle_timeout_minutes = forms.IntegerField(
+        required=False,
+        label=_("Sign out after inactivity (minutes)"),
+        min_value=5,
+        max_value=24 * 60,
+        help_text=_("5 minutes to 24 hours. Shorter is safer on shared computers."),
+    )
+    session_max_age_hours = forms.IntegerField(
+        required=False,
+        label=_("Sign out after (hours) in any case"),
+        min_value=1,
+        max_value=7 * 24,
+        help_text=_("1 hour to 7 days, however active the person is."),
+    )
+    password_max_age_days = forms.IntegerField(
+        required=False,
+        label=_("Passwords expire after (days)"),
+        min_value=0,
+        max_value=730,
+        help_text=_(
+            "0: never (recommended). NIST SP 800-63B advises against forced changes: people then pick "
+            "weaker passwords that follow a pattern. Use it only if a rule you must follow asks for it; "
+            "otherwise a strong password and two-factor sign-in protect better."
+        ),
+    )
 
 
 class TransferOwnershipForm(forms.Form):

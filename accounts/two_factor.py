@@ -165,7 +165,9 @@ def confirm_enrolment(*, user: User, code: str) -> bool:
 @dataclass(frozen=True)
 class CodeCheck:
     accepted: bool
-    # Set when the code was not even looked at: the person must wait this long first.
+    # False when the code was not even looked at, because the person must wait first.
+    checked: bool = True
+    # How long the person must wait before the next try (after too many wrong codes).
     wait: sign_in_throttle.Lockout | None = None
     recovery_code: bool = False
 
@@ -193,7 +195,7 @@ def verify_code(*, user: User, code: str) -> CodeCheck:
         now = timezone.now()
         wait = _code_wait(device, now)
         if wait is not None:
-            return CodeCheck(accepted=False, wait=wait)
+            return CodeCheck(accepted=False, checked=False, wait=wait)
         step = _matching_step(decrypt_secret(device.encrypted_secret), code, device.last_used_step)
         recovery = step is None and _use_recovery_code(user, code, now)
         if step is None and not recovery:
@@ -204,7 +206,7 @@ def verify_code(*, user: User, code: str) -> CodeCheck:
             if began is not None:
                 sign_in_throttle.record_lockout(user=user, step=sign_in_throttle.STEP_TWO_FACTOR, lockout=began)
                 sign_in_throttle.queue_sign_in_alert(user, step=sign_in_throttle.STEP_TWO_FACTOR, address=None)
-            return CodeCheck(accepted=False)
+            return CodeCheck(accepted=False, wait=began)
         device.failed_attempts = 0
         device.last_failed_at = None
         if step is not None:

@@ -107,8 +107,6 @@ def two_factor_verify(request):
         return _locked(request, template, context, lockout)
     if request.method == "POST" and form.is_valid():
         check = two_factor.verify_code(user=user, code=form.cleaned_data["code"])
-        if check.wait is not None:
-            return _locked(request, template, context, check.wait)
         if check.accepted:
             _complete(request, user, pending)
             if check.recovery_code:
@@ -119,9 +117,10 @@ def two_factor_verify(request):
                     % {"count": left},
                 )
             return redirect(pending["next"])
-        lockout = sign_in_throttle.count_failed_second_factor(request, user)
-        if lockout is not None:
-            return _locked(request, template, context, lockout)
+        lockout = sign_in_throttle.count_failed_second_factor(request, user) if check.checked else None
+        waits = [wait for wait in (lockout, check.wait) if wait is not None]
+        if waits:
+            return _locked(request, template, context, max(waits, key=lambda wait: wait.retry_after))
         form.add_error("code", WRONG_CODE)
     return render(request, template, context)
 
@@ -163,12 +162,9 @@ def regenerate_recovery_codes(request):
     form = TwoFactorCodeForm(request.POST)
     if form.is_valid():
         check = two_factor.verify_code(user=user, code=form.cleaned_data["code"])
-        if check.wait is not None:
-            messages.error(request, check.wait.message())
-        elif check.accepted:
+        if check.accepted:
             return _recovery_codes_page(request, two_factor.generate_recovery_codes(user=user), continue_url=None)
-        else:
-            messages.error(request, WRONG_CODE)
+        messages.error(request, check.wait.message() if check.wait is not None else WRONG_CODE)
     else:
         messages.error(request, _("Enter the 6 digits shown by your authenticator app."))
     return redirect("dashboard:profile")

@@ -44,6 +44,7 @@ from .forms import (
     apply_service_error,
 )
 from .models import MembershipKind, MembershipStatus
+from .policy import SIGN_IN_POLICY_FIELDS
 
 EMAIL_BACKEND = "accounts.backends.EmailBackend"
 
@@ -606,12 +607,19 @@ def seller_settings(request, *, seller, membership):
             "invitation_lifetime_hours",
             "require_two_factor",
             "access_review_interval_days",
+            *SIGN_IN_POLICY_FIELDS,
         )
     }
     form = SellerSettingsForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
-            services.update_seller_settings(actor=request.user, seller=seller, **form.cleaned_data)
+            # A sign-in policy field left out of the form stays as it is.
+            data = {
+                name: value
+                for name, value in form.cleaned_data.items()
+                if value is not None or name not in SIGN_IN_POLICY_FIELDS
+            }
+            services.update_seller_settings(actor=request.user, seller=seller, **data)
         except InvalidInput as error:
             apply_service_error(form, error)
         else:
