@@ -277,6 +277,8 @@ def password_reset_lockout(request, email: str) -> Lockout | None:
         request.axes_locked_out = True
         return request.sign_in_lockout
     AxesProxyHandler.user_login_failed(sender=__name__, credentials=credentials, request=request)
+    # This request was within the limit and is answered as usual, even if it starts a pause for the next.
+    request.axes_locked_out = False
     return None
 
 
