@@ -217,6 +217,14 @@ def verify_code(*, user: User, code: str) -> CodeCheck:
     return CodeCheck(accepted=True, recovery_code=recovery)
 
 
+def remove_second_factor(user: User) -> bool:
+    """Remove the person's authenticator and recovery codes (within the caller's transaction; the caller
+    checks the right to do it and records it). False when there was nothing to remove."""
+    removed, _by_model = TwoFactorDevice.objects.filter(user=user).delete()
+    RecoveryCode.objects.filter(user=user).delete()
+    return removed > 0
+
+
 # --- recovery codes ---------------------------------------------------------------------------------
 
 
@@ -252,8 +260,8 @@ def generate_recovery_codes(*, user: User) -> list[str]:
     """Ten new codes; every older one stops working. The codes are returned once, to be shown once: only
     their salted hashes are kept."""
     codes = [
-        "".join(secrets.choice(RECOVERY_ALPHABET) for _ in range(RECOVERY_CODE_LENGTH))
-        for _ in range(RECOVERY_CODE_COUNT)
+        "".join(secrets.choice(RECOVERY_ALPHABET) for _position in range(RECOVERY_CODE_LENGTH))
+        for _number in range(RECOVERY_CODE_COUNT)
     ]
     with transaction.atomic():
         User.objects.select_for_update().filter(pk=user.pk).first()

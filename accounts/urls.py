@@ -34,6 +34,11 @@ urlpatterns = [
     path("sellers/<int:seller_id>/members/bulk/", views.bulk_action, name="bulk_action"),
     path("sellers/<int:seller_id>/members/<int:membership_id>/", views.member, name="member"),
     path(
+        "sellers/<int:seller_id>/members/<int:membership_id>/reset-two-factor/",
+        views.member_reset_two_factor,
+        name="member_reset_two_factor",
+    ),
+    path(
         "sellers/<int:seller_id>/members/<int:membership_id>/<slug:action>/",
         views.member_action,
         name="member_action",

@@ -18,6 +18,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 from audit.services import AUDIT_VIEW
 from dashboard import selectors as dashboard_selectors
 from ozonseat.errors import Conflict, InvalidInput, NotAllowed, NotFound, ServiceError
+from roles.authority import may_act_on
+from roles.second_factor import reset_member_two_factor
 from roles.selectors import list_members_with_assignments
 
 from . import browser_sessions, selectors, services, session_policy, sign_in_throttle, two_factor
@@ -468,6 +470,11 @@ def member(request, membership_id, *, seller, membership):
     # for the person themselves.
     see_sessions = can_manage or own_page
     manage_tokens = member_has_seller_permission(membership, MANAGE_TOKENS)
+    can_reset_two_factor = (
+        member_has_seller_permission(membership, MANAGE_SECURITY)
+        and two_factor.confirmed_device(target.user) is not None
+        and may_act_on(membership, target)
+    )
     return render(
         request,
         "accounts/member.html",
@@ -486,6 +493,7 @@ def member(request, membership_id, *, seller, membership):
             "current_session": browser_sessions.current_session_id(request) if own_page else None,
             "tokens": selectors.member_api_tokens(target) if (see_sessions or manage_tokens) else None,
             "tokens_readonly": not (manage_tokens or own_page),
+            "can_reset_two_factor": can_reset_two_factor,
         },
     )
 
@@ -587,6 +595,41 @@ def member_action(request, membership_id, action, *, seller, membership):
         request,
         "accounts/confirm_action.html",
         {"target": target, "label": label, "consequence": consequence, "action": action},
+    )
+
+
+@seller_view(MANAGE_SECURITY)
+@require_http_methods(["GET", "POST"])
+def member_reset_two_factor(request, membership_id, *, seller, membership):
+    """A lost phone: the owner, or a security manager who may act on the member, removes their second factor
+    (asks first; the POST does it)."""
+    target = selectors.get_membership_for_seller(seller, membership_id)
+    if request.method == "POST":
+        try:
+            reset_member_two_factor(actor=request.user, membership=target)
+        except Conflict as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(
+                request,
+                _("The two-factor sign-in of %(name)s was reset. They set up a new one at their next sign-in.")
+                % {"name": target.user},
+            )
+        return redirect("accounts:member", seller_id=seller.pk, membership_id=target.pk)
+    return render(
+        request,
+        "accounts/confirm_action.html",
+        {
+            "target": target,
+            "label": _("Reset two-factor sign-in"),
+            "consequence": _(
+                "The authenticator and recovery codes of %(name)s stop working and they are signed out "
+                "everywhere. At their next sign-in, with their password, they set up a new authenticator. "
+                "Do this only when you are sure the request really comes from them."
+            )
+            % {"name": target.user},
+            "action": "reset_two_factor",
+        },
     )
 
 

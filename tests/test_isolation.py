@@ -98,6 +98,7 @@ ROUTES: dict[str, Route] = {
     "accounts:invite": Route(DASHBOARD, {"GET": MEMBERS_MANAGE}),
     "accounts:member": Route(DASHBOARD),
     "accounts:member_action": Route(DASHBOARD, {"GET": MEMBERS_MANAGE}, extra={"action": "suspend"}),
+    "accounts:member_reset_two_factor": Route(DASHBOARD, {"GET": SECURITY_MANAGE}),
     "accounts:seller_settings": Route(DASHBOARD, {"GET": None, "POST": SECURITY_MANAGE}),
     "accounts:transfer_ownership": Route(DASHBOARD, {"GET": OWNER}),
     "accounts:switch_seller": Route(
