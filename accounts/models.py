@@ -256,7 +256,9 @@ class RecoveryCode(models.Model):
     (Django's password hasher): a code has about 50 bits, fewer than the 112 that would allow a plain hash
     (OWASP ASVS 5.0, 6.5.2)."""
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="recovery_codes")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="recovery_codes"
+    )
     code_hash = models.CharField(max_length=200)
     created_at = models.DateTimeField(default=timezone.now)
     used_at = models.DateTimeField(null=True, blank=True)

@@ -7,7 +7,6 @@ re-read at most once a minute, together with the write of "last active" — and 
 has expired to the page where they choose a new one before anything else."""
 
 import time
-
 from urllib.parse import urlencode
 
 from django.contrib import messages

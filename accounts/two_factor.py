@@ -204,8 +204,12 @@ def verify_code(*, user: User, code: str) -> CodeCheck:
             device.save(update_fields=["failed_attempts", "last_failed_at"])
             began = _code_wait(device, now)
             if began is not None:
-                sign_in_throttle.record_lockout(user=user, step=sign_in_throttle.STEP_TWO_FACTOR, lockout=began)
-                sign_in_throttle.queue_sign_in_alert(user, step=sign_in_throttle.STEP_TWO_FACTOR, address=None)
+                sign_in_throttle.record_lockout(
+                    user=user, step=sign_in_throttle.STEP_TWO_FACTOR, lockout=began
+                )
+                sign_in_throttle.queue_sign_in_alert(
+                    user, step=sign_in_throttle.STEP_TWO_FACTOR, address=None
+                )
             return CodeCheck(accepted=False, wait=began)
         device.failed_attempts = 0
         device.last_failed_at = None
@@ -267,7 +271,9 @@ def generate_recovery_codes(*, user: User) -> list[str]:
         User.objects.select_for_update().filter(pk=user.pk).first()
         replaced = RecoveryCode.objects.filter(user=user).exists()
         RecoveryCode.objects.filter(user=user).delete()
-        RecoveryCode.objects.bulk_create(RecoveryCode(user=user, code_hash=make_password(code)) for code in codes)
+        RecoveryCode.objects.bulk_create(
+            RecoveryCode(user=user, code_hash=make_password(code)) for code in codes
+        )
         for seller_id in seller_ids_of(user):
             record_event(
                 action=events.RECOVERY_CODES_GENERATED,

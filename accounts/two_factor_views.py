@@ -113,7 +113,10 @@ def two_factor_verify(request):
                 left = two_factor.recovery_codes_left(user)
                 messages.warning(
                     request,
-                    _("You signed in with a recovery code. %(count)d are left: make new ones on your profile.")
+                    _(
+                        "You signed in with a recovery code. %(count)d are left: make new ones on your "
+                        "profile."
+                    )
                     % {"count": left},
                 )
             return redirect(pending["next"])
@@ -146,7 +149,9 @@ def profile_two_factor_setup(request):
             return _recovery_codes_page(request, codes, continue_url=None)
         form.add_error("code", WRONG_CODE)
     return render(
-        request, "accounts/two_factor_setup.html", {**_setup_context(user, secret, form), "from_profile": True}
+        request,
+        "accounts/two_factor_setup.html",
+        {**_setup_context(user, secret, form), "from_profile": True},
     )
 
 
@@ -163,7 +168,9 @@ def regenerate_recovery_codes(request):
     if form.is_valid():
         check = two_factor.verify_code(user=user, code=form.cleaned_data["code"])
         if check.accepted:
-            return _recovery_codes_page(request, two_factor.generate_recovery_codes(user=user), continue_url=None)
+            return _recovery_codes_page(
+                request, two_factor.generate_recovery_codes(user=user), continue_url=None
+            )
         messages.error(request, check.wait.message() if check.wait is not None else WRONG_CODE)
     else:
         messages.error(request, _("Enter the 6 digits shown by your authenticator app."))

@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from zxcvbn import zxcvbn
 
-# zxcvbn scores 0–4. 4 means "very unguessable": at least 10^10 guesses, strong protection even against an
+# zxcvbn scores 0 to 4. 4 means "very unguessable": at least 10^10 guesses, strong protection even against an
 # offline attack on a stolen slow hash. 3 would let `Summer2024!!` through (about 3·10^8 guesses).
 MIN_SCORE = 4
 # zxcvbn is slow on very long input; nothing that long is guessable anyway.
@@ -61,7 +61,9 @@ ZXCVBN_FEEDBACK = {
     "All-uppercase is almost as easy to guess as all-lowercase.": gettext_lazy(
         "All-uppercase is almost as easy to guess as all-lowercase."
     ),
-    "Reversed words aren't much harder to guess.": gettext_lazy("Reversed words aren't much harder to guess."),
+    "Reversed words aren't much harder to guess.": gettext_lazy(
+        "Reversed words aren't much harder to guess."
+    ),
     "Predictable substitutions like '@' instead of 'a' don't help very much.": gettext_lazy(
         "Predictable substitutions like '@' instead of 'a' don't help very much."
     ),
@@ -77,7 +79,11 @@ def _personal_words(user) -> list[str]:
     words = ["ozonseat", "ozon", "seat"]
     if user is not None:
         email = getattr(user, "email", "") or ""
-        words += [email, *email.replace("@", ".").split("."), *(getattr(user, "display_name", "") or "").split()]
+        words += [
+            email,
+            *email.replace("@", ".").split("."),
+            *(getattr(user, "display_name", "") or "").split(),
+        ]
     return [word for word in words if word]
 
 

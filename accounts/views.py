@@ -612,7 +612,10 @@ def member_reset_two_factor(request, membership_id, *, seller, membership):
         else:
             messages.success(
                 request,
-                _("The two-factor sign-in of %(name)s was reset. They set up a new one at their next sign-in.")
+                _(
+                    "The two-factor sign-in of %(name)s was reset. They set up a new one at their next "
+                    "sign-in."
+                )
                 % {"name": target.user},
             )
         return redirect("accounts:member", seller_id=seller.pk, membership_id=target.pk)

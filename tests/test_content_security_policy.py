@@ -85,7 +85,9 @@ def html_pages(client, world):
         kwargs = dict(spec.extra)
         for argument in argument_names(name):
             # secret-link arguments (token, uidb64) get a made-up value: the "link not valid" page is a page
-            kwargs.setdefault(argument, OBJECT_ARGUMENTS[argument](world) if argument in OBJECT_ARGUMENTS else "x")
+            kwargs.setdefault(
+                argument, OBJECT_ARGUMENTS[argument](world) if argument in OBJECT_ARGUMENTS else "x"
+            )
         url = reverse(name, kwargs=kwargs)
         response = client.get(url)
         if response.status_code == 200 and "text/html" in response.get("Content-Type", ""):

@@ -39,7 +39,9 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
         if (
             membership.seller.require_two_factor
             and membership.kind != MembershipKind.SERVICE
-            and not TwoFactorDevice.objects.filter(user_id=membership.user_id, confirmed_at__isnull=False).exists()
+            and not TwoFactorDevice.objects.filter(
+                user_id=membership.user_id, confirmed_at__isnull=False
+            ).exists()
         ):
             raise TwoFactorRequired()
         return membership.user, token

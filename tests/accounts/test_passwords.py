@@ -72,14 +72,40 @@ def test_every_sentence_zxcvbn_can_say_is_translated():
         {"pattern": "date", "token": "1.1.91"},
     ]
     for dictionary, rank in (("passwords", 5), ("passwords", 50), ("passwords", 500)):
-        matches.append({"pattern": "dictionary", "dictionary_name": dictionary, "rank": rank, "token": "Abcd",
-                        "reversed": False, "guesses_log10": 3})
+        matches.append(
+            {
+                "pattern": "dictionary",
+                "dictionary_name": dictionary,
+                "rank": rank,
+                "token": "Abcd",
+                "reversed": False,
+                "guesses_log10": 3,
+            }
+        )
     matches += [
-        {"pattern": "dictionary", "dictionary_name": "passwords", "rank": 5, "token": "ABCD", "reversed": True,
-         "l33t": True, "guesses_log10": 3},
-        {"pattern": "dictionary", "dictionary_name": "english_wikipedia", "rank": 5, "token": "word",
-         "reversed": False},
-        {"pattern": "dictionary", "dictionary_name": "surnames", "rank": 5, "token": "smith", "reversed": False},
+        {
+            "pattern": "dictionary",
+            "dictionary_name": "passwords",
+            "rank": 5,
+            "token": "ABCD",
+            "reversed": True,
+            "l33t": True,
+            "guesses_log10": 3,
+        },
+        {
+            "pattern": "dictionary",
+            "dictionary_name": "english_wikipedia",
+            "rank": 5,
+            "token": "word",
+            "reversed": False,
+        },
+        {
+            "pattern": "dictionary",
+            "dictionary_name": "surnames",
+            "rank": 5,
+            "token": "smith",
+            "reversed": False,
+        },
     ]
     for match in matches:
         for sole in (True, False):
@@ -116,15 +142,23 @@ def test_the_profile_form_shows_the_reasons_in_the_persons_language(client, sell
     client.force_login(person)
     response = client.post(
         reverse("dashboard:profile"),
-        {"form": "password", "old_password": DEFAULT_PASSWORD, "new_password1": "Summer2024!!",
-         "new_password2": "Summer2024!!"},
+        {
+            "form": "password",
+            "old_password": DEFAULT_PASSWORD,
+            "new_password1": "Summer2024!!",
+            "new_password2": "Summer2024!!",
+        },
     )
     assert response.status_code == 200
     assert "Этот пароль слишком легко угадать." in response.content.decode()
     response = client.post(
         reverse("dashboard:profile"),
-        {"form": "password", "old_password": DEFAULT_PASSWORD, "new_password1": DEFAULT_PASSWORD,
-         "new_password2": DEFAULT_PASSWORD},
+        {
+            "form": "password",
+            "old_password": DEFAULT_PASSWORD,
+            "new_password1": DEFAULT_PASSWORD,
+            "new_password2": DEFAULT_PASSWORD,
+        },
     )
     assert "которые недавно использовали" in response.content.decode()
 
@@ -147,7 +181,9 @@ def test_passwords_do_not_expire_unless_a_seller_asks(clock, seller):
 def test_a_reminder_goes_out_a_week_ahead_once(clock, seller, owner):
     set_expiry(seller, 90)
     person = make_member(seller, user=UserFactory(preferred_language="zh-hans")).user
-    services.change_password(user=person, old_password=DEFAULT_PASSWORD, new_password="tea-caravan-granite-lantern")
+    services.change_password(
+        user=person, old_password=DEFAULT_PASSWORD, new_password="tea-caravan-granite-lantern"
+    )
     mail.outbox.clear()
     clock.shift(timedelta(days=82))  # 8 days before: too early
     assert password_policy.remind_expiring_passwords() == 0
@@ -168,7 +204,9 @@ def test_after_expiry_the_next_sign_in_must_choose_a_new_password_first(clock, s
     person = make_member(seller).user
     client = Client()
     clock.shift(timedelta(days=31))
-    response = client.post(reverse("accounts:login"), {"username": person.email, "password": DEFAULT_PASSWORD})
+    response = client.post(
+        reverse("accounts:login"), {"username": person.email, "password": DEFAULT_PASSWORD}
+    )
     assert response.status_code == 302
     forced = reverse("accounts:password_change_required")
     for page in (reverse("dashboard:overview", args=[seller.pk]), reverse("dashboard:profile")):
@@ -176,8 +214,11 @@ def test_after_expiry_the_next_sign_in_must_choose_a_new_password_first(clock, s
     assert client.get(forced).status_code == 200
     response = client.post(
         forced,
-        {"old_password": DEFAULT_PASSWORD, "new_password1": "quiet-harbor-copper-kettle",
-         "new_password2": "quiet-harbor-copper-kettle"},
+        {
+            "old_password": DEFAULT_PASSWORD,
+            "new_password1": "quiet-harbor-copper-kettle",
+            "new_password2": "quiet-harbor-copper-kettle",
+        },
     )
     assert response.status_code == 302
     assert client.get(reverse("dashboard:overview", args=[seller.pk])).status_code == 200

@@ -88,7 +88,9 @@ def test_recovery_codes_are_stored_hashed_shown_once_and_downloadable(clock, cli
     for code_hash in stored:
         identify_hasher(code_hash)  # a salted password hash, not the code
         assert not any(code.replace("-", "") in code_hash for code in codes)
-    download = re.search(r'href="data:text/plain;charset=utf-8,([^"]+)" download="([^"]+)"', response.content.decode())
+    download = re.search(
+        r'href="data:text/plain;charset=utf-8,([^"]+)" download="([^"]+)"', response.content.decode()
+    )
     assert download and download.group(2) == "ozonseat-recovery-codes.txt"
     assert all(code in unquote(download.group(1)) for code in codes)
     # shown once: the profile says how many are left, never the codes
@@ -178,6 +180,8 @@ def test_a_members_token_is_refused_with_a_reason_while_required_two_factor_is_n
     assert program.get("/api/v1/me").status_code == 200
 
     TwoFactorDevice.objects.create(
-        user=member.user, encrypted_secret=two_factor.encrypt_secret(pyotp.random_base32()), confirmed_at=START
+        user=member.user,
+        encrypted_secret=two_factor.encrypt_secret(pyotp.random_base32()),
+        confirmed_at=START,
     )
     assert api.get("/api/v1/me").status_code == 200

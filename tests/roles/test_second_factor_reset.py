@@ -9,9 +9,9 @@ from django.urls import reverse
 from accounts import two_factor
 from accounts.models import RecoveryCode, TwoFactorDevice
 from audit.models import AuditEvent
+from ozonseat.errors import Conflict, NotAllowed
 from roles import services as roles_services
 from roles.second_factor import reset_member_two_factor
-from ozonseat.errors import Conflict, NotAllowed
 from tests.factories import DEFAULT_PASSWORD, make_member
 
 pytestmark = [pytest.mark.django_db]
@@ -65,7 +65,9 @@ def test_the_owner_resets_a_lost_authenticator_after_asking(seller, owner):
     seller.require_two_factor = True
     seller.save(update_fields=["require_two_factor"])
     fresh = Client()
-    response = fresh.post(reverse("accounts:login"), {"username": member.user.email, "password": DEFAULT_PASSWORD})
+    response = fresh.post(
+        reverse("accounts:login"), {"username": member.user.email, "password": DEFAULT_PASSWORD}
+    )
     assert response["Location"] == reverse("accounts:two_factor_setup")
 
 
@@ -96,11 +98,15 @@ def test_without_security_manage_or_on_the_owner_it_is_refused(seller, owner):
     assert client.get(url(seller, member)).status_code == 403
     assert client.post(url(seller, member)).status_code == 403
     TwoFactorDevice.objects.create(
-        user=owner, encrypted_secret=two_factor.encrypt_secret(pyotp.random_base32()), confirmed_at="2030-01-01T00:00:00Z"
+        user=owner,
+        encrypted_secret=two_factor.encrypt_secret(pyotp.random_base32()),
+        confirmed_at="2030-01-01T00:00:00Z",
     )
     owner_membership = seller.memberships.get(user=owner)
     with pytest.raises(NotAllowed):
-        reset_member_two_factor(actor=owner, membership=owner_membership)  # nobody acts on the owner, nor self
+        reset_member_two_factor(
+            actor=owner, membership=owner_membership
+        )  # nobody acts on the owner, nor self
     assert TwoFactorDevice.objects.filter(user=member.user).exists()
 
 
