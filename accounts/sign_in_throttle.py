@@ -213,19 +213,22 @@ def _lockout_began(request, username: str | None, lockout: Lockout) -> None:
         queue_sign_in_alert(user, step=step, address=request.axes_ip_address)
 
 
+def seller_ids_of(user) -> list[int | None]:
+    """Where a person's sign-in events are recorded: every seller they work for (active or suspended, as
+    for sign-ins), else the global log."""
+    return [
+        *Membership.objects.filter(
+            user=user, status__in=[MembershipStatus.ACTIVE, MembershipStatus.SUSPENDED]
+        )
+        .order_by("seller_id")
+        .values_list("seller_id", flat=True)
+    ] or [None]
+
+
 def record_lockout(*, user: User | None, step: str, lockout: Lockout) -> None:
     """The audit event, in the log of every seller the person works for (the global log otherwise)."""
-    seller_ids = [None]
-    if user is not None:
-        seller_ids = list(
-            Membership.objects.filter(
-                user=user, status__in=[MembershipStatus.ACTIVE, MembershipStatus.SUSPENDED]
-            )
-            .order_by("seller_id")
-            .values_list("seller_id", flat=True)
-        ) or [None]
     with transaction.atomic():
-        for seller_id in seller_ids:
+        for seller_id in seller_ids_of(user) if user is not None else [None]:
             record_event(
                 action=events.SIGN_IN_LOCKED,
                 seller=seller_id,

@@ -30,7 +30,7 @@ from audit.services import record_event
 from ozonseat.errors import NotAllowed
 
 from . import sign_in_throttle
-from .models import Membership, MembershipStatus, RecoveryCode, TwoFactorDevice, User
+from .models import Membership, RecoveryCode, TwoFactorDevice, User
 
 ISSUER = "OzonSeat"
 PENDING_KEY = "_ozonseat_two_factor_pending"
@@ -87,15 +87,10 @@ def needs_second_factor(user) -> bool:
     return user.is_staff or confirmed_device(user) is not None or required_by_a_seller(user)
 
 
-def seller_ids_of(user) -> list[int | None]:
-    """Where the person's two-factor events are recorded: every seller they work for, else the global log."""
-    return [
-        *Membership.objects.filter(
-            user=user, status__in=[MembershipStatus.ACTIVE, MembershipStatus.SUSPENDED]
-        )
-        .order_by("seller_id")
-        .values_list("seller_id", flat=True)
-    ] or [None]
+def _record_for_person(action: str, user: User, changes: dict) -> None:
+    """A person's own two-factor event, in the log of every seller they work for (else the global log)."""
+    for seller_id in sign_in_throttle.seller_ids_of(user):
+        record_event(action=action, seller=seller_id, actor=user, target=user, changes=changes)
 
 
 # --- enrolment and verification ---------------------------------------------------------------------
@@ -151,14 +146,7 @@ def confirm_enrolment(*, user: User, code: str) -> bool:
         device.confirmed_at = timezone.now()
         device.last_used_step = step
         device.save(update_fields=["confirmed_at", "last_used_step"])
-        for seller_id in seller_ids_of(user):
-            record_event(
-                action=events.TWO_FACTOR_ENROLLED,
-                seller=seller_id,
-                actor=user,
-                target=user,
-                changes={"two_factor": [False, True]},
-            )
+        _record_for_person(events.TWO_FACTOR_ENROLLED, user, {"two_factor": [False, True]})
     return True
 
 
@@ -248,14 +236,7 @@ def _use_recovery_code(user: User, code: str, now) -> bool:
             recovery.used_at = now
             recovery.save(update_fields=["used_at"])
             left = RecoveryCode.objects.filter(user=user, used_at__isnull=True).count()
-            for seller_id in seller_ids_of(user):
-                record_event(
-                    action=events.RECOVERY_CODE_USED,
-                    seller=seller_id,
-                    actor=user,
-                    target=user,
-                    changes={"recovery_codes_left": [left + 1, left]},
-                )
+            _record_for_person(events.RECOVERY_CODE_USED, user, {"recovery_codes_left": [left + 1, left]})
             return True
     return False
 
@@ -274,14 +255,9 @@ def generate_recovery_codes(*, user: User) -> list[str]:
         RecoveryCode.objects.bulk_create(
             RecoveryCode(user=user, code_hash=make_password(code)) for code in codes
         )
-        for seller_id in seller_ids_of(user):
-            record_event(
-                action=events.RECOVERY_CODES_GENERATED,
-                seller=seller_id,
-                actor=user,
-                target=user,
-                changes={"replaced_earlier_codes": [None, replaced]},
-            )
+        _record_for_person(
+            events.RECOVERY_CODES_GENERATED, user, {"replaced_earlier_codes": [None, replaced]}
+        )
     return [f"{code[:5]}-{code[5:]}" for code in codes]
 
 

@@ -147,6 +147,25 @@ class LogoutView(auth_views.LogoutView):
     http_method_names = ["post", "options"]
 
 
+def change_own_password(request, form) -> bool:
+    """Change the signed-in person's password from a valid ChangePasswordForm. Their other sessions end
+    with the old password; this one continues. False, with the reasons on the form, when refused."""
+    try:
+        user = services.change_password(
+            user=request.user,
+            old_password=form.cleaned_data["old_password"],
+            new_password=form.cleaned_data["new_password1"],
+        )
+    except InvalidInput as error:
+        apply_service_error(form, error)
+        return False
+    update_session_auth_hash(request, user)
+    browser_sessions.keep_current(request, user)
+    session_policy.password_changed(request)
+    messages.success(request, _("Your password is changed. Other devices were signed out."))
+    return True
+
+
 @login_required
 @never_cache
 @require_http_methods(["GET", "POST"])
@@ -155,21 +174,8 @@ def password_change_required(request):
     if not request.session.get(session_policy.PASSWORD_EXPIRED_KEY):
         return redirect("accounts:home")
     form = ChangePasswordForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            user = services.change_password(
-                user=request.user,
-                old_password=form.cleaned_data["old_password"],
-                new_password=form.cleaned_data["new_password1"],
-            )
-        except InvalidInput as error:
-            apply_service_error(form, error)
-        else:
-            update_session_auth_hash(request, user)
-            browser_sessions.keep_current(request, user)
-            session_policy.password_changed(request)
-            messages.success(request, _("Your password is changed. Other devices were signed out."))
-            return redirect("accounts:home")
+    if request.method == "POST" and form.is_valid() and change_own_password(request, form):
+        return redirect("accounts:home")
     return render(request, "accounts/password_change_required.html", {"form": form})
 
 

@@ -16,6 +16,7 @@ from accounts.decorators import seller_view
 from accounts.forms import ChangePasswordForm, ProfileForm, TwoFactorCodeForm, apply_service_error
 from accounts.middleware import activate_time_zone
 from accounts.selectors import current_seller_for_user
+from accounts.views import change_own_password
 from audit.services import AUDIT_VIEW
 from ozonseat.errors import InvalidInput
 
@@ -71,19 +72,7 @@ def profile(request):
             messages.success(request, _("Your profile is saved."))
             return redirect("dashboard:profile")
     elif which == "password" and password_form.is_valid():
-        try:
-            user = services.change_password(
-                user=user,
-                old_password=password_form.cleaned_data["old_password"],
-                new_password=password_form.cleaned_data["new_password1"],
-            )
-        except InvalidInput as error:
-            apply_service_error(password_form, error)
-        else:
-            # Other sessions end with the old password; this one continues.
-            update_session_auth_hash(request, user)
-            browser_sessions.keep_current(request, user)
-            messages.success(request, _("Your password is changed. Other devices were signed out."))
+        if change_own_password(request, password_form):
             return redirect("dashboard:profile")
     elif which == "signout_others":
         return _sign_out_other_sessions(request, user)
