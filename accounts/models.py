@@ -12,16 +12,13 @@ from django.utils import timezone
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
 
+from .cleaning import normalize_email
+
 
 class Language(models.TextChoices):
     ENGLISH = "en", "English"
     RUSSIAN = "ru", "Русский"
     CHINESE = "zh-hans", "简体中文"
-
-
-def normalize_email(email: str) -> str:
-    """Trim and lower-case the whole address: e-mail is the login and unique case-insensitively."""
-    return (email or "").strip().lower()
 
 
 class UserManager(BaseUserManager):

@@ -10,7 +10,6 @@ from datetime import timedelta
 
 from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
-from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -22,6 +21,7 @@ from ozonseat.errors import Conflict, InvalidInput, NotAllowed, NotFound
 
 from . import browser_sessions, hooks
 from .authorization import MANAGE_MEMBERS, require_owner, require_seller_permission
+from .cleaning import clean_email, clean_name, normalize_email
 from .emails import queue_invitation_email
 from .models import (
     Invitation,
@@ -32,36 +32,10 @@ from .models import (
     MembershipStatus,
     Seller,
     User,
-    normalize_email,
 )
 from .tokens import hash_token
 
-MAX_NAME_LENGTH = 150
-
-
 # --- validation helpers ---------------------------------------------------------------------------
-
-
-def _clean_email(email: str, field: str = "email") -> str:
-    email = normalize_email(email)
-    if not email:
-        raise InvalidInput(field=field, message=_("Enter an e-mail address."))
-    if len(email) > 254:
-        raise InvalidInput(field=field, message=_("An e-mail address is at most 254 characters."))
-    try:
-        validate_email(email)
-    except ValidationError:
-        raise InvalidInput(field=field, message=_("Enter a valid e-mail address.")) from None
-    return email
-
-
-def _clean_name(name: str, field: str, *, required: bool = True, max_length: int = MAX_NAME_LENGTH) -> str:
-    name = " ".join((name or "").split())
-    if required and not name:
-        raise InvalidInput(field=field, message=_("This field is required."))
-    if len(name) > max_length:
-        raise InvalidInput(field=field, message=_("At most %(count)d characters.") % {"count": max_length})
-    return name
 
 
 def _clean_language(language: str, field: str = "language", *, allow_blank: bool = False) -> str:
@@ -123,9 +97,9 @@ def sign_up_seller(
     time_zone: str = "UTC",
 ) -> Membership:
     """Create a seller and its owner. The owner works only after confirming the address by link."""
-    email = _clean_email(email)
-    display_name = _clean_name(display_name, "display_name")
-    seller_name = _clean_name(seller_name, "seller_name")
+    email = clean_email(email)
+    display_name = clean_name(display_name, field="display_name")
+    seller_name = clean_name(seller_name, field="seller_name")
     language = _clean_language(language)
     _validate_time_zone(time_zone)
     user = User(email=email, display_name=display_name, preferred_language=language, is_active=False)
@@ -182,7 +156,7 @@ def update_seller_settings(
 
     require_seller_permission(actor=actor, seller=seller, permission=MANAGE_SECURITY)
     new = {
-        "name": _clean_name(name, "name"),
+        "name": clean_name(name, field="name"),
         "default_language": _clean_language(default_language, "default_language"),
         "time_zone": time_zone,
         "invitation_lifetime_hours": invitation_lifetime_hours,
@@ -240,9 +214,9 @@ def invite_member(
     """Invite a person. An address that already has an OzonSeat user (another seller's staff) gets a
     membership on that same user; they accept while signed in."""
     require_seller_permission(actor=actor, seller=seller, permission=MANAGE_MEMBERS)
-    email = _clean_email(email)
-    display_name = _clean_name(display_name, "display_name")
-    job_title = _clean_name(job_title, "job_title", required=False, max_length=100)
+    email = clean_email(email)
+    display_name = clean_name(display_name, field="display_name")
+    job_title = clean_name(job_title, field="job_title", required=False, max_length=100)
     language = _clean_language(language, allow_blank=True) or seller.default_language
     if ends_at is not None and ends_at <= timezone.now():
         raise InvalidInput(field="ends_at", message=_("The end date must be in the future."))
@@ -414,7 +388,7 @@ def accept_invitation(
                     code="sign_in_required",
                 )
         else:
-            display_name = _clean_name(display_name or user.display_name, "display_name")
+            display_name = clean_name(display_name or user.display_name, field="display_name")
             user.display_name = display_name
             _validate_password(password, user)
             user.set_password(password)
@@ -475,7 +449,7 @@ def confirm_email(*, token: str) -> Membership:
 
 def update_member(*, actor: User, membership: Membership, job_title: str, ends_at=None) -> Membership:
     require_seller_permission(actor=actor, seller=membership.seller, permission=MANAGE_MEMBERS)
-    job_title = _clean_name(job_title, "job_title", required=False, max_length=100)
+    job_title = clean_name(job_title, field="job_title", required=False, max_length=100)
     with transaction.atomic():
         membership = _lock_membership(membership)
         _refuse_owner_or_self(actor, membership)
@@ -772,7 +746,7 @@ def _save_profile(actor: User, new: dict) -> User:
 def update_profile(*, actor: User, display_name: str, preferred_language: str) -> User:
     """A person changes their own name and language (blank language: follow the browser)."""
     new = {
-        "display_name": _clean_name(display_name, "display_name"),
+        "display_name": clean_name(display_name, field="display_name"),
         "preferred_language": _clean_language(preferred_language, "preferred_language", allow_blank=True),
     }
     return _save_profile(actor, new)

@@ -1,8 +1,10 @@
 """What members may do, where: stores and warehouses (the scopes), roles, assignments, and the derived
 permission index (django-guardian direct foreign-key tables, see guardian's "performance" guide)."""
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Lower
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 from guardian.models import UserObjectPermissionBase
@@ -37,7 +39,12 @@ class Store(models.Model):
         default_permissions = ()
         permissions = catalog.store_django_permissions()
         constraints = [
-            models.UniqueConstraint(fields=["seller", "client_id"], name="roles_store_client_id_unique")
+            models.UniqueConstraint(fields=["seller", "client_id"], name="roles_store_client_id_unique"),
+            # The services compare names more loosely (accounts.cleaning.name_key) under the seller's row
+            # lock; this catches what slips past them.
+            models.UniqueConstraint(
+                "seller", Lower("name"), condition=Q(is_active=True), name="roles_store_active_name_unique"
+            ),
         ]
         indexes = [models.Index(fields=["seller", "market"])]
 
@@ -65,6 +72,11 @@ class Warehouse(models.Model):
     class Meta:
         default_permissions = ()
         permissions = catalog.warehouse_django_permissions()
+        constraints = [
+            models.UniqueConstraint(
+                "store", Lower("name"), condition=Q(is_active=True), name="roles_warehouse_active_name_unique"
+            )
+        ]
 
     def __str__(self):
         return self.name
@@ -96,7 +108,7 @@ class Role(models.Model):
 
     class Meta:
         default_permissions = ()
-        constraints = [models.UniqueConstraint(fields=["seller", "name"], name="roles_role_name_unique")]
+        constraints = [models.UniqueConstraint("seller", Lower("name"), name="roles_role_name_ci_unique")]
 
     def __str__(self):
         return str(self.display_name)
@@ -112,6 +124,14 @@ class Role(models.Model):
         if template is not None and self.name == _english(template.key)[0]:
             return template.name
         return self.name
+
+    def display_names(self) -> set[str]:
+        """Every name the role is shown under, in each of the site's languages."""
+        names = set()
+        for language, _label in settings.LANGUAGES:
+            with translation.override(language):
+                names.add(str(self.display_name))
+        return names
 
     @property
     def display_description(self):

@@ -81,3 +81,9 @@ def sent_invitation(membership, *, kind=InvitationKind.INVITATION, expires_in=ti
         send_attempts=1,
     )
     return invitation, token
+
+
+def full_width(text: str) -> str:
+    """The text as a Chinese or Japanese keyboard in full-width mode types it: ASCII letters, digits and
+    punctuation become their full-width forms (U+FF01 to U+FF5E)."""
+    return "".join(chr(ord(c) + 0xFEE0) if "!" <= c <= "~" else c for c in text)
