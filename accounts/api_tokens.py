@@ -150,7 +150,6 @@ def create_service_account(*, actor: User, seller: Seller, name: str, descriptio
             actor=actor,
             target=membership,
             changes={
-                "user_id": [None, user.pk],
                 "kind": [None, MembershipKind.SERVICE],
                 "status": [None, MembershipStatus.ACTIVE],
             },

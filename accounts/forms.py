@@ -125,7 +125,7 @@ class TransferOwnershipForm(forms.Form):
 
     def __init__(self, *args, candidates=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["new_owner"].choices = [(m.pk, f"{m.user} <{m.user.email}>") for m in candidates]
+        self.fields["new_owner"].choices = [(m.pk, f"{m.display_name} <{m.user.email}>") for m in candidates]
 
 
 class TwoFactorCodeForm(forms.Form):
@@ -246,7 +246,7 @@ class ApiTokenForm(forms.Form):
         super().__init__(*args, **kwargs)
         if accounts:
             self.fields["account"] = forms.TypedChoiceField(
-                label=_("For"), coerce=int, choices=[(a.pk, str(a.user)) for a in accounts]
+                label=_("For"), coerce=int, choices=[(a.pk, a.display_name) for a in accounts]
             )
             self.order_fields(["account", "name", "expires_at"])
 

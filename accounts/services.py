@@ -212,7 +212,9 @@ def invite_member(
     ends_at=None,
 ) -> Membership:
     """Invite a person. An address that already has an OzonSeat user (another seller's staff) gets a
-    membership on that same user; they accept while signed in."""
+    membership on that same user; they accept while signed in. `display_name` is what this seller calls
+    the person until they join (Membership.invited_name): it never becomes the person's own name, and the
+    name they chose or another seller typed is never shown here."""
     require_seller_permission(actor=actor, seller=seller, permission=MANAGE_MEMBERS)
     email = clean_email(email)
     display_name = clean_name(display_name, field="display_name")
@@ -225,9 +227,7 @@ def invite_member(
         if user is None:
             try:
                 with transaction.atomic():
-                    user = User.objects.create_user(
-                        email=email, display_name=display_name, preferred_language=language
-                    )
+                    user = User.objects.create_user(email=email, preferred_language=language)
             except IntegrityError:
                 # A concurrent invitation or sign-up created this address first and has committed (the
                 # insert waited for it): continue with that user, as if it had existed all along.
@@ -249,6 +249,7 @@ def invite_member(
                 kind=MembershipKind.MEMBER,
                 status=MembershipStatus.INVITED,
                 invited_by=actor,
+                invited_name=display_name,
                 job_title=job_title,
                 ends_at=ends_at,
                 created_at=now,
@@ -257,6 +258,7 @@ def invite_member(
             membership.status = MembershipStatus.INVITED
             membership.kind = MembershipKind.MEMBER
             membership.invited_by = actor
+            membership.invited_name = display_name
             membership.job_title = job_title
             membership.ends_at = ends_at
             membership.removed_at = None
@@ -269,8 +271,8 @@ def invite_member(
             seller=seller,
             actor=actor,
             target=membership,
+            # The membership names the person; their global user id is not this seller's to see.
             changes={
-                "user_id": [None, user.pk],
                 "status": [None, MembershipStatus.INVITED],
                 "ends_at": [None, ends_at],
                 "invitation_id": [None, invitation.pk],
@@ -358,6 +360,13 @@ def invitation_needs_password(invitation: Invitation) -> bool:
     return _sets_password_on_accept(invitation.membership.user)
 
 
+def invitation_name(invitation: Invitation) -> str:
+    """The name to greet the invited person by and to offer on the accept page: their own if they have
+    set one, else the one the inviting seller typed. Shown only to the person the link was sent to."""
+    membership = invitation.membership
+    return membership.user.display_name or membership.invited_name
+
+
 def accept_invitation(
     *, token: str, signed_in_user: User | None, display_name: str = "", password: str = ""
 ) -> Membership:
@@ -388,7 +397,7 @@ def accept_invitation(
                     code="sign_in_required",
                 )
         else:
-            display_name = clean_name(display_name or user.display_name, field="display_name")
+            display_name = clean_name(display_name or invitation_name(invitation), field="display_name")
             user.display_name = display_name
             _validate_password(password, user)
             user.set_password(password)
@@ -516,7 +525,7 @@ def sign_out_everywhere(*, actor: User, membership: Membership) -> int:
         count = len(browser_sessions.open_sessions(membership.user))
         if not count:
             raise Conflict(
-                _("%(name)s has no open sessions.") % {"name": membership.user}, code="no_sessions"
+                _("%(name)s has no open sessions.") % {"name": membership.display_name}, code="no_sessions"
             )
         end_sessions(membership.user)
         record_event(

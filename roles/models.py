@@ -7,6 +7,7 @@ from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from guardian.models import UserObjectPermissionBase
 
 from . import catalog
@@ -28,7 +29,7 @@ class Store(models.Model):
     """One Ozon seller cabinet (Client-ID) of the seller."""
 
     seller = models.ForeignKey("accounts.Seller", on_delete=models.PROTECT, related_name="stores")
-    name = models.CharField(_("name"), max_length=150)
+    name = models.CharField(pgettext_lazy("thing", "name"), max_length=150)
     client_id = models.CharField(_("Ozon Client-ID"), max_length=32)
     market = models.CharField(_("market"), max_length=2, choices=Market.choices)
     is_active = models.BooleanField(_("active"), default=True)
@@ -63,7 +64,7 @@ class Warehouse(models.Model):
     # Denormalised from the store (a store never changes seller): every seller-scoped lookup and the
     # per-seller index rebuild filter on it without a join.
     seller = models.ForeignKey("accounts.Seller", on_delete=models.PROTECT, related_name="+")
-    name = models.CharField(_("name"), max_length=150)
+    name = models.CharField(pgettext_lazy("thing", "name"), max_length=150)
     kind = models.CharField(_("kind"), max_length=4, choices=WarehouseKind.choices)
     is_active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -98,7 +99,7 @@ class Role(models.Model):
     """A named set of catalog permissions. `template_key` marks a seller's copy of a shipped template."""
 
     seller = models.ForeignKey("accounts.Seller", on_delete=models.PROTECT, related_name="roles")
-    name = models.CharField(_("name"), max_length=100)
+    name = models.CharField(pgettext_lazy("thing", "name"), max_length=100)
     description = models.CharField(_("description"), max_length=500, blank=True)
     template_key = models.CharField(max_length=40, blank=True)
     # Catalog codenames, sorted. A JSON list keeps the embedded SQLite default working.

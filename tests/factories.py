@@ -46,6 +46,9 @@ class MembershipFactory(factory.django.DjangoModelFactory):
     kind = MembershipKind.MEMBER
     status = MembershipStatus.ACTIVE
     activated_at = factory.LazyFunction(timezone.now)
+    invited_name = factory.LazyAttribute(
+        lambda membership: membership.user.display_name
+    )  # as typed by the seller
 
 
 def make_seller(name="Shop", owner_email=None):
