@@ -15,6 +15,7 @@ import unicodedata
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from ozonseat.errors import InvalidInput
 
@@ -65,7 +66,9 @@ def _invisible_message(character: str) -> str:
 
 
 def _too_long_message(max_length: int) -> str:
-    return _("At most %(count)d characters.") % {"count": max_length}
+    return ngettext("At most %(count)d character.", "At most %(count)d characters.", max_length) % {
+        "count": max_length
+    }
 
 
 # --- names ----------------------------------------------------------------------------------------
