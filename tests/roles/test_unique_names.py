@@ -3,10 +3,9 @@ roles of a seller never read the same — not in another case, not in full-width
 language — even when two requests race; the refusal is a field error, never a 500."""
 
 import contextlib
-import threading
 
 import pytest
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import translation
 
@@ -14,6 +13,7 @@ from ozonseat.errors import InvalidInput
 from roles import services
 from roles.models import Role, Store, Warehouse
 from tests.api.conftest import client_with, token_for, url
+from tests.concurrency import race
 from tests.factories import full_width
 from tests.roles.conftest import World
 
@@ -76,27 +76,6 @@ def test_the_database_refuses_what_slips_past_the_service(world):
         Store.objects.create(seller=world.seller, name="Ru One", client_id="77", market="RU")
     with pytest.raises(IntegrityError), transaction.atomic():
         Role.objects.create(seller=world.seller, name="PICKER", permissions=["orders.view"])
-
-
-def race(*calls):
-    barrier = threading.Barrier(len(calls))
-    results = [None] * len(calls)
-
-    def run(index, call):
-        try:
-            barrier.wait(timeout=10)
-            results[index] = call()
-        except Exception as error:
-            results[index] = error
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(index, call)) for index, call in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-    return results
 
 
 @pytest.mark.django_db(transaction=True)
