@@ -1,6 +1,7 @@
 from django.contrib.auth.backends import ModelBackend
 
-from .models import User, normalize_email
+from .cleaning import normalize_email
+from .models import User
 
 
 class EmailBackend(ModelBackend):

@@ -272,6 +272,7 @@ ANONYMOUS_USER_NAME = None
 SESSION_COOKIE_AGE = 60 * 60 * 12
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False
+CSRF_FAILURE_VIEW = "ozonseat.api.errorviews.csrf_failure"
 
 # --- internationalisation -------------------------------------------------------------------------
 LANGUAGE_CODE = "en"
