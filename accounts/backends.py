@@ -1,7 +1,8 @@
 from axes.backends import AxesStandaloneBackend
 from django.contrib.auth.backends import ModelBackend
 
-from .models import User, normalize_email
+from .cleaning import normalize_email
+from .models import User
 
 
 class EmailBackend(ModelBackend):

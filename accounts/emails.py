@@ -71,7 +71,7 @@ def build_invitation_message(invitation: Invitation, token: str) -> EmailMultiAl
             link = absolute_url(reverse("accounts:confirm_email", args=[token]))
             subject = _("Confirm your e-mail address for %(seller)s on OzonSeat") % {"seller": seller.name}
         else:
-            from .services import invitation_needs_password  # services imports this module
+            from .services import invitation_name, invitation_needs_password  # services imports this module
 
             template = "emails/invitation"
             link = absolute_url(reverse("accounts:accept_invitation", args=[token]))
@@ -84,6 +84,9 @@ def build_invitation_message(invitation: Invitation, token: str) -> EmailMultiAl
                 else _("%(inviter)s added you to %(seller)s on OzonSeat")
             ) % {"inviter": invitation.created_by or seller.name, "seller": seller.name}
         context = {
+            "name": user.display_name
+            if invitation.kind == InvitationKind.SIGNUP
+            else invitation_name(invitation),
             "needs_password": needs_password,
             "invitation": invitation,
             "user": user,

@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from ozonseat.errors import InvalidInput, ServiceError
 
+from .cleaning import normalize_email, validate_visible
 from .models import Language
 
 
@@ -24,8 +25,20 @@ def apply_service_error(form: forms.Form, error: ServiceError) -> None:
 TIME_ZONE_CHOICES = [(name, name) for name in sorted(zoneinfo.available_timezones())]
 
 
+class EmailAddressField(forms.EmailField):
+    """An address in the one form it is stored and looked up in (accounts.cleaning): a full-width address
+    validates as the plain one it stands for; one with an invisible character is refused, not matched
+    to a look-alike. The services clean it again: this is for the form's own errors, and for sign-in and
+    password reset, which reach no service."""
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        validate_visible(value)
+        return normalize_email(value)
+
+
 class EmailAuthenticationForm(AuthenticationForm):
-    username = forms.EmailField(
+    username = EmailAddressField(
         label=_("E-mail"),
         max_length=254,
         widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "email"}),
@@ -40,7 +53,7 @@ class EmailAuthenticationForm(AuthenticationForm):
 class SignUpForm(forms.Form):
     seller_name = forms.CharField(label=_("Business name"), max_length=150)
     display_name = forms.CharField(label=_("Your name"), max_length=150)
-    email = forms.EmailField(label=_("E-mail"), max_length=254)
+    email = EmailAddressField(label=_("E-mail"), max_length=254)
     password = forms.CharField(
         label=_("Password"),
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
@@ -51,7 +64,7 @@ class SignUpForm(forms.Form):
 
 
 class InviteMemberForm(forms.Form):
-    email = forms.EmailField(label=_("E-mail"), max_length=254)
+    email = EmailAddressField(label=_("E-mail"), max_length=254)
     display_name = forms.CharField(label=_("Name"), max_length=150)
     job_title = forms.CharField(label=_("Job title"), max_length=100, required=False)
     language = forms.ChoiceField(
@@ -138,7 +151,7 @@ class TransferOwnershipForm(forms.Form):
 
     def __init__(self, *args, candidates=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["new_owner"].choices = [(m.pk, f"{m.user} <{m.user.email}>") for m in candidates]
+        self.fields["new_owner"].choices = [(m.pk, f"{m.display_name} <{m.user.email}>") for m in candidates]
 
 
 class TwoFactorCodeForm(forms.Form):
@@ -181,6 +194,10 @@ class TwoFactorCodeForm(forms.Form):
 
 class QueuedPasswordResetForm(PasswordResetForm):
     """Queues the e-mail as a task that builds the link in the worker; answers the same either way."""
+
+    email = EmailAddressField(
+        label=_("E-mail"), max_length=254, widget=forms.EmailInput(attrs={"autocomplete": "email"})
+    )
 
     def save(self, **kwargs):
         from django.db import transaction
@@ -281,7 +298,7 @@ class ApiTokenForm(forms.Form):
         super().__init__(*args, **kwargs)
         if accounts:
             self.fields["account"] = forms.TypedChoiceField(
-                label=_("For"), coerce=int, choices=[(a.pk, str(a.user)) for a in accounts]
+                label=_("For"), coerce=int, choices=[(a.pk, a.display_name) for a in accounts]
             )
             self.order_fields(["account", "name", "expires_at"])
 

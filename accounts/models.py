@@ -11,17 +11,15 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+
+from .cleaning import normalize_email
 
 
 class Language(models.TextChoices):
     ENGLISH = "en", "English"
     RUSSIAN = "ru", "Русский"
     CHINESE = "zh-hans", "简体中文"
-
-
-def normalize_email(email: str) -> str:
-    """Trim and lower-case the whole address: e-mail is the login and unique case-insensitively."""
-    return (email or "").strip().lower()
 
 
 class UserManager(BaseUserManager):
@@ -50,7 +48,7 @@ class UserManager(BaseUserManager):
 
 class User(AbstractBaseUser, PermissionsMixin):
     email = models.EmailField(_("e-mail address"), max_length=254)
-    display_name = models.CharField(_("name"), max_length=150, blank=True)
+    display_name = models.CharField(pgettext_lazy("person", "name"), max_length=150, blank=True)
     preferred_language = models.CharField(
         _("language"), max_length=10, choices=Language.choices, blank=True, default=""
     )
@@ -98,7 +96,7 @@ class User(AbstractBaseUser, PermissionsMixin):
 class Seller(models.Model):
     """The tenant: one business selling on Ozon. Holds its security policy (limits in accounts.policy)."""
 
-    name = models.CharField(_("name"), max_length=150)
+    name = models.CharField(pgettext_lazy("thing", "name"), max_length=150)
     default_language = models.CharField(
         _("default language"), max_length=10, choices=Language.choices, default=Language.ENGLISH
     )
@@ -147,6 +145,9 @@ class Membership(models.Model):
         max_length=10, choices=MembershipStatus.choices, default=MembershipStatus.INVITED
     )
     job_title = models.CharField(_("job title"), max_length=100, blank=True)
+    # The name the seller typed when inviting: what the seller calls the person until they join (see
+    # display_name). The person's own name lives on the user and is theirs alone to set.
+    invited_name = models.CharField(pgettext_lazy("person", "name"), max_length=150, blank=True)
     invited_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -175,6 +176,29 @@ class Membership(models.Model):
     @property
     def is_owner(self) -> bool:
         return self.kind == MembershipKind.OWNER
+
+    @property
+    def has_joined(self) -> bool:
+        """Has the person accepted this seller's invitation (and not been invited again since)? Until then
+        the seller knows them only by what it typed itself: their own name, language and sign-ins were
+        set by them or in another seller, and are not this seller's to see."""
+        if self.kind != MembershipKind.MEMBER:
+            return True  # the owner signed up themselves; a service account is the seller's own program
+        return self.activated_at is not None and self.status != MembershipStatus.INVITED
+
+    @property
+    def display_name(self) -> str:
+        """The member's name as this seller sees it: the name it typed until the person joins, then the
+        person's own. The one rule for every page, e-mail and API response; `member_name()` in
+        accounts.selectors is the same rule in SQL, for searching and sorting."""
+        if self.has_joined:
+            return self.user.display_name or self.user.email
+        return self.invited_name or self.user.email
+
+    @property
+    def last_sign_in(self):
+        """The person's last sign-in, once they have joined (before, it tells of their work elsewhere)."""
+        return self.user.last_login if self.has_joined else None
 
     @property
     def is_expired(self) -> bool:
@@ -299,7 +323,7 @@ class ApiToken(models.Model):
     first characters of the secret) lets people recognise a token in lists and logs."""
 
     membership = models.ForeignKey(Membership, on_delete=models.PROTECT, related_name="api_tokens")
-    name = models.CharField(_("name"), max_length=100)
+    name = models.CharField(pgettext_lazy("thing", "name"), max_length=100)
     prefix = models.CharField(max_length=16)
     token_hash = models.CharField(max_length=64, unique=True)
     created_by = models.ForeignKey(

@@ -240,7 +240,9 @@ def accept_invitation(request, token):
         )
     needs_password = services.invitation_needs_password(invitation)
     form = (
-        AcceptInvitationForm(request.POST or None, initial={"display_name": invited_user.display_name})
+        AcceptInvitationForm(
+            request.POST or None, initial={"display_name": services.invitation_name(invitation)}
+        )
         if needs_password
         else None
     )
@@ -294,16 +296,16 @@ def switch_seller(request):
 
 
 MEMBER_SORTS = {
-    "name": ("user__display_name", "user__email", "pk"),
-    "-name": ("-user__display_name", "-user__email", "-pk"),
+    "name": ("member_name", "pk"),
+    "-name": ("-member_name", "-pk"),
     "email": ("user__email", "pk"),
     "-email": ("-user__email", "-pk"),
-    "status": ("status", "user__display_name", "pk"),
-    "-status": ("-status", "user__display_name", "pk"),
+    "status": ("status", "member_name", "pk"),
+    "-status": ("-status", "member_name", "pk"),
     "added": ("created_at", "pk"),
     "-added": ("-created_at", "-pk"),
-    "seen": (F("user__last_login").asc(nulls_first=True), "pk"),
-    "-seen": (F("user__last_login").desc(nulls_last=True), "pk"),
+    "seen": (F("member_last_sign_in").asc(nulls_first=True), "pk"),
+    "-seen": (F("member_last_sign_in").desc(nulls_last=True), "pk"),
 }
 
 
@@ -387,7 +389,7 @@ def bulk_action(request, *, seller, membership):
         messages.error(request, _("Select at least one sub-account first."))
         return back
     service, label, consequence, done = BULK_ACTIONS[action]
-    names = ", ".join(str(target.user) for target in targets)
+    names = ", ".join(target.display_name for target in targets)
     if request.POST.get("confirmed") != "1":
         return render(
             request,
@@ -406,7 +408,7 @@ def bulk_action(request, *, seller, membership):
         except (Conflict, NotAllowed) as error:
             failed.append(f"{target.user}: {error.message}")
         else:
-            succeeded.append(str(target.user))
+            succeeded.append(target.display_name)
     if succeeded:
         messages.success(request, str(done) % {"names": ", ".join(succeeded)})
     for problem in failed:
@@ -579,7 +581,7 @@ def member_action(request, membership_id, action, *, seller, membership):
         raise Http404()
     service, label, consequence, done = MEMBER_ACTIONS[action]
     target = selectors.get_membership_for_seller(seller, membership_id)
-    name = str(target.user)
+    name = target.display_name
     if request.method == "POST":
         try:
             service(actor=request.user, membership=target)
@@ -698,6 +700,6 @@ def transfer_ownership(request, *, seller, membership):
         except Conflict as error:
             apply_service_error(form, error)
         else:
-            messages.success(request, _("%(name)s is now the owner.") % {"name": new_owner.user})
+            messages.success(request, _("%(name)s is now the owner.") % {"name": new_owner.display_name})
             return redirect("accounts:members", seller_id=seller.pk)
     return render(request, "accounts/transfer_ownership.html", {"form": form})

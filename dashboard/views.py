@@ -163,7 +163,9 @@ def tokens(request, *, seller, membership):
         try:
             if which == "service_account":
                 account = api_tokens.create_service_account(actor=request.user, seller=seller, **data)
-                messages.success(request, _("Service account %(name)s added.") % {"name": account.user})
+                messages.success(
+                    request, _("Service account %(name)s added.") % {"name": account.display_name}
+                )
                 return redirect("dashboard:tokens", seller_id=seller.pk)
             owner = membership
             if which == "service_token":

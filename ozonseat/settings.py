@@ -288,6 +288,7 @@ ANONYMOUS_USER_NAME = None
 SESSION_COOKIE_AGE = 60 * 60 * 24 * 7
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False
+CSRF_FAILURE_VIEW = "ozonseat.api.errorviews.csrf_failure"
 
 # --- sign-in throttling (django-axes, see accounts.sign_in_throttle) ------------------------------------
 # Attempts live in the database, so every web instance sees the same counts and a lockout holds across all
