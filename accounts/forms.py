@@ -1,5 +1,6 @@
 """Forms validate shape; services enforce the rules. Service errors are put back on the form."""
 
+import re
 import zoneinfo
 
 from django import forms
@@ -117,6 +118,31 @@ class SellerSettingsForm(forms.Form):
     access_review_interval_days = forms.IntegerField(
         label=_("Review access every (days)"), min_value=7, max_value=366
     )
+    session_idle_timeout_minutes = forms.IntegerField(
+        required=False,
+        label=_("Sign out after inactivity (minutes)"),
+        min_value=5,
+        max_value=24 * 60,
+        help_text=_("5 minutes to 24 hours. Shorter is safer on shared computers."),
+    )
+    session_max_age_hours = forms.IntegerField(
+        required=False,
+        label=_("Sign out after (hours) in any case"),
+        min_value=1,
+        max_value=7 * 24,
+        help_text=_("1 hour to 7 days, however active the person is."),
+    )
+    password_max_age_days = forms.IntegerField(
+        required=False,
+        label=_("Passwords expire after (days)"),
+        min_value=0,
+        max_value=730,
+        help_text=_(
+            "0: never (recommended). NIST SP 800-63B advises against forced changes: people then pick "
+            "weaker passwords that follow a pattern. Use it only if a rule you must follow asks for it; "
+            "otherwise a strong password and two-factor sign-in protect better."
+        ),
+    )
 
 
 class TransferOwnershipForm(forms.Form):
@@ -129,15 +155,41 @@ class TransferOwnershipForm(forms.Form):
 
 
 class TwoFactorCodeForm(forms.Form):
-    code = forms.RegexField(
+    """A code from the authenticator app; with `allow_recovery`, a recovery code as well."""
+
+    code = forms.CharField(
         label=_("Code from your authenticator app"),
-        regex=r"^\s*\d{3}\s*\d{3}\s*$",
-        max_length=12,
-        error_messages={"invalid": _("Enter the 6 digits shown by your authenticator app.")},
+        max_length=24,
         widget=forms.TextInput(
-            attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True, "size": 8}
+            attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True, "size": 12}
         ),
     )
+
+    def __init__(self, *args, allow_recovery=False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.allow_recovery = allow_recovery
+        if allow_recovery:
+            self.fields["code"].label = _("Code from your authenticator app, or a recovery code")
+            self.fields["code"].widget.attrs["inputmode"] = "text"
+
+    def clean_code(self):
+        from .two_factor import RECOVERY_ALPHABET, RECOVERY_CODE_LENGTH
+
+        code = "".join(self.cleaned_data["code"].split())
+        if re.fullmatch(r"\d{6}", code):
+            return code
+        recovery = code.lower().replace("-", "")
+        if (
+            self.allow_recovery
+            and len(recovery) == RECOVERY_CODE_LENGTH
+            and all(ch in RECOVERY_ALPHABET for ch in recovery)
+        ):
+            return recovery
+        if self.allow_recovery:
+            raise forms.ValidationError(
+                _("Enter the 6 digits shown by your authenticator app, or one of your recovery codes.")
+            )
+        raise forms.ValidationError(_("Enter the 6 digits shown by your authenticator app."))
 
 
 class QueuedPasswordResetForm(PasswordResetForm):

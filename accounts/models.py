@@ -62,6 +62,11 @@ class User(AbstractBaseUser, PermissionsMixin):
     last_seller = models.ForeignKey(
         "accounts.Seller", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # When the password was last set (null: never since this field exists; date_joined stands in). The
+    # rotation reminder is sent once per password: `password_reminder_sent_for` holds the
+    # `password_changed_at` it was sent for.
+    password_changed_at = models.DateTimeField(null=True, blank=True)
+    password_reminder_sent_for = models.DateTimeField(null=True, blank=True)
 
     objects = UserManager()
 
@@ -89,7 +94,7 @@ class User(AbstractBaseUser, PermissionsMixin):
 
 
 class Seller(models.Model):
-    """The tenant: one business selling on Ozon. Holds its security policy."""
+    """The tenant: one business selling on Ozon. Holds its security policy (limits in accounts.policy)."""
 
     name = models.CharField(pgettext_lazy("thing", "name"), max_length=150)
     default_language = models.CharField(
@@ -101,6 +106,12 @@ class Seller(models.Model):
     invitation_lifetime_hours = models.PositiveIntegerField(_("invitation lifetime (hours)"), default=72)
     require_two_factor = models.BooleanField(_("require two-factor sign-in"), default=False)
     access_review_interval_days = models.PositiveIntegerField(_("access review every (days)"), default=90)
+    # 0: passwords never expire (the default, as NIST SP 800-63B advises).
+    password_max_age_days = models.PositiveIntegerField(_("passwords expire after (days)"), default=0)
+    session_idle_timeout_minutes = models.PositiveIntegerField(
+        _("sign out after inactivity (minutes)"), default=60
+    )
+    session_max_age_hours = models.PositiveIntegerField(_("sign out after (hours) in any case"), default=12)
 
     def __str__(self):
         return self.name
@@ -251,6 +262,10 @@ class TwoFactorDevice(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     confirmed_at = models.DateTimeField(null=True, blank=True)
     last_used_step = models.BigIntegerField(default=0)
+    # Wrong codes in a row, over every sign-in and address, so a fresh password sign-in does not reset
+    # the count (accounts.two_factor.wait_before_next_code).
+    failed_attempts = models.PositiveIntegerField(default=0)
+    last_failed_at = models.DateTimeField(null=True, blank=True)
 
     def __str__(self):
         return f"Authenticator of user {self.user_id}"
@@ -258,6 +273,42 @@ class TwoFactorDevice(models.Model):
     @property
     def is_confirmed(self) -> bool:
         return self.confirmed_at is not None
+
+
+class RecoveryCode(models.Model):
+    """A single-use code that stands in for the authenticator once. Only a salted slow hash is stored
+    (Django's password hasher): a code has about 50 bits, fewer than the 112 that would allow a plain hash
+    (OWASP ASVS 5.0, 6.5.2)."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="recovery_codes"
+    )
+    code_hash = models.CharField(max_length=200)
+    created_at = models.DateTimeField(default=timezone.now)
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "used_at"], name="accounts_recoverycode_user")]
+
+    def __str__(self):
+        return f"Recovery code {self.pk} of user {self.user_id}"
+
+
+class PasswordHistory(models.Model):
+    """The hashes of a person's recent passwords, so a new one cannot repeat them (the newest are kept)."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="password_history"
+    )
+    password_hash = models.CharField(max_length=200)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "-created_at"], name="accounts_passwordhistory_user")]
+        verbose_name_plural = "password history"
+
+    def __str__(self):
+        return f"Earlier password of user {self.user_id}"
 
 
 class ApiTokenQuerySet(models.QuerySet):

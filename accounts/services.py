@@ -19,7 +19,7 @@ from audit import events
 from audit.services import diff, record_event
 from ozonseat.errors import Conflict, InvalidInput, NotAllowed, NotFound
 
-from . import browser_sessions, hooks
+from . import browser_sessions, hooks, password_policy
 from .authorization import MANAGE_MEMBERS, require_owner, require_seller_permission
 from .cleaning import clean_email, clean_name, normalize_email
 from .emails import queue_invitation_email
@@ -119,6 +119,7 @@ def sign_up_seller(
             raise Conflict(
                 _("An account with this e-mail address already exists."), field="email", code="email_taken"
             ) from None
+        password_policy.remember_password(user)
         seller = Seller.objects.create(name=seller_name, default_language=language, time_zone=time_zone)
         membership = Membership.objects.create(
             user=user, seller=seller, kind=MembershipKind.OWNER, status=MembershipStatus.INVITED
@@ -151,8 +152,11 @@ def update_seller_settings(
     invitation_lifetime_hours: int,
     require_two_factor: bool,
     access_review_interval_days: int,
+    **sign_in_policy,
 ) -> Seller:
+    """`sign_in_policy`: any of policy.SIGN_IN_POLICY_FIELDS; one left out stays as it is."""
     from .authorization import MANAGE_SECURITY
+    from .policy import clean_sign_in_policy
 
     require_seller_permission(actor=actor, seller=seller, permission=MANAGE_SECURITY)
     new = {
@@ -162,6 +166,7 @@ def update_seller_settings(
         "invitation_lifetime_hours": invitation_lifetime_hours,
         "require_two_factor": bool(require_two_factor),
         "access_review_interval_days": access_review_interval_days,
+        **clean_sign_in_policy(sign_in_policy),
     }
     _validate_time_zone(time_zone)
     if not 1 <= int(invitation_lifetime_hours) <= 24 * 30:
@@ -406,6 +411,8 @@ def accept_invitation(
         if user.email_verified_at is None:
             user.email_verified_at = now
         user.save()
+        if "password_set" in changes:
+            password_policy.remember_password(user)
         invitation.accepted_at = now
         invitation.save(update_fields=["accepted_at"])
         membership.status = MembershipStatus.ACTIVE
@@ -700,6 +707,7 @@ def reset_password(*, user: User, password: str) -> User:
         user = User.objects.select_for_update().get(pk=user.pk)
         user.set_password(password)
         user.save(update_fields=["password"])
+        password_policy.remember_password(user)
         record_event(action=events.PASSWORD_RESET, seller=None, actor=user, target=user)
     return user
 
@@ -712,6 +720,7 @@ def change_password(*, user: User, old_password: str, new_password: str) -> User
         user = User.objects.select_for_update().get(pk=user.pk)
         user.set_password(new_password)
         user.save(update_fields=["password"])
+        password_policy.remember_password(user)
         record_event(action=events.PASSWORD_CHANGED, seller=None, actor=user, target=user)
     return user
 
