@@ -26,6 +26,7 @@ from .authorization import (
     member_has_seller_permission,
     require_may_act_on,
 )
+from .cleaning import clean_name
 from .models import (
     ApiToken,
     Membership,
@@ -39,6 +40,7 @@ from .models import (
 TOKEN_PREFIX = "ozs_"
 VISIBLE_SECRET_CHARS = 8
 MAX_TOKEN_LENGTH = 100
+MAX_TOKEN_NAME_LENGTH = 100
 # The last-used time is written at most this often per token, so a busy token does not write on each request.
 LAST_USED_RESOLUTION = timedelta(minutes=1)
 # Service accounts get an address in the reserved .invalid domain (RFC 2606): no mail can ever reach it.
@@ -57,15 +59,6 @@ def hash_api_token(secret: str) -> str:
 
 def _new_secret() -> str:
     return TOKEN_PREFIX + secrets.token_urlsafe(32)
-
-
-def _clean_token_name(name: str) -> str:
-    name = " ".join((name or "").split())
-    if not name:
-        raise InvalidInput(field="name", message=_("This field is required."))
-    if len(name) > 100:
-        raise InvalidInput(field="name", message=_("At most %(count)d characters.") % {"count": 100})
-    return name
 
 
 def _require_actor_membership(actor: User, seller: Seller) -> Membership:
@@ -87,7 +80,7 @@ def create_api_token(*, actor: User, membership: Membership, name: str, expires_
             raise NotAllowed(permission=MANAGE_TOKENS)
         if membership.kind != MembershipKind.SERVICE:
             raise NotAllowed(_("Tokens can be created only for yourself or for a service account."))
-    name = _clean_token_name(name)
+    name = clean_name(name, max_length=MAX_TOKEN_NAME_LENGTH)
     if expires_at is not None and expires_at <= timezone.now():
         raise InvalidInput(field="expires_at", message=_("The expiry must be in the future."))
     with transaction.atomic():
@@ -173,14 +166,8 @@ def create_service_account(*, actor: User, seller: Seller, name: str, descriptio
     actor_membership = _require_actor_membership(actor, seller)
     if not member_has_seller_permission(actor_membership, MANAGE_TOKENS):
         raise NotAllowed()
-    name = " ".join((name or "").split())
-    if not name:
-        raise InvalidInput(field="name", message=_("This field is required."))
-    if len(name) > 150:
-        raise InvalidInput(field="name", message=_("At most %(count)d characters.") % {"count": 150})
-    description = " ".join((description or "").split())
-    if len(description) > 100:
-        raise InvalidInput(field="description", message=_("At most %(count)d characters.") % {"count": 100})
+    name = clean_name(name)
+    description = clean_name(description, field="description", required=False, max_length=100)
     with transaction.atomic():
         user = User.objects.create_user(
             email=f"{uuid.uuid4().hex}@{SERVICE_EMAIL_DOMAIN}", display_name=name, password=None
@@ -203,7 +190,6 @@ def create_service_account(*, actor: User, seller: Seller, name: str, descriptio
             actor=actor,
             target=membership,
             changes={
-                "user_id": [None, user.pk],
                 "kind": [None, MembershipKind.SERVICE],
                 "status": [None, MembershipStatus.ACTIVE],
             },

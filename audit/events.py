@@ -81,6 +81,29 @@ PASSWORD_RESET = register("auth.password_reset", _("Password reset"), _("{actor}
 TWO_FACTOR_ENROLLED = register(
     "auth.two_factor_enrolled", _("Two-factor sign-in set up"), _("{actor} set up two-factor sign-in")
 )
+SIGN_IN_LOCKED = register(
+    "auth.sign_in_locked",
+    _("Sign-in paused"),
+    _("Sign-in for {target} paused after repeated failures"),
+)
+RECOVERY_CODES_GENERATED = register(
+    "auth.recovery_codes_generated",
+    _("Recovery codes replaced"),
+    _("{actor} got new two-factor recovery codes"),
+)
+RECOVERY_CODE_USED = register(
+    "auth.recovery_code_used", _("Recovery code used"), _("{actor} signed in with a recovery code")
+)
+TWO_FACTOR_RESET = register(
+    "auth.two_factor_reset",
+    _("Two-factor sign-in reset"),
+    _("{actor} reset the two-factor sign-in of {target}"),
+)
+PASSWORD_EXPIRY_REMINDED = register(
+    "auth.password_expiry_reminded",
+    _("Password expiry reminder e-mailed"),
+    _("{target} was reminded that their password expires soon"),
+)
 SELLER_SWITCHED = register("auth.seller_switched", _("Seller switched"), _("{actor} switched to this seller"))
 ACCESS_DENIED = register("access.denied", _("Access denied"), _("{actor} was denied access to {path}"))
 EXPORTED = register("audit.exported", _("Audit log exported"), _("{actor} exported the audit log ({format})"))

@@ -172,13 +172,14 @@ def iter_event_batches(
 def people_choices(seller) -> list[tuple[int, str]]:
     """(user id, name) of everyone who has been a member of the seller, for the person filter."""
     from accounts.models import Membership
+    from accounts.selectors import member_name
 
-    return [
-        (user_id, _person(display_name, email) or _("user #%(id)s") % {"id": user_id})
-        for user_id, display_name, email in Membership.objects.filter(seller=seller)
-        .order_by("user__display_name", "user__email")
-        .values_list("user_id", "user__display_name", "user__email")
-    ]
+    return list(
+        Membership.objects.filter(seller=seller)
+        .annotate(name=member_name())  # as this seller sees them
+        .order_by("name", "pk")
+        .values_list("user_id", "name")
+    )
 
 
 def is_person_of_seller(seller, user_id) -> bool:
@@ -226,10 +227,14 @@ def _person(display_name: str, email: str) -> str:
 def resolve_names(events) -> dict[tuple[str, int], str]:
     """{(kind, id): display name} for every person and target the events mention: one query per kind
     (users, memberships, and each named model that occurs), whatever the number of events."""
-    from accounts.models import Membership, User
+    from accounts.models import User
+    from accounts.selectors import member_names
 
     wanted: dict[str, set[int]] = {}
+    own: set[int] = set()  # users of events of no seller: they concern the person themselves
     for event in events:
+        if event.seller_id is None:
+            own |= {event.actor_user_id, event.target_id if event.target_type == "user" else None} - {None}
         if event.actor_user_id is not None:
             wanted.setdefault("user", set()).add(event.actor_user_id)
         if event.target_type and event.target_id is not None:
@@ -237,18 +242,15 @@ def resolve_names(events) -> dict[tuple[str, int], str]:
         if event.store_id is not None:
             wanted.setdefault("store", set()).add(event.store_id)
     names: dict[tuple[str, int], str] = {}
-    if wanted.get("user"):
-        for pk, display_name, email in User.objects.filter(pk__in=wanted["user"]).values_list(
-            "pk", "display_name", "email"
-        ):
-            if _person(display_name, email):
-                names[("user", pk)] = _person(display_name, email)
-    if wanted.get("membership"):
-        for pk, display_name, email in Membership.objects.filter(pk__in=wanted["membership"]).values_list(
-            "pk", "user__display_name", "user__email"
-        ):
-            if _person(display_name, email):
-                names[("membership", pk)] = _person(display_name, email)
+    # People as their seller sees them (a pending member by the name it typed, an outsider by no name).
+    seller_ids = {event.seller_id for event in events if event.seller_id is not None}
+    by_membership, by_user = member_names(
+        seller_ids, membership_ids=wanted.get("membership", ()), user_ids=wanted.get("user", ())
+    )
+    names.update({("membership", pk): name for pk, name in by_membership.items()})
+    names.update({("user", user_id): name for (_seller_id, user_id), name in by_user.items()})
+    for pk, display_name, email in User.objects.filter(pk__in=own).values_list("pk", "display_name", "email"):
+        names[("user", pk)] = _person(display_name, email)
     for kind, label in NAMED_MODELS.items():
         if not wanted.get(kind):
             continue

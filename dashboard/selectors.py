@@ -6,7 +6,8 @@ from datetime import timedelta
 from django.db.models import Count, Q
 from django.utils import timezone
 
-from accounts.models import Invitation, Membership, MembershipKind, MembershipStatus, User
+from accounts.models import Invitation, Membership, MembershipKind, MembershipStatus
+from accounts.selectors import member_names
 from audit.events import get_event_type
 from audit.models import AuditEvent
 
@@ -137,9 +138,9 @@ def _names(events: list[AuditEvent], seller) -> tuple[dict, dict]:
         Membership.objects.filter(seller=seller, pk__in=membership_ids).values_list("pk", "user_id")
     )
     user_ids |= set(memberships.values())
-    users = {
-        user.pk: str(user) for user in User.objects.filter(pk__in=user_ids).only("email", "display_name")
-    }
+    # Names as this seller sees them: a pending member by the name it typed, not their own.
+    _by_membership, by_user = member_names([seller.pk], user_ids=user_ids)
+    users = {user_id: name for (_seller_id, user_id), name in by_user.items()}
     return users, memberships
 
 

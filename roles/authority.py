@@ -165,7 +165,7 @@ def _refusal(holdings: Holdings | None, membership: Membership, assignments=None
             "%(name)s holds a permission you do not hold (%(permission)s). You can act only on members "
             "whose every permission you hold yourself, at the same or a wider scope."
         )
-        % {"name": membership.user, "permission": catalog.get(missing).label},
+        % {"name": membership.display_name, "permission": catalog.get(missing).label},
         code="holds_more",
         permission=missing,
     )
@@ -244,7 +244,7 @@ def _role_refusal(holdings: Holdings, role, holders) -> NotAllowed | None:
                     "%(name)s holds this role and a permission you do not hold (%(permission)s). You can "
                     "change a role only if you may act on everyone holding it."
                 )
-                % {"name": holder.user, "permission": catalog.get(missing).label},
+                % {"name": holder.display_name, "permission": catalog.get(missing).label},
                 code="holds_more",
                 permission=missing,
             )

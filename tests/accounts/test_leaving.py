@@ -136,7 +136,7 @@ def test_a_reinvitation_clears_what_a_removal_before_this_rule_left_behind(world
 
 
 def test_the_migration_gives_legacy_tokens_their_reason(world):
-    """0006's backfill: tokens revoked by a person say so; a removed member's unrevoked token is revoked as
+    """0008's backfill: tokens revoked by a person say so; a removed member's unrevoked token is revoked as
     of the removal, because the member was removed."""
     removed_at = timezone.now() - timedelta(days=3)
     gone = world.member()
@@ -147,7 +147,7 @@ def test_the_migration_gives_legacy_tokens_their_reason(world):
     Membership.objects.filter(pk=gone.pk).update(status=MembershipStatus.REMOVED, removed_at=removed_at)
     ApiToken.objects.filter(pk=by_hand.pk).update(revoked_at=timezone.now())
     ApiToken.objects.update(revocation_reason="")
-    migration = importlib.import_module("accounts.migrations.0006_apitoken_revocation_reason")
+    migration = importlib.import_module("accounts.migrations.0008_apitoken_revocation_reason")
     migration.backfill_reasons(apps, None)
     for token in (legacy, by_hand, working):
         token.refresh_from_db()

@@ -115,7 +115,7 @@ def test_acting_on_a_member_needs_each_of_their_permissions_at_the_same_or_a_wid
     assert (error is None) is allowed
     if not allowed:
         assert error.code == "holds_more" and error.permission
-        assert str(target.user) in str(error.message)
+        assert target.display_name in str(error.message)
 
 
 @pytest.mark.parametrize("status", [MembershipStatus.SUSPENDED, MembershipStatus.INVITED])
@@ -149,7 +149,7 @@ def test_the_refusal_is_translated(world):
     english = str(refusal(lead, admin).message)
     assert "You can act only on members" in english
     for translated in (russian, chinese):
-        assert "You can act" not in translated and str(admin.user) in translated
+        assert "You can act" not in translated and admin.display_name in translated
 
 
 def test_the_list_answer_matches_the_single_one_in_a_fixed_number_of_queries(world):

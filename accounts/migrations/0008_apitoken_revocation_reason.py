@@ -21,7 +21,7 @@ def backfill_reasons(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('accounts', '0005_browser_sessions'),
+        ('accounts', '0007_merge_invited_name_sign_in_hardening'),
     ]
 
     operations = [
