@@ -167,6 +167,44 @@ def _validate_time_zone(time_zone: str, field: str = "time_zone") -> None:
         raise InvalidInput(field=field, message=_("Choose a valid time zone."))
 
 
+RESEND_CONFIRMATION_AFTER = timedelta(minutes=1)
+
+
+def resend_sign_up_confirmation(*, user_id: int) -> Invitation:
+    """A new confirmation link for an owner who signed up but has not confirmed the address; older links
+    stop working. The caller has checked the password (the sign-in form did, in this browser session)."""
+    with transaction.atomic():
+        user = User.objects.select_for_update().filter(pk=user_id).first()
+        membership = (
+            Membership.objects.select_for_update()
+            .select_related("user", "seller")
+            .filter(user=user, kind=MembershipKind.OWNER, status=MembershipStatus.INVITED)
+            .order_by("pk")
+            .first()
+        )
+        if user is None or user.email_verified_at is not None or membership is None:
+            raise Conflict(_("Your e-mail address is already confirmed. Sign in."), code="confirmed")
+        now = timezone.now()
+        links = _open_invitations(membership).filter(kind=InvitationKind.SIGNUP)
+        if links.filter(created_at__gt=now - RESEND_CONFIRMATION_AFTER).exists():
+            # A double click, or a second request before the first e-mail could arrive: one e-mail is enough.
+            raise Conflict(
+                _("A new link was sent less than a minute ago. Check your inbox and spam folder."),
+                code="too_soon",
+            )
+        links.update(revoked_at=now)
+        invitation = _new_invitation(membership=membership, kind=InvitationKind.SIGNUP, created_by=user)
+        record_event(
+            action=events.CONFIRMATION_RESENT,
+            seller=membership.seller,
+            actor=user,
+            target=membership,
+            changes={"invitation_id": [None, invitation.pk]},
+        )
+        queue_invitation_email(invitation.pk)
+    return invitation
+
+
 def update_seller_settings(
     *,
     actor: User,

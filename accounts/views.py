@@ -18,7 +18,7 @@ from dashboard import selectors as dashboard_selectors
 from ozonseat.errors import Conflict, InvalidInput, NotAllowed, NotFound, ServiceError
 from roles.selectors import list_members_with_assignments
 
-from . import browser_sessions, selectors, services, two_factor
+from . import browser_sessions, selectors, services, time_zones, two_factor
 from .authorization import (
     MANAGE_MEMBERS,
     MANAGE_SECURITY,
@@ -64,7 +64,9 @@ def home(request):
 def sign_up(request):
     if request.user.is_authenticated:
         return redirect("accounts:home")
-    form = SignUpForm(request.POST or None)
+    # Someone signing up from a Chinese or Russian browser (or after picking the language in the header)
+    # gets their seller, their e-mails and their dashboard in that language unless they choose another.
+    form = SignUpForm(request.POST or None, language=request.LANGUAGE_CODE)
     if request.method == "POST" and form.is_valid():
         try:
             membership = services.sign_up_seller(**form.cleaned_data)
@@ -111,6 +113,13 @@ class LoginView(auth_views.LoginView):
     def get_initial(self):
         return {"username": self.request.GET.get("email", "")}
 
+    def form_invalid(self, form):
+        unconfirmed = getattr(form, "unconfirmed_user", None)
+        if unconfirmed is not None:
+            # The password was right: this browser may ask for a new confirmation link, for this user only.
+            self.request.session[UNCONFIRMED_SESSION_KEY] = unconfirmed.pk
+        return self.render_to_response(self.get_context_data(form=form, offer_resend=unconfirmed is not None))
+
     def form_valid(self, form):
         user = form.get_user()
         if two_factor.needs_second_factor(user):
@@ -120,6 +129,25 @@ class LoginView(auth_views.LoginView):
             )
             return redirect(_second_step(user))
         return super().form_valid(form)
+
+
+UNCONFIRMED_SESSION_KEY = "_ozonseat_unconfirmed_user"
+
+
+@require_POST
+def resend_confirmation(request):
+    """A new confirmation link for the unconfirmed owner whose password this session has just checked."""
+    user_id = request.session.get(UNCONFIRMED_SESSION_KEY)
+    if not isinstance(user_id, int):
+        messages.error(request, _("Sign in with your e-mail address and password first."))
+        return redirect("accounts:login")
+    try:
+        invitation = services.resend_sign_up_confirmation(user_id=user_id)
+    except Conflict as error:
+        messages.error(request, error.message)
+        return redirect("accounts:login")
+    request.session.pop(UNCONFIRMED_SESSION_KEY, None)
+    return render(request, "accounts/sign_up_done.html", {"email": invitation.email, "resent": True})
 
 
 def _second_step(user) -> str:
@@ -551,7 +579,15 @@ def member_action(request, membership_id, action, *, seller, membership):
 @require_http_methods(["GET", "POST"])
 def seller_settings(request, *, seller, membership):
     if not member_has_seller_permission(membership, MANAGE_SECURITY):
-        return render(request, "accounts/seller_settings.html", {"can_manage": False, "seller": seller})
+        return render(
+            request,
+            "accounts/seller_settings.html",
+            {
+                "can_manage": False,
+                "seller": seller,
+                "time_zone": time_zones.time_zone_label(seller.time_zone),
+            },
+        )
     initial = {
         name: getattr(seller, name)
         for name in (
