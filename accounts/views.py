@@ -398,7 +398,9 @@ def invite(request, *, seller, membership):
     from roles import selectors as roles_selectors
     from roles.invitations import invite_member_with_roles
 
-    form = InviteMemberForm(request.POST or None)
+    # "Invite again" on a removed member's page comes here with the address and name filled in.
+    initial = {name: request.GET.get(name, "")[:254] for name in ("email", "display_name", "job_title")}
+    form = InviteMemberForm(request.POST or None, initial=initial)
     access_form = access_form_class()(
         request.POST or None,
         roles=roles_selectors.list_roles(seller),
@@ -428,7 +430,9 @@ def invite(request, *, seller, membership):
 def member(request, membership_id, *, seller, membership):
     target = selectors.get_membership_for_seller(seller, membership_id)
     can_manage = member_has_seller_permission(membership, MANAGE_MEMBERS)
-    editable = can_manage and target.kind != MembershipKind.OWNER and target.user_id != request.user.pk
+    removed = target.status == MembershipStatus.REMOVED  # their page is history: nothing to edit or act on
+    editable = can_manage and not removed
+    editable = editable and target.kind != MembershipKind.OWNER and target.user_id != request.user.pk
     form = None
     if editable:
         form = EditMemberForm(
@@ -448,8 +452,9 @@ def member(request, membership_id, *, seller, membership):
     own_page = target.user_id == request.user.pk
     # Where someone is signed in, and with which tokens: for the people who manage members or tokens, and
     # for the person themselves.
-    see_sessions = can_manage or own_page
+    see_sessions = (can_manage and not removed) or own_page
     manage_tokens = member_has_seller_permission(membership, MANAGE_TOKENS)
+    see_tokens = can_manage or own_page or manage_tokens
     return render(
         request,
         "accounts/member.html",
@@ -458,6 +463,7 @@ def member(request, membership_id, *, seller, membership):
             "form": form,
             "editable": editable,
             "can_manage": can_manage,
+            "removed": removed,
             "invitation": selectors.pending_invitation(target),
             # Their recent activity comes from the audit log: for those who may read it, and for themselves.
             "activity": dashboard_selectors.recent_activity(seller, membership=target, limit=10)
@@ -466,8 +472,8 @@ def member(request, membership_id, *, seller, membership):
             "own_page": own_page,
             "sessions": browser_sessions.open_sessions(target.user) if see_sessions else None,
             "current_session": browser_sessions.current_session_id(request) if own_page else None,
-            "tokens": selectors.member_api_tokens(target) if (see_sessions or manage_tokens) else None,
-            "tokens_readonly": not (manage_tokens or own_page),
+            "tokens": selectors.member_api_tokens(target) if see_tokens else None,
+            "tokens_readonly": removed or not (manage_tokens or own_page),
         },
     )
 
@@ -514,21 +520,25 @@ MEMBER_ACTIONS = {
 }
 
 
-# Said when the member can work in some stores today: what exactly they lose.
-STORE_CONSEQUENCES = {
-    "suspend": ngettext_lazy(
-        "%(name)s will be signed out everywhere and lose access to %(count)d store until reactivated.",
-        "%(name)s will be signed out everywhere and lose access to %(count)d stores until reactivated.",
-        "count",
-    ),
-    "remove": ngettext_lazy(
-        "%(name)s will be signed out everywhere, lose access to %(count)d store and be removed from this "
-        "seller. Pending links stop working.",
-        "%(name)s will be signed out everywhere, lose access to %(count)d stores and be removed from this "
-        "seller. Pending links stop working.",
-        "count",
-    ),
-}
+# Suspending or removing someone who can work today: the page names what exactly they lose.
+ACTIONS_THAT_END_ACCESS = {"suspend", "remove"}
+
+
+def _access_lost(target) -> list[tuple[str, list[str]]]:
+    """(heading, names) for what the member can reach now: seller-wide permissions, stores, warehouses."""
+    from roles import catalog
+    from roles.selectors import effective_permissions
+
+    grid = effective_permissions(target)
+    lost = [
+        (
+            _("On the whole seller"),
+            [p.label for p in catalog.all_permissions() if p.codename in grid.seller_permissions],
+        ),
+        (_("Stores"), [store.name for store, held in grid.stores if held]),
+        (_("Warehouses"), [f"{w.store.name} · {w.name}" for w, held in grid.warehouses if held]),
+    ]
+    return [(heading, names) for heading, names in lost if names]
 
 
 SIGN_OUT_CONSEQUENCE = ngettext_lazy(
@@ -558,17 +568,15 @@ def member_action(request, membership_id, action, *, seller, membership):
         else:
             messages.success(request, str(done) % {"name": name})
         return redirect("accounts:member", seller_id=seller.pk, membership_id=target.pk)
-    stores = dashboard_selectors.places_of(target) if action in STORE_CONSEQUENCES else 0
-    if stores and target.is_effective:
-        consequence = str(STORE_CONSEQUENCES[action] % {"name": name, "count": stores})
-    elif action == "signout" and (count := len(browser_sessions.open_sessions(target.user))):
+    lost = _access_lost(target) if action in ACTIONS_THAT_END_ACCESS and target.is_effective else []
+    if action == "signout" and (count := len(browser_sessions.open_sessions(target.user))):
         consequence = str(SIGN_OUT_CONSEQUENCE % {"name": name, "count": count})
     else:
         consequence = str(consequence) % {"name": name}
     return render(
         request,
         "accounts/confirm_action.html",
-        {"target": target, "label": label, "consequence": consequence, "action": action},
+        {"target": target, "label": label, "consequence": consequence, "action": action, "lost": lost},
     )
 
 
