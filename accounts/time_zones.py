@@ -72,7 +72,8 @@ def _choices(language: str, hour: datetime) -> tuple:
         return sorted(zones, key=lambda zone: (_offset_minutes(zone, hour), city(zone)))
 
     zones = _zones()
-    choices: list = [(UTC_ZONE, f"({utc_offset(UTC_ZONE, hour)}) {_('Coordinated Universal Time')}")]
+    universal = _("Coordinated Universal Time")  # CLDR names it "Unknown Region (UTC) Time"
+    choices: list = [(UTC_ZONE, f"({utc_offset(UTC_ZONE, hour)}) {universal}")]
     for country in FIRST_COUNTRIES:
         own = ordered(zone for zone, territory in zones.items() if territory == country)
         choices.append((countries.get(country, country), [option(zone, city(zone)) for zone in own]))
