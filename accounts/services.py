@@ -110,6 +110,22 @@ def _new_invitation(*, membership: Membership, kind: str, created_by: User | Non
     )
 
 
+def _replace_link(membership: Membership, *, kind: str, actor: User, action: str) -> Invitation:
+    """A new link e-mailed after commit; every older open link of the membership stops working. The caller
+    holds the membership's row lock."""
+    _open_invitations(membership).update(revoked_at=timezone.now())
+    invitation = _new_invitation(membership=membership, kind=kind, created_by=actor)
+    record_event(
+        action=action,
+        seller=membership.seller,
+        actor=actor,
+        target=membership,
+        changes={"invitation_id": [None, invitation.pk]},
+    )
+    queue_invitation_email(invitation.pk)
+    return invitation
+
+
 # --- sellers and sign-up --------------------------------------------------------------------------
 
 
@@ -192,17 +208,9 @@ def resend_sign_up_confirmation(*, user_id: int) -> Invitation:
                 _("A new link was sent less than a minute ago. Check your inbox and spam folder."),
                 code="too_soon",
             )
-        links.update(revoked_at=now)
-        invitation = _new_invitation(membership=membership, kind=InvitationKind.SIGNUP, created_by=user)
-        record_event(
-            action=events.CONFIRMATION_RESENT,
-            seller=membership.seller,
-            actor=user,
-            target=membership,
-            changes={"invitation_id": [None, invitation.pk]},
+        return _replace_link(
+            membership, kind=InvitationKind.SIGNUP, actor=user, action=events.CONFIRMATION_RESENT
         )
-        queue_invitation_email(invitation.pk)
-    return invitation
 
 
 def update_seller_settings(
@@ -351,18 +359,9 @@ def resend_invitation(*, actor: User, membership: Membership) -> Invitation:
         membership = _lock_membership(membership)
         if membership.status != MembershipStatus.INVITED or membership.kind == MembershipKind.OWNER:
             raise Conflict(_("Only a pending invitation can be resent."), code="not_invited")
-        now = timezone.now()
-        _open_invitations(membership).update(revoked_at=now)
-        invitation = _new_invitation(membership=membership, kind=InvitationKind.INVITATION, created_by=actor)
-        record_event(
-            action=events.INVITATION_RESENT,
-            seller=membership.seller,
-            actor=actor,
-            target=membership,
-            changes={"invitation_id": [None, invitation.pk]},
+        return _replace_link(
+            membership, kind=InvitationKind.INVITATION, actor=actor, action=events.INVITATION_RESENT
         )
-        queue_invitation_email(invitation.pk)
-    return invitation
 
 
 def revoke_invitation(*, actor: User, membership: Membership) -> Membership:
