@@ -16,7 +16,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 from audit.services import AUDIT_VIEW
 from dashboard import selectors as dashboard_selectors
 from ozonseat.errors import Conflict, InvalidInput, NotAllowed, NotFound, ServiceError
-from roles.selectors import list_members_with_assignments
+from roles.catalog import all_permissions
+from roles.selectors import effective_permissions, list_members_with_assignments
 
 from . import browser_sessions, selectors, services, time_zones, two_factor
 from .authorization import (
@@ -105,6 +106,11 @@ def confirm_email(request, token):
     return redirect(f"{reverse('accounts:login')}?{urlencode({'email': membership.user.email})}")
 
 
+# Set when a sign-in had the right password for an address not confirmed yet: that user, and only that one,
+# may then be sent a new confirmation link from this session.
+UNCONFIRMED_SESSION_KEY = "_ozonseat_unconfirmed_user"
+
+
 class LoginView(auth_views.LoginView):
     form_class = EmailAuthenticationForm
     template_name = "accounts/login.html"
@@ -129,9 +135,6 @@ class LoginView(auth_views.LoginView):
             )
             return redirect(_second_step(user))
         return super().form_valid(form)
-
-
-UNCONFIRMED_SESSION_KEY = "_ozonseat_unconfirmed_user"
 
 
 @require_POST
@@ -526,14 +529,11 @@ ACTIONS_THAT_END_ACCESS = {"suspend", "remove"}
 
 def _access_lost(target) -> list[tuple[str, list[str]]]:
     """(heading, names) for what the member can reach now: seller-wide permissions, stores, warehouses."""
-    from roles import catalog
-    from roles.selectors import effective_permissions
-
     grid = effective_permissions(target)
     lost = [
         (
             _("On the whole seller"),
-            [p.label for p in catalog.all_permissions() if p.codename in grid.seller_permissions],
+            [p.label for p in all_permissions() if p.codename in grid.seller_permissions],
         ),
         (_("Stores"), [store.name for store, held in grid.stores if held]),
         (_("Warehouses"), [f"{w.store.name} · {w.name}" for w, held in grid.warehouses if held]),
