@@ -4,6 +4,7 @@ ordering behave as usual; child processes started by the tests get the same shif
 tests/clock/sitecustomize.py on their PYTHONPATH."""
 
 import os
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -24,6 +25,9 @@ def start_shifted_clock(days: int) -> None:
 
     _traveller = time_machine.travel(datetime.now(UTC) + timedelta(days=days), tick=True)
     _traveller.start()
+    # time-machine starts ticking at the first reading, not at start(): read now, so this process's clock
+    # and its children's (started later, each reading at its own start) all run at real time plus the shift.
+    time.time()
 
 
 def child_environment(env: dict) -> dict:
