@@ -68,6 +68,11 @@ INVITATION_ACCEPTED = register(
 EMAIL_CONFIRMED = register(
     "auth.email_confirmed", _("E-mail confirmed"), _("{actor} confirmed their e-mail address")
 )
+CONFIRMATION_RESENT = register(
+    "auth.confirmation_resent",
+    _("Confirmation e-mail resent"),
+    _("{actor} asked for a new link to confirm their e-mail address"),
+)
 LOGIN = register("auth.login", _("Signed in"), _("{actor} signed in"))
 LOGIN_FAILED = register("auth.login_failed", _("Sign-in failed"), _("Failed sign-in for {target}"))
 LOGOUT = register("auth.logout", _("Signed out"), _("{actor} signed out"))
