@@ -20,9 +20,22 @@ from audit.services import record_event
 from ozonseat.errors import Conflict, InvalidInput, NotAllowed
 
 from . import hooks
-from .authorization import MANAGE_TOKENS, get_effective_membership, member_has_seller_permission
+from .authorization import (
+    MANAGE_TOKENS,
+    get_effective_membership,
+    member_has_seller_permission,
+    require_may_act_on,
+)
 from .cleaning import clean_name
-from .models import ApiToken, Membership, MembershipKind, MembershipStatus, Seller, User
+from .models import (
+    ApiToken,
+    Membership,
+    MembershipKind,
+    MembershipStatus,
+    RevocationReason,
+    Seller,
+    User,
+)
 
 TOKEN_PREFIX = "ozs_"
 VISIBLE_SECRET_CHARS = 8
@@ -57,13 +70,14 @@ def _require_actor_membership(actor: User, seller: Seller) -> Membership:
 
 def create_api_token(*, actor: User, membership: Membership, name: str, expires_at=None) -> CreatedToken:
     """A token for the actor's own membership (a personal token), or — for someone who may manage API
-    tokens — for one of the seller's service accounts."""
+    tokens — for one of the seller's service accounts whose every permission they hold themselves (a token
+    acts with its account's rights: minting one for a more powerful account would be an escalation)."""
     seller = membership.seller
     actor_membership = _require_actor_membership(actor, seller)
     own = actor_membership.pk == membership.pk
     if not own:
         if not member_has_seller_permission(actor_membership, MANAGE_TOKENS):
-            raise NotAllowed()
+            raise NotAllowed(permission=MANAGE_TOKENS)
         if membership.kind != MembershipKind.SERVICE:
             raise NotAllowed(_("Tokens can be created only for yourself or for a service account."))
     name = clean_name(name, max_length=MAX_TOKEN_NAME_LENGTH)
@@ -75,6 +89,8 @@ def create_api_token(*, actor: User, membership: Membership, name: str, expires_
         )
         if membership.seller_id != seller.pk:
             raise NotAllowed()
+        if not own:
+            require_may_act_on(actor=actor, membership=membership, permission=MANAGE_TOKENS)
         if not membership.is_effective:
             raise Conflict(_("Tokens can be created only for an active membership."), code="not_active")
         secret = _new_secret()
@@ -97,27 +113,51 @@ def create_api_token(*, actor: User, membership: Membership, name: str, expires_
 
 
 def revoke_api_token(*, actor: User, token: ApiToken) -> ApiToken:
-    """Revoke a token: it stops working on the next request. Own tokens, or any with `tokens.manage`."""
+    """Revoke a token: it stops working on the next request. Own tokens; with `tokens.manage`, those of
+    members the actor may act on (roles.authority)."""
     seller = token.membership.seller
     actor_membership = _require_actor_membership(actor, seller)
-    if token.membership_id != actor_membership.pk and not member_has_seller_permission(
-        actor_membership, MANAGE_TOKENS
-    ):
-        raise NotAllowed()
+    own = token.membership_id == actor_membership.pk
+    if not own and not member_has_seller_permission(actor_membership, MANAGE_TOKENS):
+        raise NotAllowed(permission=MANAGE_TOKENS)
     with transaction.atomic():
+        if not own:
+            membership = Membership.objects.select_for_update().select_related("user", "seller")
+            require_may_act_on(
+                actor=actor, membership=membership.get(pk=token.membership_id), permission=MANAGE_TOKENS
+            )
         token = ApiToken.objects.select_for_update().select_related("membership").get(pk=token.pk)
         if token.revoked_at is not None:
             raise Conflict(_("This token has already been revoked."), code="revoked")
-        token.revoked_at = timezone.now()
-        token.save(update_fields=["revoked_at"])
-        record_event(
-            action=events.TOKEN_REVOKED,
-            seller=seller,
-            actor=actor,
-            target=token.membership,
-            changes={"token_id": [token.pk, token.pk], "revoked": [False, True]},
-        )
+        _revoke(token, actor=actor, reason=RevocationReason.REVOKED, now=timezone.now())
     return token
+
+
+def _revoke(token: ApiToken, *, actor, reason: str, now) -> None:
+    token.revoked_at = now
+    token.revocation_reason = reason
+    token.save(update_fields=["revoked_at", "revocation_reason"])
+    record_event(
+        action=events.TOKEN_REVOKED,
+        seller=token.membership.seller_id,
+        actor=actor,
+        target=token.membership,
+        changes={"token_id": [token.pk, token.pk], "revoked": [False, True], "reason": [None, reason]},
+    )
+
+
+def revoke_tokens_of_leaver(*, actor, membership: Membership) -> int:
+    """Revoke every token of a member who leaves the seller, expired ones included (a revoked token never
+    works again, so a person invited back gets none of them back). Runs in the caller's transaction, which
+    has locked the membership and checked the actor; one token.revoked event per token."""
+    now = timezone.now()
+    tokens = ApiToken.objects.select_for_update().filter(membership=membership, revoked_at__isnull=True)
+    revoked = 0
+    for token in tokens.order_by("pk"):
+        token.membership = membership
+        _revoke(token, actor=actor, reason=RevocationReason.MEMBER_REMOVED, now=now)
+        revoked += 1
+    return revoked
 
 
 def create_service_account(*, actor: User, seller: Seller, name: str, description: str = "") -> Membership:

@@ -53,3 +53,11 @@ def require_owner(*, actor, seller) -> Membership:
     if membership is None or not membership.is_owner:
         raise NotAllowed()
     return membership
+
+
+def require_may_act_on(*, actor, membership, permission: str = MANAGE_MEMBERS) -> Membership:
+    """The one rule for acting on a member and their credentials lives in `roles.authority`; accounts'
+    services reach it here, with a function-level import, until the layering moves them above roles."""
+    from roles.authority import require_may_act_on as rule
+
+    return rule(actor=actor, membership=membership, permission=permission)

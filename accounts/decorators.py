@@ -57,3 +57,8 @@ def seller_view(permission: str | None = None, *, change_permission: str | None 
         return wrapper
 
     return decorator
+
+
+def record_refusal(request, *, seller, error: NotAllowed) -> None:
+    """A refusal a view shows as a message (rather than the 403 page) is recorded like a 403."""
+    record_denial(request, seller=seller, status=403, permission=error.permission)

@@ -8,7 +8,6 @@ import logging
 from functools import partial
 
 from django.conf import settings
-from django.contrib.auth.tokens import default_token_generator
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.db.models import F
@@ -23,7 +22,7 @@ from audit import events
 from audit.services import record_event
 
 from .models import Invitation, InvitationKind, User
-from .tokens import hash_token, new_token
+from .tokens import hash_token, new_token, password_reset_tokens
 
 logger = logging.getLogger(__name__)
 
@@ -144,8 +143,9 @@ def deliver_invitation(*, invitation_id: int) -> bool:
 
 
 def deliver_password_reset(*, user_id: int) -> bool:
-    """Send a password reset link. Django's token is an HMAC over the password hash and last sign-in,
-    so it is stored nowhere, works once, and expires after PASSWORD_RESET_TIMEOUT."""
+    """Send a password reset link. Its token (accounts.tokens) is an HMAC over the password hash, the last
+    sign-in and the session stamp, so it is stored nowhere, works once, expires after
+    PASSWORD_RESET_TIMEOUT and stops working when the person's sessions are ended."""
     user = User.objects.filter(pk=user_id, is_active=True).first()
     if user is None or not user.has_usable_password():
         return False
@@ -155,7 +155,7 @@ def deliver_password_reset(*, user_id: int) -> bool:
         link = absolute_url(
             reverse(
                 "accounts:password_reset_confirm",
-                args=[urlsafe_base64_encode(force_bytes(user.pk)), default_token_generator.make_token(user)],
+                args=[urlsafe_base64_encode(force_bytes(user.pk)), password_reset_tokens.make_token(user)],
             )
         )
         context = {"user": user, "link": link}

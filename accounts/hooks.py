@@ -19,3 +19,12 @@ def ownership_transferred(*, seller, old_owner, new_owner, actor) -> None:
 
     reindex_membership(membership=old_owner)
     reindex_membership(membership=new_owner)
+
+
+def membership_removed(*, membership, actor) -> None:
+    """A member left the seller: their assignments end, each recorded with the reason."""
+    from roles.services import end_assignments
+
+    from .models import RevocationReason
+
+    end_assignments(actor=actor, membership=membership, reason=RevocationReason.MEMBER_REMOVED)

@@ -317,6 +317,14 @@ class ApiTokenQuerySet(models.QuerySet):
         return self.filter(revoked_at__isnull=True).filter(Q(expires_at__isnull=True) | Q(expires_at__gt=at))
 
 
+class RevocationReason(models.TextChoices):
+    """Why an API token was revoked: stored with it, shown on the member page and in the API (who revoked it
+    and when is in the audit log). Also the reason token.revoked and assignment.revoked events record."""
+
+    REVOKED = "revoked", _("Revoked")
+    MEMBER_REMOVED = "member_removed", _("Member removed")
+
+
 class ApiToken(models.Model):
     """A bearer token for the REST API. It belongs to one membership and acts with exactly its permissions.
     The secret is shown once, when created; only its SHA-256 hash is stored. The prefix (`ozs_` and the
@@ -333,6 +341,7 @@ class ApiToken(models.Model):
     expires_at = models.DateTimeField(_("expires"), null=True, blank=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
+    revocation_reason = models.CharField(max_length=20, choices=RevocationReason.choices, blank=True)
 
     objects = ApiTokenQuerySet.as_manager()
 
@@ -349,6 +358,13 @@ class ApiToken(models.Model):
     @property
     def is_usable(self) -> bool:
         return self.revoked_at is None and not self.is_expired
+
+    @property
+    def status(self) -> str:
+        """ "active", "expired" or "revoked" (a revoked token says why in `revocation_reason`)."""
+        if self.revoked_at is not None:
+            return "revoked"
+        return "expired" if self.is_expired else "active"
 
 
 class BrowserSession(models.Model):

@@ -142,7 +142,6 @@ def pending_invitation(membership: Membership):
 
 
 def member_api_tokens(membership: Membership) -> list[ApiToken]:
-    """A member's API tokens that are not revoked (expired ones included, marked by `is_usable`)."""
-    return list(
-        ApiToken.objects.filter(membership=membership, revoked_at__isnull=True).order_by("-created_at", "-pk")
-    )
+    """A member's API tokens, newest first: expired and revoked ones too, marked (`status`), revoked ones
+    with their reason — a removed member's page shows their tokens revoked because they left."""
+    return list(ApiToken.objects.filter(membership=membership).order_by("-created_at", "-pk"))

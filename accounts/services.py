@@ -20,7 +20,7 @@ from audit.services import diff, record_event
 from ozonseat.errors import Conflict, InvalidInput, NotAllowed, NotFound
 
 from . import browser_sessions, hooks, password_policy
-from .authorization import MANAGE_MEMBERS, require_owner, require_seller_permission
+from .authorization import MANAGE_MEMBERS, require_may_act_on, require_owner, require_seller_permission
 from .cleaning import clean_email, clean_name, normalize_email
 from .emails import queue_invitation_email
 from .models import (
@@ -306,12 +306,16 @@ def invite_member(
                 created_at=now,
             )
         else:  # a removed member invited again: same row, history kept in the audit log
+            # They start with exactly what this invitation gives. Removal ended their tokens and roles;
+            # this also clears any a removal before that rule left behind.
+            _end_access_of_leaver(actor=actor, membership=membership)
             membership.status = MembershipStatus.INVITED
             membership.kind = MembershipKind.MEMBER
             membership.invited_by = actor
             membership.invited_name = display_name
             membership.job_title = job_title
             membership.ends_at = ends_at
+            membership.activated_at = None
             membership.removed_at = None
             membership.suspended_at = None
             membership.expired_at = None
@@ -335,9 +339,9 @@ def invite_member(
 
 def resend_invitation(*, actor: User, membership: Membership) -> Invitation:
     """Send a new link; every older link of this membership stops working."""
-    require_seller_permission(actor=actor, seller=membership.seller, permission=MANAGE_MEMBERS)
     with transaction.atomic():
         membership = _lock_membership(membership)
+        require_may_act_on(actor=actor, membership=membership)
         if membership.status != MembershipStatus.INVITED or membership.kind == MembershipKind.OWNER:
             raise Conflict(_("Only a pending invitation can be resent."), code="not_invited")
         return _replace_link(
@@ -346,10 +350,11 @@ def resend_invitation(*, actor: User, membership: Membership) -> Invitation:
 
 
 def revoke_invitation(*, actor: User, membership: Membership) -> Membership:
-    """Withdraw a pending invitation: the link stops working and the membership is removed."""
-    require_seller_permission(actor=actor, seller=membership.seller, permission=MANAGE_MEMBERS)
+    """Withdraw a pending invitation: the link stops working and the membership is removed, with the
+    roles given with it."""
     with transaction.atomic():
         membership = _lock_membership(membership)
+        require_may_act_on(actor=actor, membership=membership)
         if membership.status != MembershipStatus.INVITED or membership.kind == MembershipKind.OWNER:
             raise Conflict(_("Only a pending invitation can be revoked."), code="not_invited")
         now = timezone.now()
@@ -365,6 +370,8 @@ def revoke_invitation(*, actor: User, membership: Membership) -> Membership:
             target=membership,
             changes={"status": [MembershipStatus.INVITED, MembershipStatus.REMOVED]},
         )
+        # The roles given with the invitation end with it.
+        _end_access_of_leaver(actor=actor, membership=membership)
     return membership
 
 
@@ -422,6 +429,11 @@ def accept_invitation(
         user = User.objects.select_for_update().get(pk=membership.user_id)
         if membership.status != MembershipStatus.INVITED:
             raise InvitationProblem(_("This invitation is no longer pending."), code="not_pending")
+        if membership.is_expired:
+            raise InvitationProblem(
+                _("The access this invitation gives has already ended. Ask for a new invitation."),
+                code="ended",
+            )
         if normalize_email(invitation.email) != normalize_email(user.email):
             raise InvitationProblem(_("This link is not valid."), code="invalid")
         signed_in = signed_in_user is not None and signed_in_user.is_authenticated
@@ -505,7 +517,7 @@ def update_member(*, actor: User, membership: Membership, job_title: str, ends_a
     job_title = clean_name(job_title, field="job_title", required=False, max_length=100)
     with transaction.atomic():
         membership = _lock_membership(membership)
-        _refuse_owner_or_self(actor, membership)
+        require_may_act_on(actor=actor, membership=membership)
         if membership.status == MembershipStatus.REMOVED:
             raise Conflict(_("A removed member cannot be edited."), code="removed")
         if ends_at is not None and ends_at != membership.ends_at and ends_at <= timezone.now():
@@ -529,19 +541,11 @@ def update_member(*, actor: User, membership: Membership, job_title: str, ends_a
     return membership
 
 
-def _refuse_owner_or_self(actor: User, membership: Membership) -> None:
-    if membership.kind == MembershipKind.OWNER:
-        raise NotAllowed(_("The owner's account cannot be changed this way."), code="owner")
-    if membership.user_id == actor.pk:
-        raise NotAllowed(_("You cannot change your own access."), code="self")
-
-
 def suspend_member(*, actor: User, membership: Membership) -> Membership:
     """Suspend a member: access stops at once and every session of theirs ends."""
-    require_seller_permission(actor=actor, seller=membership.seller, permission=MANAGE_MEMBERS)
     with transaction.atomic():
         membership = _lock_membership(membership)
-        _refuse_owner_or_self(actor, membership)
+        require_may_act_on(actor=actor, membership=membership)
         if membership.status != MembershipStatus.ACTIVE:
             raise Conflict(_("Only an active member can be suspended."), code="not_active")
         membership.status = MembershipStatus.SUSPENDED
@@ -562,10 +566,9 @@ def suspend_member(*, actor: User, membership: Membership) -> Membership:
 def sign_out_everywhere(*, actor: User, membership: Membership) -> int:
     """End every browser session of a member at once; returns how many were open. Their API tokens are
     separate and keep working (they are revoked one by one)."""
-    require_seller_permission(actor=actor, seller=membership.seller, permission=MANAGE_MEMBERS)
     with transaction.atomic():
         membership = _lock_membership(membership)
-        _refuse_owner_or_self(actor, membership)
+        require_may_act_on(actor=actor, membership=membership)
         count = len(browser_sessions.open_sessions(membership.user))
         if not count:
             raise Conflict(
@@ -583,10 +586,9 @@ def sign_out_everywhere(*, actor: User, membership: Membership) -> int:
 
 
 def reactivate_member(*, actor: User, membership: Membership) -> Membership:
-    require_seller_permission(actor=actor, seller=membership.seller, permission=MANAGE_MEMBERS)
     with transaction.atomic():
         membership = _lock_membership(membership)
-        _refuse_owner_or_self(actor, membership)
+        require_may_act_on(actor=actor, membership=membership)
         if membership.status != MembershipStatus.SUSPENDED:
             raise Conflict(_("Only a suspended member can be reactivated."), code="not_suspended")
         if membership.is_expired:
@@ -610,20 +612,24 @@ def reactivate_member(*, actor: User, membership: Membership) -> Membership:
 
 
 def remove_member(*, actor: User, membership: Membership) -> Membership:
-    """Remove a member from the seller: access and sessions end, pending links stop working.
-    The user itself stays (they may work for other sellers)."""
-    require_seller_permission(actor=actor, seller=membership.seller, permission=MANAGE_MEMBERS)
+    """Remove a member (or a service account) from the seller. Leaving is complete, and each part is
+    recorded: their open invitation links are withdrawn and every session of theirs ends (member.removed
+    says how many of each), every API token is revoked (token.revoked, reason "member removed") and every
+    assignment ends (assignment.revoked each). Ending the sessions changes the stamp that pending two-factor
+    sign-ins and password-reset links are bound to, so those stop working too. The user stays: they may
+    work for other sellers, and a reset link they ask for later gives them only those."""
     with transaction.atomic():
         membership = _lock_membership(membership)
-        _refuse_owner_or_self(actor, membership)
+        require_may_act_on(actor=actor, membership=membership)
         if membership.status == MembershipStatus.REMOVED:
             raise Conflict(_("This member has already been removed."), code="removed")
         old_status = membership.status
         now = timezone.now()
-        _open_invitations(membership).update(revoked_at=now)
+        open_invitations = _open_invitations(membership).update(revoked_at=now)
         membership.status = MembershipStatus.REMOVED
         membership.removed_at = now
         membership.save(update_fields=["status", "removed_at"])
+        open_sessions = len(browser_sessions.open_sessions(membership.user))
         end_sessions(membership.user)
         hooks.membership_changed(membership)
         record_event(
@@ -631,9 +637,23 @@ def remove_member(*, actor: User, membership: Membership) -> Membership:
             seller=membership.seller,
             actor=actor,
             target=membership,
-            changes={"status": [old_status, MembershipStatus.REMOVED]},
+            changes={
+                "status": [old_status, MembershipStatus.REMOVED],
+                **({"open_invitations": [open_invitations, 0]} if open_invitations else {}),
+                **({"open_sessions": [open_sessions, 0]} if open_sessions else {}),
+            },
         )
+        _end_access_of_leaver(actor=actor, membership=membership)
     return membership
+
+
+def _end_access_of_leaver(*, actor: User, membership: Membership) -> None:
+    """Revoke the tokens and end the assignments of a removed membership, each audited: nothing of the
+    old access is kept to come back if the person is invited again."""
+    from .api_tokens import revoke_tokens_of_leaver
+
+    revoke_tokens_of_leaver(actor=actor, membership=membership)
+    hooks.membership_removed(membership=membership, actor=actor)
 
 
 def transfer_ownership(*, actor: User, seller: Seller, new_owner: Membership) -> Membership:

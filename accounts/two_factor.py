@@ -22,7 +22,7 @@ from django.conf import settings
 from django.contrib.auth.hashers import check_password, make_password
 from django.db import transaction
 from django.utils import timezone
-from django.utils.crypto import salted_hmac
+from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.translation import gettext as _
 
 from audit import events
@@ -30,6 +30,7 @@ from audit.services import record_event
 from ozonseat.errors import NotAllowed
 
 from . import sign_in_throttle
+from .browser_sessions import auth_digest
 from .models import Membership, RecoveryCode, TwoFactorDevice, User
 
 ISSUER = "OzonSeat"
@@ -284,6 +285,9 @@ def begin_pending_login(request, user: User, *, backend: str, next_url: str) -> 
     request.session.cycle_key()
     request.session[PENDING_KEY] = {
         "user_id": user.pk,
+        # Bound like a session: whatever would end the person's sessions (suspended or removed by a seller,
+        # signed out everywhere, a new password) ends a sign-in waiting for its code too.
+        "auth": auth_digest(user),
         "backend": backend,
         "next": next_url,
         "started": time.time(),
@@ -299,7 +303,7 @@ def pending_login(request) -> tuple[User, dict] | None:
         clear_pending_login(request)
         return None
     user = User.objects.filter(pk=pending["user_id"], is_active=True).first()
-    if user is None:
+    if user is None or not constant_time_compare(pending.get("auth", ""), auth_digest(user)):
         clear_pending_login(request)
         return None
     return user, pending

@@ -30,8 +30,9 @@ from .authorization import (
     MANAGE_TOKENS,
     get_effective_membership,
     member_has_seller_permission,
+    require_may_act_on,
 )
-from .decorators import seller_view
+from .decorators import record_refusal, seller_view
 from .forms import (
     AcceptInvitationForm,
     AuditedSetPasswordForm,
@@ -48,6 +49,7 @@ from .forms import (
 )
 from .models import MembershipKind, MembershipStatus
 from .policy import SIGN_IN_POLICY_FIELDS
+from .tokens import password_reset_tokens
 
 EMAIL_BACKEND = "accounts.backends.EmailBackend"
 
@@ -226,6 +228,7 @@ class PasswordResetDoneView(auth_views.PasswordResetDoneView):
 
 class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
     form_class = AuditedSetPasswordForm
+    token_generator = password_reset_tokens
     template_name = "accounts/password_reset_confirm.html"
     success_url = reverse_lazy("accounts:password_reset_complete")
 
@@ -366,6 +369,11 @@ def members(request, *, seller, membership):
         sort = ""
     query = request.GET.copy()
     query.pop("sort", None)
+    can_manage = member_has_seller_permission(membership, MANAGE_MEMBERS)
+    if can_manage:
+        from roles.authority import memberships_actor_may_act_on
+
+        queryset = list(queryset)
     return render(
         request,
         "accounts/members.html",
@@ -382,7 +390,9 @@ def members(request, *, seller, membership):
             "role": role,
             "store": store,
             "market": market,
-            "can_manage": member_has_seller_permission(membership, MANAGE_MEMBERS),
+            "can_manage": can_manage,
+            # Only those the services would let this manager act on can be selected for a bulk action.
+            "actable": memberships_actor_may_act_on(membership, queryset) if can_manage else set(),
         },
     )
 
@@ -434,6 +444,8 @@ def bulk_action(request, *, seller, membership):
         try:
             service(actor=request.user, membership=target)
         except (Conflict, NotAllowed) as error:
+            if isinstance(error, NotAllowed):
+                record_refusal(request, seller=seller, error=error)
             failed.append(f"{target.user}: {error.message}")
         else:
             succeeded.append(target.display_name)
@@ -486,9 +498,14 @@ def invite(request, *, seller, membership):
 def member(request, membership_id, *, seller, membership):
     target = selectors.get_membership_for_seller(seller, membership_id)
     can_manage = member_has_seller_permission(membership, MANAGE_MEMBERS)
+    manage_tokens = member_has_seller_permission(membership, MANAGE_TOKENS)
+    manage_security = member_has_seller_permission(membership, MANAGE_SECURITY)
     removed = target.status == MembershipStatus.REMOVED  # their page is history: nothing to edit or act on
-    editable = can_manage and not removed
-    editable = editable and target.kind != MembershipKind.OWNER and target.user_id != request.user.pk
+    # The one rule (roles.authority): no edit form or action the services would refuse.
+    may_act = (
+        not removed and (can_manage or manage_tokens or manage_security) and may_act_on(membership, target)
+    )
+    editable = can_manage and may_act
     form = None
     if editable:
         form = EditMemberForm(
@@ -509,13 +526,9 @@ def member(request, membership_id, *, seller, membership):
     # Where someone is signed in, and with which tokens: for the people who manage members or tokens, and
     # for the person themselves.
     see_sessions = (can_manage and not removed) or own_page
-    manage_tokens = member_has_seller_permission(membership, MANAGE_TOKENS)
     see_tokens = can_manage or own_page or manage_tokens
     can_reset_two_factor = (
-        not removed
-        and member_has_seller_permission(membership, MANAGE_SECURITY)
-        and two_factor.confirmed_device(target.user) is not None
-        and may_act_on(membership, target)
+        manage_security and may_act and two_factor.confirmed_device(target.user) is not None
     )
     return render(
         request,
@@ -535,7 +548,7 @@ def member(request, membership_id, *, seller, membership):
             "sessions": browser_sessions.open_sessions(target.user) if see_sessions else None,
             "current_session": browser_sessions.current_session_id(request) if own_page else None,
             "tokens": selectors.member_api_tokens(target) if see_tokens else None,
-            "tokens_readonly": removed or not (manage_tokens or own_page),
+            "tokens_readonly": not ((manage_tokens and may_act) or own_page),
             "can_reset_two_factor": can_reset_two_factor,
         },
     )
@@ -618,12 +631,19 @@ def member_action(request, membership_id, action, *, seller, membership):
     service, label, consequence, done = MEMBER_ACTIONS[action]
     target = selectors.get_membership_for_seller(seller, membership_id)
     name = target.display_name
+    if request.method == "GET":
+        try:  # nothing to confirm that the service would refuse
+            require_may_act_on(actor=request.user, membership=target)
+        except NotAllowed as error:
+            messages.error(request, error.message)
+            return redirect("accounts:member", seller_id=seller.pk, membership_id=target.pk)
     if request.method == "POST":
         try:
             service(actor=request.user, membership=target)
         except Conflict as error:
             messages.error(request, error.message)
         except NotAllowed as error:
+            record_refusal(request, seller=seller, error=error)
             messages.error(request, error.message)
         else:
             messages.success(request, str(done) % {"name": name})

@@ -12,7 +12,7 @@ from django.views.i18n import set_language as django_set_language
 
 from accounts import browser_sessions, password_policy, services, two_factor
 from accounts.authorization import member_has_seller_permission
-from accounts.decorators import seller_view
+from accounts.decorators import record_refusal, seller_view
 from accounts.forms import ChangePasswordForm, ProfileForm, TwoFactorCodeForm, apply_service_error
 from accounts.middleware import activate_time_zone
 from accounts.selectors import current_seller_for_user
@@ -143,7 +143,7 @@ def tokens(request, *, seller, membership):
     from ozonseat.errors import Conflict, NotAllowed
 
     manage = member_has_seller_permission(membership, MANAGE_TOKENS)
-    page = selectors.tokens_page(seller, membership, manage=manage)
+    page = _tokens_page(seller, membership, manage=manage)
     which = request.POST.get("form") if request.method == "POST" else None
     if which in ("service_account", "service_token") and not manage:
         raise NotAllowed(permission=MANAGE_TOKENS)
@@ -152,7 +152,7 @@ def tokens(request, *, seller, membership):
     own_form = ApiTokenForm(request.POST if which == "own_token" else None, prefix="own")
     service_form = ServiceAccountForm(request.POST if which == "service_account" else None, prefix="service")
     service_token_form = ApiTokenForm(
-        request.POST if which == "service_token" else None, prefix="st", accounts=page["service_accounts"]
+        request.POST if which == "service_token" else None, prefix="st", accounts=page["actable_accounts"]
     )
     created = None
     form = {"own_token": own_form, "service_account": service_form, "service_token": service_token_form}.get(
@@ -169,14 +169,19 @@ def tokens(request, *, seller, membership):
                 return redirect("dashboard:tokens", seller_id=seller.pk)
             owner = membership
             if which == "service_token":
-                owner = next(a for a in page["service_accounts"] if a.pk == data.pop("account"))
+                account_id = data.pop("account", None)
+                owner = next((a for a in page["actable_accounts"] if a.pk == account_id), None)
+                if owner is None:  # none offered: the actor may act on no service account
+                    raise NotAllowed(permission=MANAGE_TOKENS)
             created = api_tokens.create_api_token(actor=request.user, membership=owner, **data)
         except (InvalidInput, Conflict, NotAllowed) as error:
+            if isinstance(error, NotAllowed):
+                record_refusal(request, seller=seller, error=error)
             apply_service_error(form, error)
         else:
-            page = selectors.tokens_page(seller, membership, manage=manage)
+            page = _tokens_page(seller, membership, manage=manage)
             own_form = ApiTokenForm(prefix="own")
-            service_token_form = ApiTokenForm(prefix="st", accounts=page["service_accounts"])
+            service_token_form = ApiTokenForm(prefix="st", accounts=page["actable_accounts"])
     if form is not None and form.errors:
         messages.error(request, _("Nothing was saved. Please correct the errors below."))
     return render(
@@ -191,6 +196,19 @@ def tokens(request, *, seller, membership):
             "service_token_form": service_token_form,
         },
     )
+
+
+def _tokens_page(seller, membership, *, manage):
+    """The page's tokens, with the service accounts the actor may act on (roles.authority): only those are
+    offered a new token, and only their tokens get a revoke button."""
+    from roles.authority import memberships_actor_may_act_on
+
+    page = selectors.tokens_page(seller, membership, manage=manage)
+    actable = memberships_actor_may_act_on(membership, page["service_accounts"]) if manage else set()
+    for account in page["service_accounts"]:
+        account.tokens_readonly = account.pk not in actable
+    page["actable_accounts"] = [account for account in page["service_accounts"] if account.pk in actable]
+    return page
 
 
 def _revoke_token(request, *, seller, membership, manage):
@@ -228,6 +246,9 @@ def _revoke_token(request, *, seller, membership, manage):
     try:
         api_tokens.revoke_api_token(actor=request.user, token=token)
     except Conflict as error:
+        messages.error(request, error.message)
+    except NotAllowed as error:
+        record_refusal(request, seller=seller, error=error)
         messages.error(request, error.message)
     else:
         messages.success(request, _("Token %(name)s revoked.") % {"name": token.name})

@@ -19,10 +19,12 @@ Call these inside the service's transaction, after locking the member's row: the
 and revoke lock that same row to change) cannot change between the check and the write.
 """
 
+from collections import defaultdict
+
 from django.db.models import Prefetch
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import Membership, MembershipKind
+from accounts.models import Membership
 from ozonseat.errors import NotAllowed
 
 from . import catalog
@@ -163,7 +165,7 @@ def _refusal(holdings: Holdings | None, membership: Membership, assignments=None
             "%(name)s holds a permission you do not hold (%(permission)s). You can act only on members "
             "whose every permission you hold yourself, at the same or a wider scope."
         )
-        % {"name": membership.user, "permission": catalog.get(missing).label},
+        % {"name": membership.display_name, "permission": catalog.get(missing).label},
         code="holds_more",
         permission=missing,
     )
@@ -214,31 +216,60 @@ def require_may_act_on(*, actor, membership: Membership, permission: str) -> Mem
     return require_holdings_to_act_on(actor=actor, membership=membership, permission=permission).membership
 
 
-def require_may_edit_role(holdings: Holdings, role) -> None:
-    """Editing, deleting or moving the holders of a role acts on every holder: refuse unless the actor may
-    act on each of them (the owner's access, which holds everything anyway, does not change with a role)."""
+def _holders_of(role_ids) -> dict[int, list]:
+    """{role id: [(holding membership, all its loaded assignments)]}: three queries for any roles."""
+    holding = Assignment.objects.filter(role_id__in=role_ids).values("membership_id")
+    by_member: dict[int, list] = defaultdict(list)
+    for assignment in _assignments_with_scopes(membership_id__in=holding).select_related("membership__user"):
+        by_member[assignment.membership_id].append(assignment)
+    holders: dict[int, list] = defaultdict(list)
+    for assignments in by_member.values():
+        for role_id in {a.role_id for a in assignments} & set(role_ids):
+            holders[role_id].append((assignments[0].membership, assignments))
+    return holders
+
+
+def _role_refusal(holdings: Holdings, role, holders) -> NotAllowed | None:
     if holdings.is_owner:
-        return
+        return None
     if holdings.holds_role(role):
-        raise NotAllowed(_("You cannot change a role you hold yourself."), code="self")
-    holder_ids = set(Assignment.objects.filter(role=role).values_list("membership_id", flat=True))
-    if not holder_ids:
-        return
-    holders = (
-        Membership.objects.select_related("user").filter(pk__in=holder_ids).exclude(kind=MembershipKind.OWNER)
-    )
-    assignments: dict[int, list] = {pk: [] for pk in holder_ids}
-    for assignment in _assignments_with_scopes(membership_id__in=holder_ids):
-        assignments[assignment.membership_id].append(assignment)
-    for holder in holders.order_by("pk"):
-        missing = holdings.first_uncovered_of(assignments[holder.pk])
+        return NotAllowed(_("You cannot change a role you hold yourself."), code="self")
+    for holder, assignments in sorted(holders, key=lambda pair: pair[0].pk):
+        if holder.is_owner:  # holds everything anyway: a role changes nothing for them
+            continue
+        missing = holdings.first_uncovered_of(assignments)
         if missing is not None:
-            raise NotAllowed(
+            return NotAllowed(
                 _(
                     "%(name)s holds this role and a permission you do not hold (%(permission)s). You can "
                     "change a role only if you may act on everyone holding it."
                 )
-                % {"name": holder.user, "permission": catalog.get(missing).label},
+                % {"name": holder.display_name, "permission": catalog.get(missing).label},
                 code="holds_more",
                 permission=missing,
             )
+    return None
+
+
+def require_may_edit_role(holdings: Holdings, role) -> None:
+    """Editing, deleting or moving the holders of a role acts on every holder: refuse unless the actor may
+    act on each of them (and does not hold the role). The owner's access does not change with a role."""
+    refusal = None if holdings.is_owner else _role_refusal(holdings, role, _holders_of([role.pk])[role.pk])
+    if refusal is not None:
+        raise refusal
+
+
+def role_refusal(actor_membership: Membership, role) -> NotAllowed | None:
+    """For pages: why the actor may not edit this role (None: they may), to show instead of the form."""
+    holdings = Holdings(actor_membership)
+    return None if holdings.is_owner else _role_refusal(holdings, role, _holders_of([role.pk])[role.pk])
+
+
+def role_ids_actor_may_edit(actor_membership: Membership, roles) -> set[int]:
+    """For the roles matrix: the ids of those roles the actor may edit (six queries for any number)."""
+    roles = list(roles)
+    holdings = Holdings(actor_membership)
+    if holdings.is_owner:
+        return {role.pk for role in roles}
+    holders = _holders_of([role.pk for role in roles])
+    return {role.pk for role in roles if _role_refusal(holdings, role, holders[role.pk]) is None}

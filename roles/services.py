@@ -15,7 +15,7 @@ from audit import events
 from audit.services import diff, record_event
 from ozonseat.errors import Conflict, InvalidInput, NotAllowed, NotFound
 
-from . import catalog, index
+from . import authority, catalog, index
 from .models import Assignment, Market, Role, ScopeKind, Store, Warehouse, WarehouseKind
 from .role_templates import TEMPLATES
 
@@ -49,84 +49,6 @@ def reindex_membership(*, membership) -> None:
     Runs inside the caller's transaction."""
     with transaction.atomic():
         index.sync(membership.seller_id, index.Restriction(membership_ids={membership.pk}))
-
-
-# --- what the actor holds (escalation) ------------------------------------------------------------
-
-
-class _Holdings:
-    """The actor's own assignments, to refuse granting what they do not hold (Saleor-style)."""
-
-    def __init__(self, membership):
-        self.membership = membership
-        self.is_owner = membership.is_owner
-        self.assignments = (
-            []
-            if self.is_owner
-            else list(
-                Assignment.objects.filter(membership=membership)
-                .select_related("role")
-                .prefetch_related("stores", "warehouses")
-            )
-        )
-        for assignment in self.assignments:
-            assignment.store_ids = {store.pk for store in assignment.stores.all()}
-            assignment.warehouse_ids = {warehouse.pk for warehouse in assignment.warehouses.all()}
-
-    def holds_anywhere(self, permission) -> bool:
-        return self.is_owner or any(permission in a.role.permissions for a in self.assignments)
-
-    def covers(self, permission, scope_kind, market, stores, warehouses) -> bool:
-        """Does the actor hold `permission` over the whole scope, future stores included?"""
-        if self.is_owner:
-            return True
-        held = [a for a in self.assignments if permission in a.role.permissions]
-        if any(a.scope_kind == ScopeKind.SELLER for a in held):
-            return True
-        if scope_kind == ScopeKind.SELLER or catalog.level_of(permission) == catalog.SELLER:
-            return False
-        markets = {a.market for a in held if a.scope_kind == ScopeKind.MARKET}
-        if scope_kind == ScopeKind.MARKET:
-            return market in markets
-        store_ids = set().union(*(a.store_ids for a in held if a.scope_kind == ScopeKind.STORES))
-        if scope_kind == ScopeKind.STORES:
-            return all(s.market in markets or s.pk in store_ids for s in stores)
-        warehouse_ids = set().union(*(a.warehouse_ids for a in held if a.scope_kind == ScopeKind.WAREHOUSES))
-        return all(
-            w.store.market in markets or w.store_id in store_ids or w.pk in warehouse_ids for w in warehouses
-        )
-
-    def holds_role(self, role) -> bool:
-        return any(a.role_id == role.pk for a in self.assignments)
-
-
-def _applicable(permissions, scope_kind):
-    """The permissions of a role that a scope gives: seller-level ones only for the whole seller,
-    store-level ones not for chosen warehouses."""
-    levels = {
-        ScopeKind.SELLER: {catalog.SELLER, catalog.STORE, catalog.WAREHOUSE},
-        ScopeKind.MARKET: {catalog.STORE, catalog.WAREHOUSE},
-        ScopeKind.STORES: {catalog.STORE, catalog.WAREHOUSE},
-        ScopeKind.WAREHOUSES: {catalog.WAREHOUSE},
-    }[scope_kind]
-    return [p for p in permissions if catalog.exists(p) and catalog.level_of(p) in levels]
-
-
-def _refuse_escalation(holdings, permissions, scope_kind, market, stores, warehouses):
-    for permission in _applicable(permissions, scope_kind):
-        if not holdings.covers(permission, scope_kind, market, stores, warehouses):
-            raise NotAllowed(
-                _("You can only give permissions and scopes you hold yourself (missing: %(permission)s).")
-                % {"permission": catalog.get(permission).label},
-                code="escalation",
-            )
-
-
-def _refuse_owner_or_self(actor, membership):
-    if membership.is_owner:
-        raise NotAllowed(_("The owner holds every permission; their rights cannot be changed."), code="owner")
-    if membership.user_id == actor.pk:
-        raise NotAllowed(_("You cannot change your own access."), code="self")
 
 
 def _scope_of(assignment):
@@ -182,7 +104,7 @@ def _clean_scope(seller, scope_kind, market, stores, warehouses, role):
             field="scope_kind",
             message=_("This role manages the seller itself, so it can only be given for the whole seller."),
         )
-    if not _applicable(role.permissions, scope_kind):
+    if not authority.applicable_permissions(role.permissions, scope_kind):
         raise InvalidInput(field="scope_kind", message=_("This role gives nothing at this scope."))
     return market, found_stores, found_warehouses
 
@@ -192,12 +114,14 @@ def _lock_membership(membership):
 
 
 def grant_role(*, actor, membership, role, scope_kind, market=None, stores=(), warehouses=()) -> Assignment:
-    actor_membership = require_seller_permission(
-        actor=actor, seller=membership.seller, permission=catalog.MEMBERS_MANAGE
-    )
+    """Give a member a role at a scope: the actor must be allowed to act on the member (the rule in
+    roles.authority) and hold what the grant gives over the whole scope."""
+    require_seller_permission(actor=actor, seller=membership.seller, permission=catalog.MEMBERS_MANAGE)
     with transaction.atomic():
         membership = _lock_membership(membership)
-        _refuse_owner_or_self(actor, membership)
+        holdings = authority.require_holdings_to_act_on(
+            actor=actor, membership=membership, permission=catalog.MEMBERS_MANAGE
+        )
         if role.seller_id != membership.seller_id:
             raise NotFound()
         if membership.status == MembershipStatus.REMOVED:
@@ -205,8 +129,7 @@ def grant_role(*, actor, membership, role, scope_kind, market=None, stores=(), w
         market, stores, warehouses = _clean_scope(
             membership.seller, scope_kind, market, stores, warehouses, role
         )
-        holdings = _Holdings(actor_membership)
-        _refuse_escalation(holdings, role.permissions, scope_kind, market, stores, warehouses)
+        authority.refuse_escalation(holdings, role.permissions, scope_kind, market, stores, warehouses)
         for existing in Assignment.objects.filter(membership=membership, role=role, scope_kind=scope_kind):
             _kind, old_market, old_stores, old_warehouses = _scope_of(existing)
             if (old_market, {s.pk for s in old_stores}, {w.pk for w in old_warehouses}) == (
@@ -241,15 +164,13 @@ def grant_role(*, actor, membership, role, scope_kind, market=None, stores=(), w
 
 
 def revoke_assignment(*, actor, assignment) -> None:
-    """Take a role from a member. The actor must hold what the assignment gives (you cannot take away
-    what you could not have given)."""
+    """Take a role from a member. Acting on the member: the actor must hold, at the same or a wider scope,
+    everything the member holds — this assignment included (you cannot take away what you could not give)."""
     seller = assignment.membership.seller
-    actor_membership = require_seller_permission(
-        actor=actor, seller=seller, permission=catalog.MEMBERS_MANAGE
-    )
+    require_seller_permission(actor=actor, seller=seller, permission=catalog.MEMBERS_MANAGE)
     with transaction.atomic():
         membership = _lock_membership(assignment.membership)
-        _refuse_owner_or_self(actor, membership)
+        authority.require_may_act_on(actor=actor, membership=membership, permission=catalog.MEMBERS_MANAGE)
         assignment = (
             Assignment.objects.select_for_update()
             .select_related("role")
@@ -258,23 +179,45 @@ def revoke_assignment(*, actor, assignment) -> None:
         )
         if assignment is None:
             raise NotFound()
-        scope_kind, market, stores, warehouses = _scope_of(assignment)
-        _refuse_escalation(
-            _Holdings(actor_membership), assignment.role.permissions, scope_kind, market, stores, warehouses
-        )
-        changes = {
-            "assignment_id": [assignment.pk, None],
-            "role_id": [assignment.role_id, None],
-            "scope_kind": [scope_kind, None],
-            "market": [market, None],
-            "store_ids": [sorted(s.pk for s in stores), None],
-            "warehouse_ids": [sorted(w.pk for w in warehouses), None],
-        }
+        changes = _ended_assignment_changes(assignment)
         assignment.delete()
         reindex_membership(membership=membership)
         record_event(
             action=events.ASSIGNMENT_REVOKED, seller=seller, actor=actor, target=membership, changes=changes
         )
+
+
+def _ended_assignment_changes(assignment) -> dict:
+    scope_kind, market, stores, warehouses = _scope_of(assignment)
+    return {
+        "assignment_id": [assignment.pk, None],
+        "role_id": [assignment.role_id, None],
+        "scope_kind": [scope_kind, None],
+        "market": [market, None],
+        "store_ids": [sorted(s.pk for s in stores), None],
+        "warehouse_ids": [sorted(w.pk for w in warehouses), None],
+    }
+
+
+def end_assignments(*, actor, membership, reason: str) -> int:
+    """Delete every assignment of a member who leaves (removal), one `assignment.revoked` event each with
+    the reason, as if each had been revoked by hand: "who lost this role, when, why" stays one question to
+    the audit log, whatever way the role ended. The caller has locked the membership and checked the actor.
+    Nothing is kept to come back: a person invited again starts with what the new invitation gives."""
+    ended = list(Assignment.objects.select_for_update().filter(membership=membership).order_by("pk"))
+    for assignment in ended:
+        changes = {**_ended_assignment_changes(assignment), "reason": [None, reason]}
+        assignment.delete()
+        record_event(
+            action=events.ASSIGNMENT_REVOKED,
+            seller=membership.seller,
+            actor=actor,
+            target=membership,
+            changes=changes,
+        )
+    if ended:
+        reindex_membership(membership=membership)
+    return len(ended)
 
 
 # --- roles ----------------------------------------------------------------------------------------
@@ -354,7 +297,7 @@ def create_role(*, actor, seller, name, description="", permissions) -> Role:
     with transaction.atomic():
         _lock_seller(seller)
         _refuse_taken_role_name(seller, name)
-        _refuse_unheld(_Holdings(actor_membership), permissions)
+        _refuse_unheld(authority.Holdings(actor_membership), permissions)
         role = _save_role(seller, name=name, description=description, permissions=permissions)
         record_event(
             action=events.ROLE_CREATED,
@@ -373,7 +316,7 @@ def clone_role(*, actor, role, name) -> Role:
     with transaction.atomic():
         role = _lock_role(role)
         _refuse_taken_role_name(seller, name)
-        _refuse_unheld(_Holdings(actor_membership), role.permissions)
+        _refuse_unheld(authority.Holdings(actor_membership), role.permissions)
         clone = _save_role(
             seller, name=name, description=str(role.display_description), permissions=list(role.permissions)
         )
@@ -407,7 +350,7 @@ def _refuse_widening(holdings, permissions, assignments):
     """Adding permissions to a role (or moving its holders to another role) gives them to every holder at
     their scope: the actor must hold each at each of those scopes."""
     for assignment in assignments:
-        _refuse_escalation(
+        authority.refuse_escalation(
             holdings,
             permissions,
             assignment.scope_kind,
@@ -418,16 +361,16 @@ def _refuse_widening(holdings, permissions, assignments):
 
 
 def update_role(*, actor, role, name=None, description=None, permissions=None) -> Role:
-    """Edit a role (template copies included); every holder's index rows change in this transaction."""
+    """Edit a role (template copies included); every holder's index rows change in this transaction.
+    Editing a role acts on everyone holding it: the actor must be allowed to act on each (roles.authority)."""
     seller = role.seller
     actor_membership = require_seller_permission(actor=actor, seller=seller, permission=catalog.ROLES_MANAGE)
     name = None if name is None else _clean_role_name(name)
     description = None if description is None else _clean_role_description(description)
     with transaction.atomic():
         role = _lock_role(role)
-        holdings = _Holdings(actor_membership)
-        if holdings.holds_role(role):
-            raise NotAllowed(_("You cannot change a role you hold yourself."), code="self")
+        holdings = authority.Holdings(actor_membership)
+        authority.require_may_edit_role(holdings, role)
         if name is not None and name != role.name:
             _refuse_taken_role_name(seller, name, role=role)
         new = {
@@ -462,14 +405,13 @@ def update_role(*, actor, role, name=None, description=None, permissions=None) -
 
 def delete_role(*, actor, role, move_to=None) -> None:
     """Delete a role. If members hold it, `move_to` (another role of the seller) takes its place in every
-    assignment, at the same scope."""
+    assignment, at the same scope; the actor must be allowed to act on each holder (roles.authority)."""
     seller = role.seller
     actor_membership = require_seller_permission(actor=actor, seller=seller, permission=catalog.ROLES_MANAGE)
     with transaction.atomic():
         role = _lock_role(role)
-        holdings = _Holdings(actor_membership)
-        if holdings.holds_role(role):
-            raise NotAllowed(_("You cannot change a role you hold yourself."), code="self")
+        holdings = authority.Holdings(actor_membership)
+        authority.require_may_edit_role(holdings, role)
         assignments = _holder_assignments(role)
         if move_to is not None:
             if move_to.seller_id != seller.pk:

@@ -8,13 +8,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from accounts.authorization import member_has_seller_permission
-from accounts.decorators import seller_view
+from accounts.decorators import record_refusal, seller_view
 from accounts.forms import apply_service_error
 from accounts.models import MembershipStatus
 from accounts.selectors import get_membership_for_seller
 from ozonseat.errors import Conflict, InvalidInput, NotAllowed
 
-from . import catalog, selectors, services
+from . import authority, catalog, selectors, services
 from .forms import CloneRoleForm, DeleteRoleForm, GrantForm, RenameForm, RoleForm, StoreForm, WarehouseForm
 from .models import ScopeKind
 
@@ -27,10 +27,10 @@ def role_list(request, *, seller, membership):
     """Every member reads the matrix; a role manager ticks and saves its columns."""
     can_manage = member_has_seller_permission(membership, catalog.ROLES_MANAGE)
     roles = list(selectors.list_roles(seller))
-    held = {assignment.role_id for assignment in selectors.assignments_of(membership)} if can_manage else ()
+    # Nobody edits a role they hold, nor one held by someone they may not act on (services refuse both).
+    editable = authority.role_ids_actor_may_edit(membership, roles) if can_manage else set()
     for role in roles:
-        # nobody edits a role they hold (services refuse it too)
-        role.editable = can_manage and role.pk not in held
+        role.editable = role.pk in editable
     matrix = [
         (permission, [(role, permission.codename in role.permissions) for role in roles])
         for permission in catalog.all_permissions()
@@ -55,6 +55,8 @@ def role_permissions(request, role_id, *, seller, membership):
         try:
             services.update_role(actor=request.user, role=role, permissions=form.cleaned_data["permissions"])
         except (InvalidInput, NotAllowed) as error:
+            if isinstance(error, NotAllowed):
+                record_refusal(request, seller=seller, error=error)
             messages.error(request, error.message)
         else:
             messages.success(request, _("Role %(name)s saved.") % {"name": role.display_name})
@@ -80,20 +82,34 @@ def role_create(request, *, seller, membership):
 @require_http_methods(["GET", "POST"])
 def role_edit(request, role_id, *, seller, membership):
     role = selectors.get_role_for_seller(seller, role_id)
-    if not member_has_seller_permission(membership, catalog.ROLES_MANAGE):
-        permissions = [p for p in catalog.all_permissions() if p.codename in role.permissions]
-        return render(request, "roles/role.html", {"role": role, "permissions": permissions})
+    refusal = (
+        authority.role_refusal(membership, role)
+        if member_has_seller_permission(membership, catalog.ROLES_MANAGE)
+        else NotAllowed(_("Only people who may manage roles can change this role."))
+    )
+    if refusal is not None:
+        return _read_only_role(request, role, refusal)
     initial = {"name": role.name, "description": role.description, "permissions": role.permissions}
     form = RoleForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
             services.update_role(actor=request.user, role=role, **form.cleaned_data)
         except (InvalidInput, NotAllowed) as error:
+            if isinstance(error, NotAllowed):
+                record_refusal(request, seller=seller, error=error)
             apply_service_error(form, error)
         else:
             messages.success(request, _("Changes saved."))
             return redirect("roles:role_edit", seller_id=seller.pk, role_id=role.pk)
     return render(request, "roles/role_form.html", {"form": form, "role": role, "catalog": catalog})
+
+
+def _read_only_role(request, role, refusal):
+    """A role the actor may not change: its permissions and why (a change is refused and recorded)."""
+    if request.method == "POST":
+        raise refusal
+    permissions = [p for p in catalog.all_permissions() if p.codename in role.permissions]
+    return render(request, "roles/role.html", {"role": role, "permissions": permissions, "refusal": refusal})
 
 
 @seller_view(catalog.ROLES_MANAGE)
@@ -116,6 +132,9 @@ def role_clone(request, role_id, *, seller, membership):
 @require_http_methods(["GET", "POST"])
 def role_delete(request, role_id, *, seller, membership):
     role = selectors.get_role_for_seller(seller, role_id)
+    refusal = authority.role_refusal(membership, role)
+    if refusal is not None:
+        return _read_only_role(request, role, refusal)
     holders = role.assignments.count()
     others = [r for r in selectors.list_roles(seller) if r.pk != role.pk]
     form = DeleteRoleForm(request.POST or None, roles=others, required=bool(holders))
@@ -128,6 +147,8 @@ def role_delete(request, role_id, *, seller, membership):
                 move_to=selectors.get_role_for_seller(seller, move_to) if move_to else None,
             )
         except (InvalidInput, Conflict, NotAllowed) as error:
+            if isinstance(error, NotAllowed):
+                record_refusal(request, seller=seller, error=error)
             apply_service_error(form, error)
         else:
             messages.success(request, _("Role deleted."))
@@ -286,11 +307,10 @@ def member_access_context(request, *, seller, membership, target, grant_form=Non
     can_manage = member_has_seller_permission(membership, catalog.MEMBERS_MANAGE)
     if not (can_manage or target.pk == membership.pk):
         return {"access_visible": False}
+    # The one rule (roles.authority): no grant form or "take away" for a member the services would refuse,
+    # and nothing for a removed member (their page is history).
     can_grant = (
-        can_manage
-        and not target.is_owner
-        and target.user_id != request.user.pk
-        and target.status != MembershipStatus.REMOVED  # a removed member's page is history
+        can_manage and target.status != MembershipStatus.REMOVED and authority.may_act_on(membership, target)
     )
     grid = selectors.effective_permissions(target)
     store_permissions = [p for p in catalog.all_permissions() if p.level == catalog.STORE]
@@ -332,6 +352,8 @@ def grant(request, membership_id, *, seller, membership):
                 warehouses=data["warehouses"],
             )
         except (InvalidInput, Conflict, NotAllowed) as error:
+            if isinstance(error, NotAllowed):
+                record_refusal(request, seller=seller, error=error)
             apply_service_error(form, error)
         else:
             messages.success(request, _("Role given."))
@@ -350,10 +372,13 @@ def grant(request, membership_id, *, seller, membership):
 def revoke(request, assignment_id, *, seller, membership):
     assignment = selectors.get_assignment_for_seller(seller, assignment_id)
     target = assignment.membership
+    if request.method == "GET" and not authority.may_act_on(membership, target):
+        return redirect("accounts:member", seller_id=seller.pk, membership_id=target.pk)
     if request.method == "POST":
         try:
             services.revoke_assignment(actor=request.user, assignment=assignment)
         except NotAllowed as error:
+            record_refusal(request, seller=seller, error=error)
             messages.error(request, error.message)
         else:
             messages.success(request, _("Role taken away."))

@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 
+from audit.services import record_denial
 from ozonseat import errors
 
 from . import problems
@@ -115,6 +116,11 @@ def exception_handler(exc, context):
     raw_request = getattr(request, "_request", request)
 
     if isinstance(exc, errors.ServiceError):
+        seller = getattr(context.get("view"), "seller", None)
+        if isinstance(exc, errors.NotAllowed) and seller is not None:
+            # A service's refusal (the rule for acting on members, an escalation) is recorded like the
+            # dashboard's: an access.denied event with the missing permission.
+            record_denial(raw_request, seller=seller, status=403, permission=exc.permission)
         problem, field_errors = _service_problem(exc)
         detail = (
             exc.message if not isinstance(exc, errors.InvalidInput) or not field_errors else problem.title

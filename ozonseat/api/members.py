@@ -223,8 +223,9 @@ class MemberDetailView(SellerView):
         request=MemberUpdateSerializer,
         responses=MemberSerializer,
         summary="Edit a member's job title or end date",
-        description="Fields left out keep their value; `ends_at: null` removes the end date. The owner "
-        f"and your own membership cannot be edited. {needs(MANAGE_MEMBERS)}",
+        description="Fields left out keep their value; `ends_at: null` removes the end date. The owner, "
+        "your own membership and members holding a permission you do not hold cannot be edited. "
+        f"{needs(MANAGE_MEMBERS)}",
     )
     def patch(self, request, seller_id, membership_id):
         membership = get_member(self, membership_id)
@@ -274,31 +275,37 @@ MemberSuspendView = _action_view(
     services.suspend_member,
     _("Suspend a member"),
     "Only an active member can be suspended. Their access and sessions end at once; their tokens stop "
-    "working. Not the owner, nor yourself.",
+    "working until they are reactivated. Not the owner, nor yourself, nor a member holding a permission you "
+    "do not hold at the same or a wider scope.",
 )
 MemberReactivateView = _action_view(
     "reactivate",
     services.reactivate_member,
     _("Reactivate a suspended member"),
     "The member works again with the roles they had, unless their end date has passed (change it first). "
-    "Not the owner, nor yourself.",
+    "Not the owner, nor yourself, nor a member holding a permission you do not hold at the same or a wider "
+    "scope.",
 )
 MemberRemoveView = _action_view(
     "remove",
     services.remove_member,
     _("Remove a member"),
-    "Their access to this seller, sessions, tokens and any pending invitation end; their OzonSeat user stays "
-    "(they may work for other sellers). Not the owner, nor yourself.",
+    "Their sessions and any pending invitation end, their tokens are revoked (reason `member_removed`) and "
+    "their role assignments end; invited again, they start with only what the new invitation gives. Their "
+    "OzonSeat user stays (they may work for other sellers). Not the owner, nor yourself, nor a member "
+    "holding a permission you do not hold at the same or a wider scope.",
 )
 MemberResendView = _action_view(
     "resend-invitation",
     services.resend_invitation,
     _("Resend the invitation"),
-    "E-mail a new link to a member whose invitation is pending; older links stop working.",
+    "E-mail a new link to a member whose invitation is pending; older links stop working. Not for a member "
+    "holding a permission you do not hold at the same or a wider scope.",
 )
 MemberRevokeView = _action_view(
     "revoke-invitation",
     services.revoke_invitation,
     _("Revoke a pending invitation"),
-    "The link stops working and the invited member is removed.",
+    "The link stops working, and the invited member is removed with the roles given with the invitation. "
+    "Not for a member holding a permission you do not hold at the same or a wider scope.",
 )

@@ -431,7 +431,8 @@ class RoleDetailView(SellerView):
         summary="Edit a role",
         description="Fields left out keep their value; every holder's access changes at once. You can "
         "only add permissions you hold yourself, wherever the role is held, and cannot edit a role you "
-        f"hold. {needs(catalog.ROLES_MANAGE)}",
+        "hold, nor one held by a member holding a permission you do not hold at the same or a wider "
+        f"scope. {needs(catalog.ROLES_MANAGE)}",
     )
     def patch(self, request, seller_id, role_id):
         role = roles_selectors.get_role_for_seller(self.seller, role_id)
@@ -444,7 +445,8 @@ class RoleDetailView(SellerView):
         responses={204: None},
         summary="Delete a role",
         description="A role still assigned needs `move_to`: its assignments move to that role, at the "
-        f"same scope. {needs(catalog.ROLES_MANAGE)}",
+        "same scope. Refused, like an edit, for a role you hold or one held by a member holding a permission "
+        f"you do not hold. {needs(catalog.ROLES_MANAGE)}",
     )
     def delete(self, request, seller_id, role_id):
         role = roles_selectors.get_role_for_seller(self.seller, role_id)
@@ -512,8 +514,9 @@ class AssignmentListView(SellerView):
         request=AssignmentCreateSerializer,
         responses={201: AssignmentSerializer},
         summary="Give a member a role at a scope",
-        description="You can only give permissions and scopes you hold yourself; the owner's access and "
-        f"your own cannot be changed. {needs(catalog.MEMBERS_MANAGE)}",
+        description="You can only give permissions and scopes you hold yourself, and only to a member "
+        "whose every permission you hold at the same or a wider scope; the owner's access and your own "
+        f"cannot be changed. {needs(catalog.MEMBERS_MANAGE)}",
     )
     def post(self, request, seller_id):
         data = _valid(AssignmentCreateSerializer, request.data)
@@ -556,8 +559,9 @@ class AssignmentDetailView(SellerView):
         operation_id="assignments_revoke",
         responses={204: None},
         summary="Take a role away",
-        description="The member loses what the assignment gave at once. You must hold what it gives "
-        f"yourself; the owner's access and your own cannot be changed. {needs(catalog.MEMBERS_MANAGE)}",
+        description="The member loses what the assignment gave at once. You must hold every permission the "
+        "member holds (this assignment's included) at the same or a wider scope; the owner's access and "
+        f"your own cannot be changed. {needs(catalog.MEMBERS_MANAGE)}",
     )
     def delete(self, request, seller_id, assignment_id):
         assignment = roles_selectors.get_assignment_for_seller(self.seller, assignment_id)

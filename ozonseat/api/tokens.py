@@ -7,7 +7,7 @@ from rest_framework.response import Response
 from accounts import api_tokens, selectors
 from accounts.api_tokens import MANAGE_TOKENS
 from accounts.authorization import member_has_seller_permission
-from accounts.models import ApiToken, Membership, MembershipKind
+from accounts.models import ApiToken, Membership, MembershipKind, RevocationReason
 from ozonseat.errors import NotFound
 
 from .members import MemberSerializer
@@ -29,6 +29,20 @@ class TokenSerializer(serializers.Serializer):
     expires_at = serializers.DateTimeField(allow_null=True)
     last_used_at = serializers.DateTimeField(allow_null=True, help_text="Updated at most once a minute.")
     revoked_at = serializers.DateTimeField(allow_null=True)
+    status = serializers.ChoiceField(
+        choices=["active", "expired", "revoked"], help_text="Whether the token works (`active`) or why not."
+    )
+    revocation_reason = serializers.ChoiceField(
+        choices=RevocationReason.choices,
+        allow_null=True,
+        help_text="Why a revoked token was revoked: `revoked` by a person, or `member_removed` when its "
+        "account left the seller. Null while not revoked.",
+    )
+
+    def to_representation(self, token):
+        data = super().to_representation(token)
+        data["revocation_reason"] = token.revocation_reason or None
+        return data
 
     def get_created_by_member_id(self, token) -> int | None:
         if hasattr(token, "created_by_member_id"):  # annotated for a whole list
@@ -91,8 +105,9 @@ class TokenListView(SellerView):
         responses={201: CreatedTokenSerializer},
         summary="Create an API token",
         description="A token for yourself, or for one of the seller's service accounts (`membership_id`, "
-        f"needs `{MANAGE_TOKENS}`). The response holds the `secret`: the only time it is shown. "
-        f"{ANY_MEMBER}",
+        f"needs `{MANAGE_TOKENS}` and every permission the account holds, at the same or a wider scope: "
+        "a token acts with its account's rights). The response holds the `secret`: the only time it is "
+        f"shown. {ANY_MEMBER}",
     )
     def post(self, request, seller_id):
         data = TokenCreateSerializer(data=request.data)
@@ -131,7 +146,8 @@ class TokenDetailView(SellerView):
         responses={204: None},
         summary="Revoke an API token",
         description="The token stops working on the next request. Your own tokens, or with "
-        f"`{MANAGE_TOKENS}` any token of the seller (others answer 404). {ANY_MEMBER}",
+        f"`{MANAGE_TOKENS}` any token of the seller (others answer 404) whose account holds no permission "
+        f"you lack (403 otherwise). {ANY_MEMBER}",
     )
     def delete(self, request, seller_id, token_id):
         api_tokens.revoke_api_token(actor=self.actor, token=self.get_token(token_id))

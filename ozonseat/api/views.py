@@ -12,6 +12,7 @@ from rest_framework.renderers import JSONRenderer
 from accounts.authorization import get_effective_membership, member_has_seller_permission
 from accounts.middleware import browser_language
 from accounts.models import ApiToken, Seller
+from audit.services import record_denial
 
 from . import problems
 from .authentication import BearerTokenAuthentication, SessionAuthentication
@@ -76,6 +77,7 @@ class SellerView(ApiView):
                 raise exceptions.NotFound()
         permission = self.required_permission(request.method)
         if permission and not member_has_seller_permission(membership, permission):
+            record_denial(request._request, seller=seller, status=403, permission=permission)
             raise exceptions.PermissionDenied()
         self.seller = seller
         self.membership = membership

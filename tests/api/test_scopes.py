@@ -117,9 +117,11 @@ def test_the_id_filters_take_what_the_seller_still_holds_a_deactivated_store_and
     by_store = owner_api.get(url(seller, "members"), {"store": store.pk})
     assert by_store.status_code == 200
     assert member.pk in [m["id"] for m in by_store.json()["results"]]
-    account_services.remove_member(actor=owner, membership=member)
     listed = owner_api.get(url(seller, "assignments"), {"membership_id": member.pk, "role_id": role.pk})
     assert listed.status_code == 200 and [a["id"] for a in listed.json()] == [granted.pk]
+    account_services.remove_member(actor=owner, membership=member)  # a leaver's assignments end
+    listed = owner_api.get(url(seller, "assignments"), {"membership_id": member.pk, "role_id": role.pk})
+    assert listed.status_code == 200 and listed.json() == []
 
 
 def test_assignment_with_another_sellers_role_or_store_is_404(owner_api, seller, other_seller):
