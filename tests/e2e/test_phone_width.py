@@ -38,6 +38,8 @@ NOT_PAGES = {
     "accounts:home": "redirects to the seller's overview (opened as dashboard:overview)",
     "accounts:logout": "POST only: signs out and redirects",
     "accounts:switch_seller": "POST only: redirects to the other seller's overview",
+    "accounts:recovery_codes": "POST only: answers with the recovery-codes page, which the visit that sets "
+    "up two-factor sign-in from the profile measures",
     "roles:grant": "POST only: redirects to the member's page",
     "roles:role_permissions": "POST only: redirects to the roles page",
     "audit:export": "a file download",
@@ -99,6 +101,9 @@ class World:
     reset_path: str
     two_factor_setup_email: str
     two_factor_verify_email: str
+    guarded: object  # a member of the seller with an authenticator (the owner may reset it)
+    password_expired_email: str
+    enrolling_emails: list  # people who enrol from their profile, one per language run
 
 
 def person(display_name: str, address: str):
@@ -210,6 +215,20 @@ def build_world() -> World:
     verifying = person(NAMES["picker"], email("has.an.authenticator"))
     make_member(strict, user=verifying)
     TwoFactorDevice.objects.create(user=verifying, encrypted_secret="unused", confirmed_at=timezone.now())
+    guarded = make_member(seller, user=person(NAMES["picker"], email("has.an.authenticator.here")))
+    TwoFactorDevice.objects.create(user=guarded.user, encrypted_secret="unused", confirmed_at=timezone.now())
+    # A seller that asks for a new password every 30 days, and someone whose password is older.
+    rotating = SellerFactory(name=NAMES["other_seller"], password_max_age_days=30)
+    hooks.seller_created(rotating)
+    expired = person(NAMES["picker"], email("password.is.too.old"))
+    make_member(rotating, user=expired, kind=MembershipKind.OWNER)
+    type(expired).objects.filter(pk=expired.pk).update(
+        password_changed_at=timezone.now() - timedelta(days=60)
+    )
+    enrolling_from_profile = [
+        make_member(seller, user=person(NAMES["picker"], email(f"enrols.from.the.profile.{n}"))).user.email
+        for n in range(len(LANGUAGES))
+    ]
 
     return World(
         seller=seller,
@@ -229,6 +248,9 @@ def build_world() -> World:
         reset_path=reset_path,
         two_factor_setup_email=enrolling.email,
         two_factor_verify_email=verifying.email,
+        guarded=guarded,
+        password_expired_email=expired.email,
+        enrolling_emails=enrolling_from_profile,
     )
 
 
@@ -270,6 +292,19 @@ def resend_confirmation(page, address):
     Invitation.objects.filter(membership__user__email=address).update(created_at=earlier)
     sign_in(page, address)
     page.locator("form[action$='/login/resend-confirmation/'] button").click()
+    page.wait_for_load_state()
+
+
+def enrol_from_the_profile(page, addresses):
+    """Sign in as the next person who has no authenticator, set one up from the profile with the key the
+    page shows, and stay on the page of recovery codes it answers with."""
+    import pyotp
+
+    sign_in(page, addresses.pop(0))
+    page.goto(reverse("accounts:two_factor_enrol"))
+    secret = page.locator("#two-factor-secret").inner_text().replace(" ", "")
+    page.locator("#id_code").fill(pyotp.TOTP(secret).now())
+    page.locator("main form button[type=submit]").first.click()
     page.wait_for_load_state()
 
 
@@ -401,6 +436,24 @@ def visits(world: World) -> list[Visit]:
             "anonymous",
             "two-factor code",
             lambda p: sign_in(p, world.two_factor_verify_email),
+        ),
+        Visit(
+            "accounts:two_factor_enrol",
+            "anonymous",
+            "two-factor set up from the profile, then its recovery codes",
+            lambda p: enrol_from_the_profile(p, world.enrolling_emails),
+        ),
+        Visit(
+            "accounts:password_change_required",
+            "anonymous",
+            "a new password is due",
+            lambda p: sign_in(p, world.password_expired_email),
+        ),
+        Visit(
+            "accounts:member_reset_two_factor",
+            "owner",
+            "reset a member's two-factor sign-in",
+            goto(url("accounts:member_reset_two_factor", seller, world.guarded.pk)),
         ),
     ]
     return result
