@@ -85,7 +85,7 @@ register_field("invitation_id", shown=False)
 # --- people ---
 register_field("other_sessions", pgettext_lazy("audit field", "Other open sessions"), Number())
 register_field("two_factor", pgettext_lazy("audit field", "Two-factor sign-in"), Boolean())
-register_field("display_name", pgettext_lazy("audit field", "Name"), Redacted())
+register_field("display_name", pgettext_lazy("audit field", "Display name"), Redacted())
 register_field(
     "preferred_language",
     pgettext_lazy("audit field", "Language"),

@@ -1,15 +1,16 @@
 """How the audit log's own events read: refusals, exports, archiving, retention (see vocabulary.py)."""
 
+from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext_lazy, pgettext_lazy
 
 from . import events
-from .vocabulary import Choice, Count, Moment, Number, Ref, Text, Value, get_kind, plain, register_field
+from .vocabulary import Choice, Count, Moment, Number, Ref, Text, Value, get_kind, join, plain, register_field
 
 
 class Filters(Value):
     """The filters of an export (EventFilters.as_dict()), each as the viewer's filter form names it."""
 
-    LABELS = {
+    LABELS = {  # in the filter form's order
         "actor_id": gettext_lazy("Person"),
         "action": gettext_lazy("Action"),
         "target_type": gettext_lazy("Target type"),
@@ -33,13 +34,21 @@ class Filters(Value):
         if not isinstance(value, dict):
             return plain(value)
         parts = []
-        for key, item in value.items():
-            label = self.LABELS.get(key, pgettext_lazy("audit field", "Other detail"))
-            parts.append(f"{label}: {self._item(key, item, value, reader)}")
-        return "; ".join(parts)
+        for key in sorted(value, key=lambda key: list(self.LABELS).index(key) if key in self.LABELS else 99):
+            if key == "target_type" and value.get("target_id") is not None:
+                continue  # the target reads as "Member: Ivan Petrov"
+            label = self.LABELS.get(key) or pgettext_lazy("audit field", "Other detail")
+            if key == "target_id" and value.get("target_type"):
+                kind = get_kind(value["target_type"])
+                label = kind.label if kind else label
+            parts.append(
+                _("%(label)s: %(value)s") % {"label": label, "value": self._item(key, value, reader)}
+            )
+        return join(parts)
 
     @staticmethod
-    def _item(key, item, value, reader) -> str:
+    def _item(key, value, reader) -> str:
+        item = value[key]
         if key == "actor_id":
             return reader.name("user", item)
         if key == "store_id":
@@ -87,7 +96,7 @@ register_field("filters", pgettext_lazy("audit field", "Filters"), Filters(), ac
 register_field("cutoff", pgettext_lazy("audit field", "Older than"), Moment(), actions=[events.ARCHIVED])
 register_field(
     "removed_count",
-    pgettext_lazy("audit field", "Events removed"),
+    pgettext_lazy("audit field", "Removed"),
     Count(ngettext_lazy("%(count)d event", "%(count)d events", "count")),
     actions=[events.ARCHIVED],
 )

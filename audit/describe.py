@@ -27,8 +27,8 @@ class Detail:
 
     def __str__(self) -> str:
         if self.old:
-            return f"{self.label}: {self.old} → {self.new}"
-        return f"{self.label}: {self.new}"
+            return _("%(label)s: %(old)s → %(new)s") % {"label": self.label, "old": self.old, "new": self.new}
+        return _("%(label)s: %(value)s") % {"label": self.label, "value": self.new}
 
 
 @dataclass(frozen=True)
@@ -42,7 +42,7 @@ class Description:
 
     @property
     def details_text(self) -> str:
-        return "; ".join(str(detail) for detail in self.details)
+        return vocabulary.join(str(detail) for detail in self.details)
 
 
 def describe_events(events: Iterable[AuditEvent], *, time_zone=None) -> list[Description]:
@@ -118,7 +118,9 @@ def _details(event: AuditEvent, reader: Reader) -> tuple[list[Detail], dict[str,
             old_text = ""
         if old_text and not new_text:
             new_text = "—"
-        lines.append((spec.order, Detail(name, str(spec.label), old_text, new_text)))
+        lines.append(
+            (vocabulary.field_order(event.action, name), Detail(name, str(spec.label), old_text, new_text))
+        )
     return [detail for _order, detail in sorted(lines, key=lambda line: line[0])], current
 
 

@@ -168,12 +168,14 @@ def iter_event_batches(
 
 
 def recent_events(seller, *, limit: int, membership_id: int | None = None, user_id: int | None = None):
-    """The seller's newest events; with a membership (and its user), those about it or done by its person.
-    One query."""
+    """The seller's newest events; with a membership (and its user), those about it or its person (a
+    failed sign-in to their account) or done by them. One query."""
     queryset = AuditEvent.objects.filter(seller_id=seller.pk)
     if membership_id is not None:
         queryset = queryset.filter(
-            Q(target_type="membership", target_id=membership_id) | Q(actor_user_id=user_id)
+            Q(target_type="membership", target_id=membership_id)
+            | Q(target_type="user", target_id=user_id)
+            | Q(actor_user_id=user_id)
         )
     return list(queryset.order_by("-created_at", "-id")[:limit])
 

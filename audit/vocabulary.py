@@ -229,7 +229,7 @@ class ListOf(Value):
                 parts.append(_("added: %(items)s") % {"items": self.text(added, reader)})
             if removed:
                 parts.append(_("removed: %(items)s") % {"items": self.text(removed, reader)})
-            return "", "; ".join(parts)
+            return "", join(parts)
         return super().change(old, new, reader)
 
 
@@ -279,7 +279,7 @@ class Field:
     none: str | None = None
     # False: an internal id kept for machines (the export's `changes`), not described to people.
     shown: bool = True
-    order: int = field(default=0, compare=False)
+    order: int = field(default=0, compare=False)  # when it was taught: see field_order
 
     def change(self, old, new, reader: Reader) -> tuple[str, str]:
         old_text, new_text = self.value.change(old, new, reader)
@@ -324,9 +324,25 @@ def get_field(action: str, name: str) -> Field | None:
     return _FIELDS.get((action, name)) or _FIELDS.get(("", name))
 
 
+def field_order(action: str, name: str) -> tuple[int, int]:
+    """Where a field's line goes among an event's changes: the fields registered for the action itself
+    first (they say what is particular about it), then the others, each in the order they were taught."""
+    specific = _FIELDS.get((action, name))
+    if specific is not None:
+        return (0, specific.order)
+    common = _FIELDS.get(("", name))
+    return (1, common.order if common is not None else 10**9)
+
+
+def join(items: Iterable[str]) -> str:
+    """Items of a list as one line, with the reader's language's separator."""
+    return pgettext("list separator", "; ").join(items)
+
+
 def unknown_field(name: str) -> Field:
-    """A field no vocabulary knows (an event older than its registration): described safely."""
-    return Field(name, pgettext("audit field", "Other detail"), Value(), order=10**9)
+    """A field no vocabulary knows (an event older than its registration): that something else changed,
+    without its stored name or values, which could read as anything (the raw change stays in exports)."""
+    return Field(name, pgettext("audit field", "Other detail"), Redacted())
 
 
 def unknown_fields(action: str, changes: Mapping) -> list[str]:

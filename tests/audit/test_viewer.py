@@ -12,8 +12,8 @@ from django.utils import timezone
 from accounts import services
 from accounts.models import User
 from audit import events
-from audit.models import AuditEvent
 from audit.describe import describe_events
+from audit.models import AuditEvent
 from audit.selectors import EventFilters, list_events
 from tests.audit.helpers import append
 from tests.factories import UserFactory, make_member, make_seller
