@@ -18,17 +18,25 @@ from .vocabulary import EMPTY, Reader
 
 @dataclass(frozen=True)
 class Detail:
-    """One line of what changed: `old` is "" when there was nothing before (or nothing worth saying)."""
+    """One line of what changed: `old` is "" when there was nothing before (or nothing worth saying);
+    `text` the whole line, worded when described (an export writes it after the language is reset)."""
 
     field: str
     label: str
     old: str
     new: str
+    text: str = ""
+
+    @classmethod
+    def of(cls, field: str, label: str, old: str, new: str) -> "Detail":
+        if old:
+            text = _("%(label)s: %(old)s → %(new)s") % {"label": label, "old": old, "new": new}
+        else:
+            text = _("%(label)s: %(value)s") % {"label": label, "value": new}
+        return cls(field, label, old, new, text)
 
     def __str__(self) -> str:
-        if self.old:
-            return _("%(label)s: %(old)s → %(new)s") % {"label": self.label, "old": self.old, "new": self.new}
-        return _("%(label)s: %(value)s") % {"label": self.label, "value": self.new}
+        return self.text
 
 
 @dataclass(frozen=True)
@@ -39,10 +47,7 @@ class Description:
     actor: str
     target: str
     details: tuple[Detail, ...]
-
-    @property
-    def details_text(self) -> str:
-        return vocabulary.join(str(detail) for detail in self.details)
+    details_text: str  # the details as one line
 
 
 def describe_events(events: Iterable[AuditEvent], *, time_zone=None) -> list[Description]:
@@ -119,7 +124,7 @@ def _details(event: AuditEvent, reader: Reader) -> tuple[list[Detail], dict[str,
         if old_text and not new_text:
             new_text = "—"
         lines.append(
-            (vocabulary.field_order(event.action, name), Detail(name, str(spec.label), old_text, new_text))
+            (vocabulary.field_order(event.action, name), Detail.of(name, str(spec.label), old_text, new_text))
         )
     return [detail for _order, detail in sorted(lines, key=lambda line: line[0])], current
 
@@ -135,11 +140,12 @@ def _describe(event: AuditEvent, reader: Reader) -> Description:
     target = _target(event, reader, current)
     if event.actor_user_id is not None and event.actor_token_id is not None:
         token = reader.name("token", event.actor_token_id)
-        details.append(Detail("actor_token_id", _("Through the API token"), "", token))
+        details.append(Detail.of("actor_token_id", _("Through the API token"), "", token))
+    details_text = vocabulary.join(str(detail) for detail in details)
     try:
         event_type = get_event_type(event.action)
     except KeyError:
-        return Description(event, event.action, event.action, actor, target, tuple(details))
+        return Description(event, event.action, event.action, actor, target, tuple(details), details_text)
     template = event_type.template
     if not actor and event_type.template_without_actor:
         template = event_type.template_without_actor
@@ -151,4 +157,4 @@ def _describe(event: AuditEvent, reader: Reader) -> Description:
         text = Formatter().vformat(str(template), (), values)
     except (ValueError, IndexError, KeyError, AttributeError):  # a broken translation must not break a page
         text = str(event_type.label)
-    return Description(event, str(event_type.label), text, actor, target, tuple(details))
+    return Description(event, str(event_type.label), text, actor, target, tuple(details), details_text)

@@ -6,7 +6,6 @@ language of whoever asked for it."""
 import csv
 import json
 from collections.abc import Iterator
-from dataclasses import asdict
 
 from django.http import StreamingHttpResponse
 from django.utils import timezone, translation
@@ -49,7 +48,14 @@ def export_response(
     described in the language active now: the stream is read after the request's language is reset.
     `for_spreadsheets`: the CSV starts with a byte order mark, so that spreadsheet programs read it as
     UTF-8 (Chinese and Russian names); programs reading the API's get plain UTF-8."""
-    records = _records(seller, filters, language=translation.get_language(), oldest_first=oldest_first)
+    records = _records(
+        seller,
+        filters,
+        language=translation.get_language(),
+        oldest_first=oldest_first,
+        # A CSV cell holds the details as the line a person reads; JSON Lines, as the API lists them.
+        details_as_text=export_format == "csv",
+    )
     if export_format == "csv":
         lines = _csv_lines(records, byte_order_mark="\ufeff" if for_spreadsheets else "")
     else:
@@ -61,16 +67,23 @@ def export_response(
     return response
 
 
-def _records(seller, filters, *, language: str, oldest_first: bool) -> Iterator[dict]:
+def _records(seller, filters, *, language: str, oldest_first: bool, details_as_text: bool) -> Iterator[dict]:
     for batch in selectors.iter_event_batches(seller, filters, oldest_first=oldest_first):
         # The override covers one batch and no yield, so it never leaks into whatever runs between rows.
         with translation.override(language):
-            rows = [_record(item) for item in describe_events(batch, time_zone=seller.time_zone)]
+            rows = [
+                _record(item, details_as_text) for item in describe_events(batch, time_zone=seller.time_zone)
+            ]
         yield from rows
 
 
-def _record(description) -> dict:
+def _record(description, details_as_text: bool) -> dict:
     event = description.event
+    details = (
+        description.details_text
+        if details_as_text
+        else [{"field": d.field, "label": d.label, "old": d.old, "new": d.new} for d in description.details]
+    )
     return {
         "id": event.pk,
         "sequence": event.sequence,
@@ -78,7 +91,7 @@ def _record(description) -> dict:
         "action": event.action,
         "label": description.label,
         "description": description.text,
-        "details": description.details,
+        "details": details,
         "actor_user_id": event.actor_user_id,
         "actor_token_id": event.actor_token_id,
         "actor": description.actor,
@@ -100,10 +113,8 @@ class _Echo:
         return value
 
 
-def _csv_value(column: str, value) -> str:
-    if column == "details":
-        text = "; ".join(str(detail) for detail in value)
-    elif isinstance(value, dict | list):
+def _csv_value(value) -> str:
+    if isinstance(value, dict | list):
         text = json.dumps(value, sort_keys=True, ensure_ascii=False)
     else:
         text = "" if value is None else str(value)
@@ -115,10 +126,9 @@ def _csv_lines(records, *, byte_order_mark: str) -> Iterator[str]:
     writer = csv.writer(_Echo())
     yield byte_order_mark + writer.writerow(COLUMNS)
     for record in records:
-        yield writer.writerow([_csv_value(column, record[column]) for column in COLUMNS])
+        yield writer.writerow([_csv_value(record[column]) for column in COLUMNS])
 
 
 def _jsonl_lines(records) -> Iterator[str]:
     for record in records:
-        record["details"] = [asdict(detail) for detail in record["details"]]
         yield json.dumps(record, ensure_ascii=False) + "\n"

@@ -267,3 +267,25 @@ def test_the_reader_finds_what_a_careless_description_shows(text, language):
 )
 def test_the_reader_accepts_names_codes_and_translated_words(text, language):
     assert problems(text, language) == []
+
+
+def test_an_event_done_through_an_api_token_names_the_person_and_the_token(world):
+    with transaction.atomic():
+        by_person = record_event(
+            action=events.MEMBER_SUSPENDED,
+            seller=world.seller,
+            actor=world.owner.user,
+            target=world.picker,
+            actor_token_id=world.token_id,
+        )
+        by_token_alone = record_event(
+            action=events.MEMBER_SUSPENDED,
+            seller=world.seller,
+            target=world.picker,
+            actor_token_id=world.token_id,
+        )
+    with translation.override("zh-hans"):
+        person, token = describe_events([by_person, by_token_alone])
+    assert person.text == "李伟 停用了 Иван Петров"
+    assert person.details_text == "通过 API 令牌\uff1a库存同步"  # a full-width colon in Chinese
+    assert token.text == "API 令牌 库存同步 停用了 Иван Петров"

@@ -321,7 +321,7 @@ def test_invalid_filters_show_errors_and_no_events_rather_than_everything(client
     ("language", "sentence"),
     [
         ("en", "Li Wei suspended Ivan Petrov"),
-        ("ru", "Li Wei приостановил(а) доступ Ivan Petrov"),  # noqa: RUF001 (Russian text)
+        ("ru", "Li Wei приостановил(а) доступ пользователя Ivan Petrov"),  # noqa: RUF001 (Russian text)
         ("zh-hans", "Li Wei 停用了 Ivan Petrov"),
     ],
 )
@@ -339,3 +339,20 @@ def test_the_page_speaks_the_viewers_preferred_language(client, seller, li_and_i
     client.force_login(owner)
     content = client.get(reverse("audit:events", args=[seller.pk])).content.decode()
     assert "Li Wei 停用了 Ivan Petrov" in content and "审计日志" in content
+
+
+@pytest.mark.parametrize("export_format", ["csv", "jsonl"])
+def test_the_export_is_described_in_the_readers_language(client, seller, li_and_ivan, export_format):
+    """The rows are streamed after the request's language is reset: they keep the reader's."""
+    owner, _ivan = li_and_ivan
+    User.objects.filter(pk=owner.pk).update(preferred_language="zh-hans")
+    client.force_login(owner)
+    body = _export(client, seller, export_format, action=events.MEMBER_SUSPENDED)
+    if export_format == "csv":
+        [row] = csv.DictReader(io.StringIO(body.lstrip("\ufeff")))
+        details = row["details"]
+    else:
+        row = json.loads(body)
+        details = "；".join(f"{d['label']}：{d['old']} → {d['new']}" for d in row["details"])  # noqa: RUF001
+    assert (row["label"], row["description"]) == ("成员已停用", "Li Wei 停用了 Ivan Petrov")
+    assert details == "状态：正常 → 已停用"  # noqa: RUF001
