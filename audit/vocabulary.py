@@ -25,7 +25,7 @@ from django.conf import settings
 from django.utils import formats, timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
-from django.utils.translation import pgettext
+from django.utils.translation import gettext_lazy, pgettext
 
 Reference = tuple[str, int]
 EMPTY = (None, "", [], {})
@@ -163,23 +163,18 @@ class ItemCount(Value):
 
 
 class Boolean(Value):
-    def change(self, old, new, reader):
-        return self._bool(old), self._bool(new)
+    """True or false, in words: yes / no unless the field has better ones (a description "filled in" or
+    "empty": the event says that it changed, not what it says)."""
 
-    @staticmethod
-    def _bool(value) -> str:
-        return "" if value is None else (_("yes") if value else _("no"))
-
-
-class Presence(Value):
-    """Whether something was filled in (the event says that it changed, not what it says)."""
+    def __init__(self, true=None, false=None):
+        self.true = true if true is not None else gettext_lazy("yes")
+        self.false = false if false is not None else gettext_lazy("no")
 
     def change(self, old, new, reader):
-        return self._presence(old), self._presence(new)
+        return self._word(old), self._word(new)
 
-    @staticmethod
-    def _presence(value) -> str:
-        return "" if value is None else (_("filled in") if value else _("empty"))
+    def _word(self, value) -> str:
+        return "" if value is None else str(self.true if value else self.false)
 
 
 class Redacted(Value):

@@ -11,7 +11,6 @@ from audit.vocabulary import (
     ItemCount,
     ListOf,
     Number,
-    Presence,
     Ref,
     Text,
     register_field,
@@ -59,7 +58,11 @@ _ROLE_EVENTS = [events.ROLE_CREATED, events.ROLE_UPDATED, events.ROLE_CLONED, ev
 register_field("name", pgettext_lazy("audit field", "Name"), RoleName(), actions=_ROLE_EVENTS)
 register_field("permissions", pgettext_lazy("audit field", "Permissions"), ListOf(_PERMISSION))
 register_field("permission", pgettext_lazy("audit field", "Missing permission"), _PERMISSION)
-register_field("description", pgettext_lazy("audit field", "Description"), Presence())
+register_field(
+    "description",
+    pgettext_lazy("audit field", "Description"),
+    Boolean(true=_("filled in"), false=_("empty")),
+)
 register_field("source_role_id", pgettext_lazy("audit field", "Copied from"), Ref("role"))
 register_field("moved_to_role_id", pgettext_lazy("audit field", "Members moved to"), Ref("role"))
 register_field("moved_assignment_ids", pgettext_lazy("audit field", "Role assignments moved"), ItemCount())
