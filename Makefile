@@ -4,6 +4,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 PORT ?= 8000
+# Links in e-mails (and the printed addresses) point where `make run` serves.
+SITE_URL ?= http://127.0.0.1:$(PORT)
+export SITE_URL
 
 .PHONY: run test lint format migrate demo worker messages clean
 
@@ -18,10 +21,8 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	DEBUG=1 $(BIN)/python manage.py migrate --no-input
 	DEBUG=1 $(BIN)/python manage.py create_demo_seller
-	@echo "E-mails land in the local outbox: http://127.0.0.1:$(PORT)/dev/outbox/"
-	@trap 'kill 0' INT TERM EXIT; \
-	DEBUG=1 $(BIN)/celery -A ozonseat worker --beat --loglevel=INFO --pool=solo & \
-	DEBUG=1 $(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
+	@echo "E-mails land in the local outbox: $(SITE_URL)/dev/outbox/"
+	@DEBUG=1 sh deploy/run-dev.sh $(PORT) $(BIN)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -132,9 +132,20 @@ SILENCED_SYSTEM_CHECKS = ["auth.W004", "guardian.W001"]
 
 # --- cache, Celery ---------------------------------------------------------------------------------
 REDIS_URL = os.environ.get("REDIS_URL", "")
+# Every key OzonSeat writes to Redis (cache and broker) starts with this, so several deployments (or test
+# runs) can share one Redis database without touching each other's keys.
+REDIS_KEY_PREFIX = os.environ.get("REDIS_KEY_PREFIX", "")
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": REDIS_KEY_PREFIX,
+        }
+    }
     CELERY_BROKER_URL = REDIS_URL
+    if REDIS_KEY_PREFIX:
+        CELERY_BROKER_TRANSPORT_OPTIONS = {"global_keyprefix": REDIS_KEY_PREFIX}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     # A broker that needs no server: messages are files under var/broker, shared by web and worker.
@@ -286,6 +297,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PARSER_CLASSES": ["ozonseat.api.parsers.LimitedJSONParser"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_SCHEMA_CLASS": "ozonseat.api.schema.ProblemAutoSchema",
+    "DEFAULT_METADATA_CLASS": "ozonseat.api.metadata.OperationMetadata",
     "EXCEPTION_HANDLER": "ozonseat.api.exceptions.exception_handler",
 }
 # Requests per minute, counted in the cache; 0 turns a limit off.

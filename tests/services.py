@@ -2,6 +2,7 @@
 OZONSEAT_REQUIRE_SERVICES=1 (CI) and is skipped with the reason otherwise."""
 
 import os
+import secrets
 import shutil
 import socket
 
@@ -9,6 +10,9 @@ import pytest
 
 REQUIRE_SERVICES = os.environ.get("OZONSEAT_REQUIRE_SERVICES") == "1"
 REDIS_URL = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0"
+# This test process's own namespace in that Redis database (REDIS_KEY_PREFIX of the processes it starts):
+# parallel runs and workers share the database without seeing, or flushing, each other's keys.
+REDIS_KEY_PREFIX = f"ozonseat-test-{os.getpid()}-{secrets.token_hex(4)}:"
 
 
 def need(available: bool, reason: str) -> None:
@@ -49,3 +53,14 @@ def chromium_path() -> str | None:
         if path:
             return path
     return None
+
+
+def delete_redis_keys(redis_url: str, prefix: str) -> None:
+    """Remove what this test process wrote under its own prefix (never anyone else's keys)."""
+    import redis
+
+    assert prefix.startswith("ozonseat-test-"), prefix
+    client = redis.Redis.from_url(redis_url)
+    keys = list(client.scan_iter(match=f"{prefix}*", count=1000))
+    if keys:
+        client.delete(*keys)

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.clock.shift import child_environment
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -19,7 +21,7 @@ def run(code_or_args, env, timeout=400):
     return subprocess.run(
         [sys.executable, *args],
         cwd=ROOT,
-        env=clean | {"DJANGO_SETTINGS_MODULE": "ozonseat.settings"} | env,
+        env=child_environment(clean | {"DJANGO_SETTINGS_MODULE": "ozonseat.settings"} | env),
         capture_output=True,
         text=True,
         timeout=timeout,

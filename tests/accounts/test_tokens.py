@@ -95,7 +95,9 @@ def test_a_revoked_link_is_refused(client, seller, owner, invited):
     assert counts() == before
 
 
-@pytest.mark.parametrize("forged", [new_token(), "x" * 43, "a" * 500, "-"])
+@pytest.mark.parametrize(
+    "forged", [new_token(), "x" * 43, "a" * 500, "-"], ids=["random-token", "43-chars", "500-chars", "dash"]
+)
 def test_a_forged_link_is_refused(client, invited, forged):
     sent_invitation(invited)
     before = counts()

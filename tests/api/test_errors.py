@@ -176,3 +176,20 @@ def test_csrf_is_enforced_for_session_writes(seller, owner):
     )
     assert_problem(response, 403)
     assert not Membership.objects.filter(user__email="a@example.com").exists()
+
+
+def test_options_names_the_methods_and_points_to_the_schema(owner_api, seller):
+    response = owner_api.options(url(seller, "tokens"))
+    assert response.status_code == 200
+    assert set(response["Allow"].replace(" ", "").split(",")) == {"GET", "HEAD", "POST", "OPTIONS"}
+    body = response.json()
+    assert body["methods"] == ["GET", "HEAD", "OPTIONS", "POST"]
+    assert body["schema"].endswith("/api/schema/")
+    assert "application/json" in body["parses"]
+
+
+def test_options_on_the_documentation_pages_answers_their_methods():
+    for path in ("/api/docs/", "/api/docs/redoc/"):
+        response = Client().options(path)
+        assert response.status_code == 200, path
+        assert "GET" in response["Allow"], path

@@ -4,7 +4,9 @@ import pytest
 from django.core.cache import cache
 
 from tests.api.conftest import assert_problem, client_with, token_for
-from tests.services import need_redis
+from tests.services import REDIS_KEY_PREFIX, delete_redis_keys, need_redis
+
+PREFIX = f"{REDIS_KEY_PREFIX}limits"
 
 pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
 
@@ -16,12 +18,11 @@ def redis_cache(settings):
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": redis_url,
-            "KEY_PREFIX": "ozonseat-tests-limits",
+            "KEY_PREFIX": PREFIX,
         }
     }
-    cache.clear()
     yield cache
-    cache.clear()
+    delete_redis_keys(redis_url, PREFIX)
 
 
 def test_token_over_its_limit_gets_429_with_retry_after(redis_cache, settings, seller, owner_membership):
@@ -44,7 +45,7 @@ def test_token_over_its_limit_gets_429_with_retry_after(redis_cache, settings, s
 
 def _keys():
     client = cache._cache.get_client()
-    return [key.decode() for key in client.keys("ozonseat-tests-limits*")]
+    return [key.decode() for key in client.keys(f"{PREFIX}*")]
 
 
 def test_ip_limit_counts_unauthenticated_requests_too(redis_cache, settings, db):

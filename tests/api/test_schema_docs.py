@@ -114,12 +114,17 @@ INTERNAL_MARKERS = (
 
 
 def _api_views():
-    """(schema path, view class) of every API endpoint, from the API's URLconf."""
+    """(schema path, view class) of every API endpoint, from the API's URLconf (the documentation pages,
+    which serve the schema, are not operations of it)."""
     from ozonseat.api import urls
 
     for pattern in urls.urlpatterns:
         view = getattr(pattern.callback, "view_class", None)
-        if view is None or not view.__module__.startswith("ozonseat.api."):
+        if (
+            view is None
+            or not view.__module__.startswith("ozonseat.api.")
+            or view.__module__ == "ozonseat.api.docs"
+        ):
             continue
         yield "/api/" + re.sub(r"<\w+:(\w+)>", r"{\1}", str(pattern.pattern)), view
 

@@ -17,7 +17,8 @@ from pathlib import Path
 import pytest
 from aiosmtpd.controller import Controller
 
-from tests.services import REDIS_URL, need_postgres, need_redis
+from tests.clock.shift import child_environment
+from tests.services import REDIS_KEY_PREFIX, REDIS_URL, delete_redis_keys, need_postgres, need_redis
 
 ROOT = Path(__file__).resolve().parents[2]
 WORKER_START_TIMEOUT = 60
@@ -158,7 +159,6 @@ def mailbox(smtp_server):
 def celery_worker(django_db_setup, django_db_blocker, smtp_server, tmp_path_factory):
     """One worker for the module, pointed at the test database (rows must be committed to be seen:
     use django_db(transaction=True)), the real Redis broker and the test's SMTP server."""
-    import redis
     from django.db import connection
 
     redis_url = need_redis()
@@ -166,9 +166,6 @@ def celery_worker(django_db_setup, django_db_blocker, smtp_server, tmp_path_fact
         need_postgres()
         database = connection.settings_dict
     controller, _mailbox = smtp_server
-    # No stale tasks from an earlier, interrupted run: empty the default queue and kombu's unacked set
-    # (only these keys; the cache and other data in this Redis database are left alone).
-    redis.Redis.from_url(redis_url).delete("celery", "unacked", "unacked_index", "unacked_mutex")
 
     database_url = (
         f"postgres://{database['USER']}:{database['PASSWORD'] or ''}@{database['HOST'] or '127.0.0.1'}:"
@@ -186,6 +183,8 @@ def celery_worker(django_db_setup, django_db_blocker, smtp_server, tmp_path_fact
         "SITE_URL": "http://testserver",
         "DATABASE_URL": database_url,
         "REDIS_URL": redis_url,
+        # This test process's namespace: its queue is its own, so nothing stale or foreign reaches the worker.
+        "REDIS_KEY_PREFIX": REDIS_KEY_PREFIX,
         "EMAIL_HOST": "127.0.0.1",
         "EMAIL_PORT": str(controller.port),
         "EMAIL_TIMEOUT": "10",
@@ -193,6 +192,7 @@ def celery_worker(django_db_setup, django_db_blocker, smtp_server, tmp_path_fact
         "OZONSEAT_EMAIL_RETRY_BASE_SECONDS": "0.2",
         "OZONSEAT_REQUEUE_UNQUEUED_AFTER_SECONDS": "0",
     }
+    env = child_environment(env)
     process = subprocess.Popen(
         [
             sys.executable,
@@ -222,6 +222,7 @@ def celery_worker(django_db_setup, django_db_blocker, smtp_server, tmp_path_fact
         yield worker
     finally:
         worker.stop()
+        delete_redis_keys(redis_url, REDIS_KEY_PREFIX)
 
 
 def use_broker(app, url: str) -> None:
@@ -232,6 +233,8 @@ def use_broker(app, url: str) -> None:
     if "amqp" in app.__dict__:
         app.amqp._producer_pool = None
     app.conf.broker_url = url
+    if url.startswith("redis://"):
+        app.conf.broker_transport_options = {"global_keyprefix": REDIS_KEY_PREFIX}
 
 
 @pytest.fixture

@@ -6,6 +6,7 @@ import email
 import email.policy
 import os
 import re
+import secrets
 import socket
 import subprocess
 import sys
@@ -15,7 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.services import chromium_path, need, need_postgres, need_redis
+from tests.clock.shift import child_environment
+from tests.services import REDIS_KEY_PREFIX, chromium_path, delete_redis_keys, need, need_postgres, need_redis
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM_ARGS = [
@@ -139,15 +141,15 @@ def dashboard_app_fixture(transactional_db, dashboard_smtp, tmp_path):
 
     need_postgres()
     redis_url = need_redis()
-    import redis
-
-    redis.Redis.from_url(redis_url).flushdb()  # this helper's own Redis db: no stale tasks from older runs
     port = free_port()
     env = _subprocess_env(
         database_name=connection.settings_dict["NAME"], smtp_port=dashboard_smtp.port, web_port=port
     )
     env["REDIS_URL"] = redis_url
+    prefix = f"{REDIS_KEY_PREFIX}dashboard-{secrets.token_hex(4)}:"  # this app's own queue and cache keys
+    env["REDIS_KEY_PREFIX"] = prefix
     env["OZONSEAT_VAR_DIR"] = str(tmp_path / "var")
+    env = child_environment(env)
     python = sys.executable
     commands = {
         "web": [python, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload", "--insecure"],
@@ -185,6 +187,7 @@ def dashboard_app_fixture(transactional_db, dashboard_smtp, tmp_path):
                 process.kill()
                 process.wait()
         connection.close()
+        delete_redis_keys(redis_url, prefix)
 
 
 @pytest.fixture(name="chromium_browser")

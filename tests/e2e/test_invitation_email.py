@@ -15,7 +15,7 @@ from ozonseat.celery import app
 from tests.e2e.conftest import free_port, use_broker
 from tests.factories import make_seller
 from tests.mail import link_in
-from tests.services import REDIS_URL
+from tests.services import REDIS_KEY_PREFIX, REDIS_URL
 
 pytestmark = [pytest.mark.e2e, pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -120,7 +120,7 @@ def test_an_invitation_made_while_the_broker_is_down_is_queued_later_by_the_swee
     invitation = Invitation.objects.get(membership=membership)
     assert membership.status == MembershipStatus.INVITED
     assert invitation.queued_at is None and invitation.sent_at is None
-    assert queue.llen("celery") == 0
+    assert queue.llen(f"{REDIS_KEY_PREFIX}celery") == 0
     assert mailbox.count() == 0
 
     # the periodic job, run by the worker on the real broker, finds and queues it

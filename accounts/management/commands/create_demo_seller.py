@@ -1,5 +1,6 @@
 """Create (or reuse) a demo seller with a confirmed owner, for `make run`."""
 
+from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
@@ -37,7 +38,7 @@ class Command(BaseCommand):
                 services.confirm_email(token=token)
                 _add_demo_shop(membership)
         self.stdout.write(self.style.SUCCESS("Demo seller ready."))
-        self.stdout.write(f"  Sign in at http://127.0.0.1:8000/login/ as {email} / {password}")
+        self.stdout.write(f"  Sign in at {settings.SITE_URL}/login/ as {email} / {password}")
         self.stdout.write(f"  or as the warehouse picker {DEMO_STAFF[0][0]} / {STAFF_PASSWORD}")
 
 
