@@ -2,7 +2,6 @@
 it: a picker's refused click, an export. It is the audit log's own description, in the reader's language."""
 
 import pytest
-from django.core.cache import cache
 from django.urls import reverse
 
 from accounts.models import User
@@ -10,13 +9,6 @@ from audit import events
 from audit.models import AuditEvent
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _no_denials_spent():
-    cache.clear()  # refusals are recorded once per person and path in a window kept in the cache
-    yield
-    cache.clear()
 
 
 def activity_of(client, url) -> str:
