@@ -58,13 +58,6 @@ def describe_events(events: Iterable[AuditEvent], *, time_zone=None) -> list[Des
     return [_describe(event, reader) for event in events]
 
 
-def action_label(action: str) -> str:
-    try:
-        return str(get_event_type(action).label)
-    except KeyError:
-        return action
-
-
 def _pairs(event: AuditEvent) -> Iterator[tuple[str, object, object]]:
     """(field, old, new) of each change; a value stored without its old side counts as new."""
     for name, values in (event.changes or {}).items():

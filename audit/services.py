@@ -78,11 +78,13 @@ def record_event(
     of its warehouses; it is what the viewer's store filter finds."""
     get_event_type(action)  # unknown actions fail loudly, in tests first
     unknown = vocabulary.unknown_fields(action, changes or {})
-    if unknown:  # and so do change fields no one can describe
+    if unknown:  # and so do change fields and kinds of target no one can describe
         raise KeyError(f"Audit change fields {unknown} of {action!r}: register them in audit_vocabulary.py")
     if target is not None:
         target_type = target_type or target._meta.model_name
         target_id = target.pk
+    if target_type and vocabulary.get_kind(target_type) is None:
+        raise KeyError(f"Audit target kind {target_type!r}: register it in audit_vocabulary.py")
     store_id = _id(store) if store is not None else _store_of(target, changes)
     context = get_context()
     seller_id = _id(seller)

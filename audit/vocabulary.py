@@ -81,7 +81,7 @@ class Reader:
         if name:
             return name
         known = _KINDS.get(kind)
-        return str(known.gone) if known else _("deleted object")
+        return str(known.gone) if known else _("an unknown object")
 
 
 def _tzinfo(time_zone):

@@ -154,6 +154,17 @@ def test_a_change_field_no_vocabulary_knows_is_refused_when_recorded(world):
     assert not AuditEvent.objects.filter(action=events.ASSIGNMENT_GRANTED, changes__has_key="warehouse_idz")
 
 
+def test_a_kind_of_target_no_vocabulary_knows_is_refused_when_recorded(world):
+    with pytest.raises(KeyError, match="accessreview"), transaction.atomic():
+        record_event(
+            action=events.MEMBER_UPDATED,
+            seller=world.seller,
+            actor=world.owner.user,
+            target_type="accessreview",
+            target_id=1,
+        )
+
+
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_a_field_unknown_when_shown_reads_safely(world, language):
     """An event stored before its field had a vocabulary (or by an older version) still reads."""
