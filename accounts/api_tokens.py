@@ -21,11 +21,13 @@ from ozonseat.errors import Conflict, InvalidInput, NotAllowed
 
 from . import hooks
 from .authorization import MANAGE_TOKENS, get_effective_membership, member_has_seller_permission
+from .cleaning import clean_name
 from .models import ApiToken, Membership, MembershipKind, MembershipStatus, Seller, User
 
 TOKEN_PREFIX = "ozs_"
 VISIBLE_SECRET_CHARS = 8
 MAX_TOKEN_LENGTH = 100
+MAX_TOKEN_NAME_LENGTH = 100
 # The last-used time is written at most this often per token, so a busy token does not write on each request.
 LAST_USED_RESOLUTION = timedelta(minutes=1)
 # Service accounts get an address in the reserved .invalid domain (RFC 2606): no mail can ever reach it.
@@ -46,15 +48,6 @@ def _new_secret() -> str:
     return TOKEN_PREFIX + secrets.token_urlsafe(32)
 
 
-def _clean_token_name(name: str) -> str:
-    name = " ".join((name or "").split())
-    if not name:
-        raise InvalidInput(field="name", message=_("This field is required."))
-    if len(name) > 100:
-        raise InvalidInput(field="name", message=_("At most %(count)d characters.") % {"count": 100})
-    return name
-
-
 def _require_actor_membership(actor: User, seller: Seller) -> Membership:
     membership = get_effective_membership(actor, seller)
     if membership is None:
@@ -73,7 +66,7 @@ def create_api_token(*, actor: User, membership: Membership, name: str, expires_
             raise NotAllowed()
         if membership.kind != MembershipKind.SERVICE:
             raise NotAllowed(_("Tokens can be created only for yourself or for a service account."))
-    name = _clean_token_name(name)
+    name = clean_name(name, max_length=MAX_TOKEN_NAME_LENGTH)
     if expires_at is not None and expires_at <= timezone.now():
         raise InvalidInput(field="expires_at", message=_("The expiry must be in the future."))
     with transaction.atomic():
@@ -133,14 +126,8 @@ def create_service_account(*, actor: User, seller: Seller, name: str, descriptio
     actor_membership = _require_actor_membership(actor, seller)
     if not member_has_seller_permission(actor_membership, MANAGE_TOKENS):
         raise NotAllowed()
-    name = " ".join((name or "").split())
-    if not name:
-        raise InvalidInput(field="name", message=_("This field is required."))
-    if len(name) > 150:
-        raise InvalidInput(field="name", message=_("At most %(count)d characters.") % {"count": 150})
-    description = " ".join((description or "").split())
-    if len(description) > 100:
-        raise InvalidInput(field="description", message=_("At most %(count)d characters.") % {"count": 100})
+    name = clean_name(name)
+    description = clean_name(description, field="description", required=False, max_length=100)
     with transaction.atomic():
         user = User.objects.create_user(
             email=f"{uuid.uuid4().hex}@{SERVICE_EMAIL_DOMAIN}", display_name=name, password=None
@@ -163,7 +150,6 @@ def create_service_account(*, actor: User, seller: Seller, name: str, descriptio
             actor=actor,
             target=membership,
             changes={
-                "user_id": [None, user.pk],
                 "kind": [None, MembershipKind.SERVICE],
                 "status": [None, MembershipStatus.ACTIVE],
             },

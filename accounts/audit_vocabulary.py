@@ -10,6 +10,7 @@ from audit.vocabulary import (
     Choice,
     Count,
     Language,
+    Minutes,
     Moment,
     Number,
     Redacted,
@@ -20,27 +21,37 @@ from audit.vocabulary import (
 )
 
 from .models import ApiToken, Membership, MembershipKind, MembershipStatus, Seller, User
+from .selectors import member_name, member_names
 
 
-def _person(display_name: str, email: str) -> str:
-    return display_name or email
-
-
-def _users(ids):
-    rows = User.objects.filter(pk__in=ids).values_list("pk", "display_name", "email")
-    return {pk: _person(display_name, email) for pk, display_name, email in rows}
+def _users(keys):
+    """People named as users (an event's actor, an owner…) as the event's seller sees them: a pending
+    member by the name it typed, someone who is not its member by no name. In events of no seller (a
+    person's own), by their own name."""
+    names = {}
+    in_sellers = {(seller_id, user_id) for seller_id, user_id in keys if seller_id is not None}
+    if in_sellers:
+        _by_membership, by_user = member_names(
+            {seller_id for seller_id, _user_id in in_sellers},
+            user_ids={user_id for _seller_id, user_id in in_sellers},
+        )
+        names.update({key: name for key, name in by_user.items() if key in in_sellers})
+    own = {user_id for seller_id, user_id in keys if seller_id is None}
+    for pk, display_name, email in User.objects.filter(pk__in=own).values_list("pk", "display_name", "email"):
+        names[(None, pk)] = display_name or email
+    return names
 
 
 def _memberships(ids):
-    rows = Membership.objects.filter(pk__in=ids).values_list("pk", "user__display_name", "user__email")
-    return {pk: _person(display_name, email) for pk, display_name, email in rows}
+    """Members as their seller sees them (Membership.display_name)."""
+    return dict(Membership.objects.filter(pk__in=ids).annotate(name=member_name()).values_list("pk", "name"))
 
 
 def _named(model):
     return lambda ids: dict(model.objects.filter(pk__in=ids).values_list("pk", "name"))
 
 
-register_kind("user", label=_("Person"), gone=_("a deleted user"), load=_users)
+register_kind("user", label=_("Person"), gone=_("a deleted user"), load=_users, per_seller=True)
 register_kind("membership", label=_("Member"), gone=_("a deleted user"), load=_memberships)
 register_kind("seller", label=_("Seller"), gone=_("a deleted seller"), load=_named(Seller))
 register_kind("token", label=_("API token"), gone=_("a deleted API token"), load=_named(ApiToken))
@@ -91,6 +102,44 @@ register_field(
     pgettext_lazy("audit field", "Language"),
     Language(),
     none=_("the browser's language"),
+)
+
+# --- signing in ---
+register_field(
+    "step",
+    pgettext_lazy("audit field", "Refused at"),
+    Choice(
+        {
+            "password": _("the password"),
+            "two_factor": _("the two-factor code"),
+            "password_reset": _("a password reset"),
+        }
+    ),
+    actions=[events.SIGN_IN_LOCKED],
+)
+register_field(
+    "scope",
+    pgettext_lazy("audit field", "Paused"),
+    Choice(
+        {
+            "account": _("sign-ins to this account from one address"),
+            "address": _("sign-ins to any account from one address"),
+            "second_factor": _("two-factor codes of this person"),
+            "password_reset": _("password reset e-mails to this address"),
+        }
+    ),
+    actions=[events.SIGN_IN_LOCKED],
+)
+register_field(
+    "retry_after_seconds", pgettext_lazy("audit field", "For"), Minutes(), actions=[events.SIGN_IN_LOCKED]
+)
+register_field("recovery_codes_left", pgettext_lazy("audit field", "Recovery codes left"), Number())
+register_field("replaced_earlier_codes", pgettext_lazy("audit field", "Earlier codes replaced"), Boolean())
+register_field(
+    "expires_at",
+    pgettext_lazy("audit field", "Password expires"),
+    Moment(),
+    actions=[events.PASSWORD_EXPIRY_REMINDED],
 )
 
 # --- API tokens ---

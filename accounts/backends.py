@@ -1,6 +1,8 @@
+from axes.backends import AxesStandaloneBackend
 from django.contrib.auth.backends import ModelBackend
 
-from .models import User, normalize_email
+from .cleaning import normalize_email
+from .models import User
 
 
 class EmailBackend(ModelBackend):
@@ -18,3 +20,14 @@ class EmailBackend(ModelBackend):
         if user.check_password(password) and self.user_can_authenticate(user):
             return user
         return None
+
+
+class SignInThrottleBackend(AxesStandaloneBackend):
+    """axes' lockout check, first in AUTHENTICATION_BACKENDS. Every sign-in over HTTP passes its request;
+    authenticate() without one (a shell, a management command) has no address to count and is let through
+    to the next backend instead of failing."""
+
+    def authenticate(self, request, username=None, password=None, **kwargs):
+        if request is None:
+            return None
+        return super().authenticate(request, username=username, password=password, **kwargs)

@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from audit.middleware import client_ip
 
 from .models import BrowserSession, User
+from .policy import session_limits
 
 SESSION_KEY = "_ozonseat_browser_session"
 # "Last active" is written at most this often per session (a cache key marks the recent write).
@@ -30,11 +31,18 @@ def auth_digest(user: User) -> str:
 
 
 def open_sessions(user: User) -> list[BrowserSession]:
-    """The user's sessions that may still work, most recently active first (one query)."""
-    cutoff = timezone.now() - timedelta(seconds=settings.SESSION_COOKIE_AGE)
+    """The user's sessions that may still work, most recently active first (two queries): within the idle
+    timeout and the lifetime of the strictest seller the person works for (accounts.session_policy)."""
+    idle, age = session_limits(user)
+    now = timezone.now()
     return list(
         BrowserSession.objects.filter(
-            user=user, ended_at__isnull=True, auth_digest=auth_digest(user), last_seen_at__gt=cutoff
+            user=user,
+            ended_at__isnull=True,
+            auth_digest=auth_digest(user),
+            # "last active" is written at most every SEEN_RESOLUTION: allow for that much staleness.
+            last_seen_at__gt=now - timedelta(seconds=idle) - SEEN_RESOLUTION,
+            created_at__gt=now - timedelta(seconds=age),
         ).order_by("-last_seen_at", "-pk")
     )
 
@@ -68,6 +76,13 @@ def describe_device(user_agent: str) -> str:
 def end_all(user_ids) -> None:
     """Mark every row of these users ended (called with the session stamp change that really ends them)."""
     BrowserSession.objects.filter(user_id__in=user_ids, ended_at__isnull=True).update(ended_at=timezone.now())
+
+
+def end_current(request) -> None:
+    """The session of this request ends without a sign-out (its time limit was reached)."""
+    session_id = current_session_id(request)
+    if session_id is not None:
+        BrowserSession.objects.filter(pk=session_id, ended_at__isnull=True).update(ended_at=timezone.now())
 
 
 def keep_current(request, user: User) -> None:

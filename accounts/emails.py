@@ -71,7 +71,7 @@ def build_invitation_message(invitation: Invitation, token: str) -> EmailMultiAl
             link = absolute_url(reverse("accounts:confirm_email", args=[token]))
             subject = _("Confirm your e-mail address for %(seller)s on OzonSeat") % {"seller": seller.name}
         else:
-            from .services import invitation_needs_password  # services imports this module
+            from .services import invitation_name, invitation_needs_password  # services imports this module
 
             template = "emails/invitation"
             link = absolute_url(reverse("accounts:accept_invitation", args=[token]))
@@ -84,6 +84,9 @@ def build_invitation_message(invitation: Invitation, token: str) -> EmailMultiAl
                 else _("%(inviter)s added you to %(seller)s on OzonSeat")
             ) % {"inviter": invitation.created_by or seller.name, "seller": seller.name}
         context = {
+            "name": user.display_name
+            if invitation.kind == InvitationKind.SIGNUP
+            else invitation_name(invitation),
             "needs_password": needs_password,
             "invitation": invitation,
             "user": user,
@@ -164,3 +167,54 @@ def deliver_password_reset(*, user_id: int) -> bool:
         message.attach_alternative(render_to_string("emails/password_reset.html", context), "text/html")
     message.send()
     return True
+
+
+def user_language(user: User) -> str:
+    seller = user.last_seller
+    return user.preferred_language or (seller.default_language if seller else settings.LANGUAGE_CODE)
+
+
+def _send_to_user(user: User, *, subject: str, template: str, context: dict) -> None:
+    context = {"user": user, **context}
+    message = EmailMultiAlternatives(
+        subject=subject, body=render_to_string(f"{template}.txt", context), to=[user.email]
+    )
+    message.attach_alternative(render_to_string(f"{template}.html", context), "text/html")
+    message.send()
+
+
+def deliver_sign_in_alert(*, user_id: int, step: str, address: str, at: str) -> bool:
+    """Tell a person that sign-ins to their account were paused after repeated failures."""
+    from datetime import datetime
+
+    user = User.objects.filter(pk=user_id, is_active=True).select_related("last_seller").first()
+    if user is None:
+        return False
+    with translation.override(user_language(user)):
+        _send_to_user(
+            user,
+            subject=_("Repeated failed sign-ins to your OzonSeat account"),
+            template="emails/sign_in_alert",
+            context={
+                "second_factor": step == "two_factor",
+                "address": address,
+                "at": datetime.fromisoformat(at),
+                "time_zone": user.last_seller.time_zone if user.last_seller else "UTC",
+                "reset_link": absolute_url(reverse("accounts:password_reset")),
+            },
+        )
+    return True
+
+
+def send_password_expiry_reminder(user: User, *, expires_at) -> None:
+    with translation.override(user_language(user)):
+        _send_to_user(
+            user,
+            subject=_("Your OzonSeat password expires soon"),
+            template="emails/password_expiry",
+            context={
+                "expires_at": expires_at,
+                "time_zone": user.last_seller.time_zone if user.last_seller else "UTC",
+                "link": absolute_url(reverse("dashboard:profile")),
+            },
+        )

@@ -1,5 +1,6 @@
 """Forms validate shape; services enforce the rules. Service errors are put back on the form."""
 
+import re
 import zoneinfo
 
 from django import forms
@@ -8,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from ozonseat.errors import InvalidInput, ServiceError
 
+from .cleaning import normalize_email, validate_visible
 from .models import Language
 
 
@@ -23,8 +25,20 @@ def apply_service_error(form: forms.Form, error: ServiceError) -> None:
 TIME_ZONE_CHOICES = [(name, name) for name in sorted(zoneinfo.available_timezones())]
 
 
+class EmailAddressField(forms.EmailField):
+    """An address in the one form it is stored and looked up in (accounts.cleaning): a full-width address
+    validates as the plain one it stands for; one with an invisible character is refused, not matched
+    to a look-alike. The services clean it again: this is for the form's own errors, and for sign-in and
+    password reset, which reach no service."""
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        validate_visible(value)
+        return normalize_email(value)
+
+
 class EmailAuthenticationForm(AuthenticationForm):
-    username = forms.EmailField(
+    username = EmailAddressField(
         label=_("E-mail"),
         max_length=254,
         widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "email"}),
@@ -39,7 +53,7 @@ class EmailAuthenticationForm(AuthenticationForm):
 class SignUpForm(forms.Form):
     seller_name = forms.CharField(label=_("Business name"), max_length=150)
     display_name = forms.CharField(label=_("Your name"), max_length=150)
-    email = forms.EmailField(label=_("E-mail"), max_length=254)
+    email = EmailAddressField(label=_("E-mail"), max_length=254)
     password = forms.CharField(
         label=_("Password"),
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
@@ -50,7 +64,7 @@ class SignUpForm(forms.Form):
 
 
 class InviteMemberForm(forms.Form):
-    email = forms.EmailField(label=_("E-mail"), max_length=254)
+    email = EmailAddressField(label=_("E-mail"), max_length=254)
     display_name = forms.CharField(label=_("Name"), max_length=150)
     job_title = forms.CharField(label=_("Job title"), max_length=100, required=False)
     language = forms.ChoiceField(
@@ -104,6 +118,31 @@ class SellerSettingsForm(forms.Form):
     access_review_interval_days = forms.IntegerField(
         label=_("Review access every (days)"), min_value=7, max_value=366
     )
+    session_idle_timeout_minutes = forms.IntegerField(
+        required=False,
+        label=_("Sign out after inactivity (minutes)"),
+        min_value=5,
+        max_value=24 * 60,
+        help_text=_("5 minutes to 24 hours. Shorter is safer on shared computers."),
+    )
+    session_max_age_hours = forms.IntegerField(
+        required=False,
+        label=_("Sign out after (hours) in any case"),
+        min_value=1,
+        max_value=7 * 24,
+        help_text=_("1 hour to 7 days, however active the person is."),
+    )
+    password_max_age_days = forms.IntegerField(
+        required=False,
+        label=_("Passwords expire after (days)"),
+        min_value=0,
+        max_value=730,
+        help_text=_(
+            "0: never (recommended). NIST SP 800-63B advises against forced changes: people then pick "
+            "weaker passwords that follow a pattern. Use it only if a rule you must follow asks for it; "
+            "otherwise a strong password and two-factor sign-in protect better."
+        ),
+    )
 
 
 class TransferOwnershipForm(forms.Form):
@@ -112,23 +151,53 @@ class TransferOwnershipForm(forms.Form):
 
     def __init__(self, *args, candidates=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["new_owner"].choices = [(m.pk, f"{m.user} <{m.user.email}>") for m in candidates]
+        self.fields["new_owner"].choices = [(m.pk, f"{m.display_name} <{m.user.email}>") for m in candidates]
 
 
 class TwoFactorCodeForm(forms.Form):
-    code = forms.RegexField(
+    """A code from the authenticator app; with `allow_recovery`, a recovery code as well."""
+
+    code = forms.CharField(
         label=_("Code from your authenticator app"),
-        regex=r"^\s*\d{3}\s*\d{3}\s*$",
-        max_length=12,
-        error_messages={"invalid": _("Enter the 6 digits shown by your authenticator app.")},
+        max_length=24,
         widget=forms.TextInput(
-            attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True, "size": 8}
+            attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True, "size": 12}
         ),
     )
+
+    def __init__(self, *args, allow_recovery=False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.allow_recovery = allow_recovery
+        if allow_recovery:
+            self.fields["code"].label = _("Code from your authenticator app, or a recovery code")
+            self.fields["code"].widget.attrs["inputmode"] = "text"
+
+    def clean_code(self):
+        from .two_factor import RECOVERY_ALPHABET, RECOVERY_CODE_LENGTH
+
+        code = "".join(self.cleaned_data["code"].split())
+        if re.fullmatch(r"\d{6}", code):
+            return code
+        recovery = code.lower().replace("-", "")
+        if (
+            self.allow_recovery
+            and len(recovery) == RECOVERY_CODE_LENGTH
+            and all(ch in RECOVERY_ALPHABET for ch in recovery)
+        ):
+            return recovery
+        if self.allow_recovery:
+            raise forms.ValidationError(
+                _("Enter the 6 digits shown by your authenticator app, or one of your recovery codes.")
+            )
+        raise forms.ValidationError(_("Enter the 6 digits shown by your authenticator app."))
 
 
 class QueuedPasswordResetForm(PasswordResetForm):
     """Queues the e-mail as a task that builds the link in the worker; answers the same either way."""
+
+    email = EmailAddressField(
+        label=_("E-mail"), max_length=254, widget=forms.EmailInput(attrs={"autocomplete": "email"})
+    )
 
     def save(self, **kwargs):
         from django.db import transaction
@@ -229,7 +298,7 @@ class ApiTokenForm(forms.Form):
         super().__init__(*args, **kwargs)
         if accounts:
             self.fields["account"] = forms.TypedChoiceField(
-                label=_("For"), coerce=int, choices=[(a.pk, str(a.user)) for a in accounts]
+                label=_("For"), coerce=int, choices=[(a.pk, a.display_name) for a in accounts]
             )
             self.order_fields(["account", "name", "expires_at"])
 

@@ -11,17 +11,15 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+
+from .cleaning import normalize_email
 
 
 class Language(models.TextChoices):
     ENGLISH = "en", "English"
     RUSSIAN = "ru", "Русский"
     CHINESE = "zh-hans", "简体中文"
-
-
-def normalize_email(email: str) -> str:
-    """Trim and lower-case the whole address: e-mail is the login and unique case-insensitively."""
-    return (email or "").strip().lower()
 
 
 class UserManager(BaseUserManager):
@@ -50,7 +48,7 @@ class UserManager(BaseUserManager):
 
 class User(AbstractBaseUser, PermissionsMixin):
     email = models.EmailField(_("e-mail address"), max_length=254)
-    display_name = models.CharField(_("name"), max_length=150, blank=True)
+    display_name = models.CharField(pgettext_lazy("person", "name"), max_length=150, blank=True)
     preferred_language = models.CharField(
         _("language"), max_length=10, choices=Language.choices, blank=True, default=""
     )
@@ -64,6 +62,11 @@ class User(AbstractBaseUser, PermissionsMixin):
     last_seller = models.ForeignKey(
         "accounts.Seller", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # When the password was last set (null: never since this field exists; date_joined stands in). The
+    # rotation reminder is sent once per password: `password_reminder_sent_for` holds the
+    # `password_changed_at` it was sent for.
+    password_changed_at = models.DateTimeField(null=True, blank=True)
+    password_reminder_sent_for = models.DateTimeField(null=True, blank=True)
 
     objects = UserManager()
 
@@ -91,9 +94,9 @@ class User(AbstractBaseUser, PermissionsMixin):
 
 
 class Seller(models.Model):
-    """The tenant: one business selling on Ozon. Holds its security policy."""
+    """The tenant: one business selling on Ozon. Holds its security policy (limits in accounts.policy)."""
 
-    name = models.CharField(_("name"), max_length=150)
+    name = models.CharField(pgettext_lazy("thing", "name"), max_length=150)
     default_language = models.CharField(
         _("default language"), max_length=10, choices=Language.choices, default=Language.ENGLISH
     )
@@ -103,6 +106,12 @@ class Seller(models.Model):
     invitation_lifetime_hours = models.PositiveIntegerField(_("invitation lifetime (hours)"), default=72)
     require_two_factor = models.BooleanField(_("require two-factor sign-in"), default=False)
     access_review_interval_days = models.PositiveIntegerField(_("access review every (days)"), default=90)
+    # 0: passwords never expire (the default, as NIST SP 800-63B advises).
+    password_max_age_days = models.PositiveIntegerField(_("passwords expire after (days)"), default=0)
+    session_idle_timeout_minutes = models.PositiveIntegerField(
+        _("sign out after inactivity (minutes)"), default=60
+    )
+    session_max_age_hours = models.PositiveIntegerField(_("sign out after (hours) in any case"), default=12)
 
     def __str__(self):
         return self.name
@@ -136,6 +145,9 @@ class Membership(models.Model):
         max_length=10, choices=MembershipStatus.choices, default=MembershipStatus.INVITED
     )
     job_title = models.CharField(_("job title"), max_length=100, blank=True)
+    # The name the seller typed when inviting: what the seller calls the person until they join (see
+    # display_name). The person's own name lives on the user and is theirs alone to set.
+    invited_name = models.CharField(pgettext_lazy("person", "name"), max_length=150, blank=True)
     invited_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -164,6 +176,29 @@ class Membership(models.Model):
     @property
     def is_owner(self) -> bool:
         return self.kind == MembershipKind.OWNER
+
+    @property
+    def has_joined(self) -> bool:
+        """Has the person accepted this seller's invitation (and not been invited again since)? Until then
+        the seller knows them only by what it typed itself: their own name, language and sign-ins were
+        set by them or in another seller, and are not this seller's to see."""
+        if self.kind != MembershipKind.MEMBER:
+            return True  # the owner signed up themselves; a service account is the seller's own program
+        return self.activated_at is not None and self.status != MembershipStatus.INVITED
+
+    @property
+    def display_name(self) -> str:
+        """The member's name as this seller sees it: the name it typed until the person joins, then the
+        person's own. The one rule for every page, e-mail and API response; `member_name()` in
+        accounts.selectors is the same rule in SQL, for searching and sorting."""
+        if self.has_joined:
+            return self.user.display_name or self.user.email
+        return self.invited_name or self.user.email
+
+    @property
+    def last_sign_in(self):
+        """The person's last sign-in, once they have joined (before, it tells of their work elsewhere)."""
+        return self.user.last_login if self.has_joined else None
 
     @property
     def is_expired(self) -> bool:
@@ -227,6 +262,10 @@ class TwoFactorDevice(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     confirmed_at = models.DateTimeField(null=True, blank=True)
     last_used_step = models.BigIntegerField(default=0)
+    # Wrong codes in a row, over every sign-in and address, so a fresh password sign-in does not reset
+    # the count (accounts.two_factor.wait_before_next_code).
+    failed_attempts = models.PositiveIntegerField(default=0)
+    last_failed_at = models.DateTimeField(null=True, blank=True)
 
     def __str__(self):
         return f"Authenticator of user {self.user_id}"
@@ -234,6 +273,42 @@ class TwoFactorDevice(models.Model):
     @property
     def is_confirmed(self) -> bool:
         return self.confirmed_at is not None
+
+
+class RecoveryCode(models.Model):
+    """A single-use code that stands in for the authenticator once. Only a salted slow hash is stored
+    (Django's password hasher): a code has about 50 bits, fewer than the 112 that would allow a plain hash
+    (OWASP ASVS 5.0, 6.5.2)."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="recovery_codes"
+    )
+    code_hash = models.CharField(max_length=200)
+    created_at = models.DateTimeField(default=timezone.now)
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "used_at"], name="accounts_recoverycode_user")]
+
+    def __str__(self):
+        return f"Recovery code {self.pk} of user {self.user_id}"
+
+
+class PasswordHistory(models.Model):
+    """The hashes of a person's recent passwords, so a new one cannot repeat them (the newest are kept)."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="password_history"
+    )
+    password_hash = models.CharField(max_length=200)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "-created_at"], name="accounts_passwordhistory_user")]
+        verbose_name_plural = "password history"
+
+    def __str__(self):
+        return f"Earlier password of user {self.user_id}"
 
 
 class ApiTokenQuerySet(models.QuerySet):
@@ -248,7 +323,7 @@ class ApiToken(models.Model):
     first characters of the secret) lets people recognise a token in lists and logs."""
 
     membership = models.ForeignKey(Membership, on_delete=models.PROTECT, related_name="api_tokens")
-    name = models.CharField(_("name"), max_length=100)
+    name = models.CharField(pgettext_lazy("thing", "name"), max_length=100)
     prefix = models.CharField(max_length=16)
     token_hash = models.CharField(max_length=64, unique=True)
     created_by = models.ForeignKey(

@@ -1,11 +1,80 @@
 """Reads for people, sellers and memberships. Every read of seller data is scoped to one seller."""
 
-from django.db.models import Q, QuerySet
+from django.db.models import Case, CharField, DateTimeField, OuterRef, Q, QuerySet, Subquery, Value, When
+from django.db.models.functions import Coalesce, NullIf
 from django.utils.functional import SimpleLazyObject
 
 from ozonseat.errors import NotFound
 
-from .models import ApiToken, Membership, MembershipStatus, Seller
+from .models import ApiToken, Membership, MembershipKind, MembershipStatus, Seller
+
+
+def _has_joined() -> Q:
+    """Membership.has_joined, as a condition on memberships."""
+    return ~Q(kind=MembershipKind.MEMBER) | (
+        Q(activated_at__isnull=False) & ~Q(status=MembershipStatus.INVITED)
+    )
+
+
+def member_name():
+    """Membership.display_name as an SQL expression over memberships: what searching and sorting members
+    by name use, so that neither reveals a name this seller may not see."""
+    return Coalesce(
+        Case(
+            When(_has_joined(), then=NullIf("user__display_name", Value(""))),
+            default=NullIf("invited_name", Value("")),
+        ),
+        "user__email",
+        output_field=CharField(),
+    )
+
+
+def member_last_sign_in():
+    """The member's last sign-in, as this seller may see it: none before they have joined (until then
+    it tells of their work elsewhere)."""
+    return Case(When(_has_joined(), then="user__last_login"), default=None, output_field=DateTimeField())
+
+
+def member_names(seller_ids, *, membership_ids=(), user_ids=()) -> tuple[dict[int, str], dict[int, str]]:
+    """People's names as their seller sees them (Membership.display_name), in one query: by membership
+    id, and by (seller id, user id) for those named as users (an event's actor). Someone who is not a
+    member of the seller has no name there."""
+    rows = (
+        Membership.objects.filter(seller_id__in=set(seller_ids))
+        .filter(Q(pk__in=set(membership_ids)) | Q(user_id__in=set(user_ids)))
+        .annotate(name=member_name())
+        .values_list("pk", "seller_id", "user_id", "name")
+    )
+    by_membership, by_user = {}, {}
+    for pk, seller_id, user_id, name in rows:
+        by_membership[pk] = name
+        by_user[(seller_id, user_id)] = name
+    return by_membership, by_user
+
+
+def member_id_in_seller(*, seller: str, user: str):
+    """The id of the membership, in the seller at `seller`, of the user at `user` (field paths from the
+    row): how seller-facing output names a person. A user's own id is global, so it would tell one seller
+    whether the person had an account before, and line up what other sellers see."""
+    return Subquery(Membership.objects.filter(seller=OuterRef(seller), user=OuterRef(user)).values("pk")[:1])
+
+
+def member_id_of(seller_id, user_id) -> int | None:
+    """member_id_in_seller for one row that was read without it."""
+    if user_id is None:
+        return None
+    return (
+        Membership.objects.filter(seller_id=seller_id, user_id=user_id).values_list("pk", flat=True).first()
+    )
+
+
+def with_member_fields(queryset: QuerySet) -> QuerySet:
+    """Memberships with what pages and responses show of them, as this seller may see it, in one query."""
+    return queryset.select_related("user", "invited_by").annotate(
+        member_name=member_name(),
+        member_last_sign_in=member_last_sign_in(),
+        invited_by_member_id=member_id_in_seller(seller="seller", user="invited_by"),
+    )
 
 
 def get_membership_for_seller(seller: Seller, membership_id) -> Membership:
@@ -15,7 +84,7 @@ def get_membership_for_seller(seller: Seller, membership_id) -> Membership:
     except (TypeError, ValueError):
         raise NotFound() from None
     membership = (
-        Membership.objects.select_related("user", "seller", "invited_by")
+        with_member_fields(Membership.objects.select_related("seller"))
         .filter(seller=seller, pk=membership_id)
         .first()
     )
@@ -27,7 +96,7 @@ def get_membership_for_seller(seller: Seller, membership_id) -> Membership:
 def list_members(
     seller: Seller, *, status: str = "", search: str = "", include_removed: bool = False
 ) -> QuerySet:
-    queryset = Membership.objects.filter(seller=seller).select_related("user", "invited_by")
+    queryset = with_member_fields(Membership.objects.filter(seller=seller))
     if status:
         queryset = queryset.filter(status=status)
     elif not include_removed:
@@ -36,10 +105,10 @@ def list_members(
         search = search.strip()[:100]
         queryset = queryset.filter(
             Q(user__email__icontains=search)
-            | Q(user__display_name__icontains=search)
+            | Q(member_name__icontains=search)
             | Q(job_title__icontains=search)
         )
-    return queryset.order_by("kind", "user__display_name", "user__email", "pk")
+    return queryset.order_by("kind", "member_name", "pk")
 
 
 def sellers_for_user(user):

@@ -10,7 +10,6 @@ from datetime import timedelta
 
 from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
-from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -20,8 +19,9 @@ from audit import events
 from audit.services import diff, record_event
 from ozonseat.errors import Conflict, InvalidInput, NotAllowed, NotFound
 
-from . import browser_sessions, hooks
+from . import browser_sessions, hooks, password_policy
 from .authorization import MANAGE_MEMBERS, require_owner, require_seller_permission
+from .cleaning import clean_email, clean_name, normalize_email
 from .emails import queue_invitation_email
 from .models import (
     Invitation,
@@ -32,36 +32,10 @@ from .models import (
     MembershipStatus,
     Seller,
     User,
-    normalize_email,
 )
 from .tokens import hash_token
 
-MAX_NAME_LENGTH = 150
-
-
 # --- validation helpers ---------------------------------------------------------------------------
-
-
-def _clean_email(email: str, field: str = "email") -> str:
-    email = normalize_email(email)
-    if not email:
-        raise InvalidInput(field=field, message=_("Enter an e-mail address."))
-    if len(email) > 254:
-        raise InvalidInput(field=field, message=_("An e-mail address is at most 254 characters."))
-    try:
-        validate_email(email)
-    except ValidationError:
-        raise InvalidInput(field=field, message=_("Enter a valid e-mail address.")) from None
-    return email
-
-
-def _clean_name(name: str, field: str, *, required: bool = True, max_length: int = MAX_NAME_LENGTH) -> str:
-    name = " ".join((name or "").split())
-    if required and not name:
-        raise InvalidInput(field=field, message=_("This field is required."))
-    if len(name) > max_length:
-        raise InvalidInput(field=field, message=_("At most %(count)d characters.") % {"count": max_length})
-    return name
 
 
 def _clean_language(language: str, field: str = "language", *, allow_blank: bool = False) -> str:
@@ -123,9 +97,9 @@ def sign_up_seller(
     time_zone: str = "UTC",
 ) -> Membership:
     """Create a seller and its owner. The owner works only after confirming the address by link."""
-    email = _clean_email(email)
-    display_name = _clean_name(display_name, "display_name")
-    seller_name = _clean_name(seller_name, "seller_name")
+    email = clean_email(email)
+    display_name = clean_name(display_name, field="display_name")
+    seller_name = clean_name(seller_name, field="seller_name")
     language = _clean_language(language)
     _validate_time_zone(time_zone)
     user = User(email=email, display_name=display_name, preferred_language=language, is_active=False)
@@ -145,6 +119,7 @@ def sign_up_seller(
             raise Conflict(
                 _("An account with this e-mail address already exists."), field="email", code="email_taken"
             ) from None
+        password_policy.remember_password(user)
         seller = Seller.objects.create(name=seller_name, default_language=language, time_zone=time_zone)
         membership = Membership.objects.create(
             user=user, seller=seller, kind=MembershipKind.OWNER, status=MembershipStatus.INVITED
@@ -177,17 +152,21 @@ def update_seller_settings(
     invitation_lifetime_hours: int,
     require_two_factor: bool,
     access_review_interval_days: int,
+    **sign_in_policy,
 ) -> Seller:
+    """`sign_in_policy`: any of policy.SIGN_IN_POLICY_FIELDS; one left out stays as it is."""
     from .authorization import MANAGE_SECURITY
+    from .policy import clean_sign_in_policy
 
     require_seller_permission(actor=actor, seller=seller, permission=MANAGE_SECURITY)
     new = {
-        "name": _clean_name(name, "name"),
+        "name": clean_name(name, field="name"),
         "default_language": _clean_language(default_language, "default_language"),
         "time_zone": time_zone,
         "invitation_lifetime_hours": invitation_lifetime_hours,
         "require_two_factor": bool(require_two_factor),
         "access_review_interval_days": access_review_interval_days,
+        **clean_sign_in_policy(sign_in_policy),
     }
     _validate_time_zone(time_zone)
     if not 1 <= int(invitation_lifetime_hours) <= 24 * 30:
@@ -238,11 +217,13 @@ def invite_member(
     ends_at=None,
 ) -> Membership:
     """Invite a person. An address that already has an OzonSeat user (another seller's staff) gets a
-    membership on that same user; they accept while signed in."""
+    membership on that same user; they accept while signed in. `display_name` is what this seller calls
+    the person until they join (Membership.invited_name): it never becomes the person's own name, and the
+    name they chose or another seller typed is never shown here."""
     require_seller_permission(actor=actor, seller=seller, permission=MANAGE_MEMBERS)
-    email = _clean_email(email)
-    display_name = _clean_name(display_name, "display_name")
-    job_title = _clean_name(job_title, "job_title", required=False, max_length=100)
+    email = clean_email(email)
+    display_name = clean_name(display_name, field="display_name")
+    job_title = clean_name(job_title, field="job_title", required=False, max_length=100)
     language = _clean_language(language, allow_blank=True) or seller.default_language
     if ends_at is not None and ends_at <= timezone.now():
         raise InvalidInput(field="ends_at", message=_("The end date must be in the future."))
@@ -251,9 +232,7 @@ def invite_member(
         if user is None:
             try:
                 with transaction.atomic():
-                    user = User.objects.create_user(
-                        email=email, display_name=display_name, preferred_language=language
-                    )
+                    user = User.objects.create_user(email=email, preferred_language=language)
             except IntegrityError:
                 # A concurrent invitation or sign-up created this address first and has committed (the
                 # insert waited for it): continue with that user, as if it had existed all along.
@@ -275,6 +254,7 @@ def invite_member(
                 kind=MembershipKind.MEMBER,
                 status=MembershipStatus.INVITED,
                 invited_by=actor,
+                invited_name=display_name,
                 job_title=job_title,
                 ends_at=ends_at,
                 created_at=now,
@@ -283,6 +263,7 @@ def invite_member(
             membership.status = MembershipStatus.INVITED
             membership.kind = MembershipKind.MEMBER
             membership.invited_by = actor
+            membership.invited_name = display_name
             membership.job_title = job_title
             membership.ends_at = ends_at
             membership.removed_at = None
@@ -295,8 +276,8 @@ def invite_member(
             seller=seller,
             actor=actor,
             target=membership,
+            # The membership names the person; their global user id is not this seller's to see.
             changes={
-                "user_id": [None, user.pk],
                 "status": [None, MembershipStatus.INVITED],
                 "ends_at": [None, ends_at],
                 "invitation_id": [None, invitation.pk],
@@ -384,6 +365,13 @@ def invitation_needs_password(invitation: Invitation) -> bool:
     return _sets_password_on_accept(invitation.membership.user)
 
 
+def invitation_name(invitation: Invitation) -> str:
+    """The name to greet the invited person by and to offer on the accept page: their own if they have
+    set one, else the one the inviting seller typed. Shown only to the person the link was sent to."""
+    membership = invitation.membership
+    return membership.user.display_name or membership.invited_name
+
+
 def accept_invitation(
     *, token: str, signed_in_user: User | None, display_name: str = "", password: str = ""
 ) -> Membership:
@@ -414,7 +402,7 @@ def accept_invitation(
                     code="sign_in_required",
                 )
         else:
-            display_name = _clean_name(display_name or user.display_name, "display_name")
+            display_name = clean_name(display_name or invitation_name(invitation), field="display_name")
             user.display_name = display_name
             _validate_password(password, user)
             user.set_password(password)
@@ -423,6 +411,8 @@ def accept_invitation(
         if user.email_verified_at is None:
             user.email_verified_at = now
         user.save()
+        if "password_set" in changes:
+            password_policy.remember_password(user)
         invitation.accepted_at = now
         invitation.save(update_fields=["accepted_at"])
         membership.status = MembershipStatus.ACTIVE
@@ -475,7 +465,7 @@ def confirm_email(*, token: str) -> Membership:
 
 def update_member(*, actor: User, membership: Membership, job_title: str, ends_at=None) -> Membership:
     require_seller_permission(actor=actor, seller=membership.seller, permission=MANAGE_MEMBERS)
-    job_title = _clean_name(job_title, "job_title", required=False, max_length=100)
+    job_title = clean_name(job_title, field="job_title", required=False, max_length=100)
     with transaction.atomic():
         membership = _lock_membership(membership)
         _refuse_owner_or_self(actor, membership)
@@ -542,7 +532,7 @@ def sign_out_everywhere(*, actor: User, membership: Membership) -> int:
         count = len(browser_sessions.open_sessions(membership.user))
         if not count:
             raise Conflict(
-                _("%(name)s has no open sessions.") % {"name": membership.user}, code="no_sessions"
+                _("%(name)s has no open sessions.") % {"name": membership.display_name}, code="no_sessions"
             )
         end_sessions(membership.user)
         record_event(
@@ -717,6 +707,7 @@ def reset_password(*, user: User, password: str) -> User:
         user = User.objects.select_for_update().get(pk=user.pk)
         user.set_password(password)
         user.save(update_fields=["password"])
+        password_policy.remember_password(user)
         record_event(action=events.PASSWORD_RESET, seller=None, actor=user, target=user)
     return user
 
@@ -729,6 +720,7 @@ def change_password(*, user: User, old_password: str, new_password: str) -> User
         user = User.objects.select_for_update().get(pk=user.pk)
         user.set_password(new_password)
         user.save(update_fields=["password"])
+        password_policy.remember_password(user)
         record_event(action=events.PASSWORD_CHANGED, seller=None, actor=user, target=user)
     return user
 
@@ -772,7 +764,7 @@ def _save_profile(actor: User, new: dict) -> User:
 def update_profile(*, actor: User, display_name: str, preferred_language: str) -> User:
     """A person changes their own name and language (blank language: follow the browser)."""
     new = {
-        "display_name": _clean_name(display_name, "display_name"),
+        "display_name": clean_name(display_name, field="display_name"),
         "preferred_language": _clean_language(preferred_language, "preferred_language", allow_blank=True),
     }
     return _save_profile(actor, new)

@@ -8,8 +8,13 @@ from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 
-from . import browser_sessions, services
-from .emails import deliver_invitation, deliver_password_reset, publish_invitation_email
+from . import browser_sessions, password_policy, services
+from .emails import (
+    deliver_invitation,
+    deliver_password_reset,
+    deliver_sign_in_alert,
+    publish_invitation_email,
+)
 from .models import Invitation
 
 logger = logging.getLogger(__name__)
@@ -37,6 +42,19 @@ def send_password_reset_email(self, user_id: int) -> bool:
         return deliver_password_reset(user_id=user_id)
     except RETRYABLE as error:
         raise self.retry(exc=error, countdown=backoff_seconds(self.request.retries)) from None
+
+
+@shared_task(bind=True, max_retries=8, acks_late=True)
+def send_sign_in_alert_email(self, user_id: int, step: str, address: str, at: str) -> bool:
+    try:
+        return deliver_sign_in_alert(user_id=user_id, step=step, address=address, at=at)
+    except RETRYABLE as error:
+        raise self.retry(exc=error, countdown=backoff_seconds(self.request.retries)) from None
+
+
+@shared_task
+def remind_expiring_passwords() -> int:
+    return password_policy.remind_expiring_passwords()
 
 
 @shared_task

@@ -12,6 +12,13 @@ urlpatterns = [
     path("login/two-factor/", two_factor_views.two_factor_verify, name="two_factor_verify"),
     path("login/two-factor/setup/", two_factor_views.two_factor_setup, name="two_factor_setup"),
     path("logout/", views.LogoutView.as_view(), name="logout"),
+    path("password/expired/", views.password_change_required, name="password_change_required"),
+    path("profile/two-factor/", two_factor_views.profile_two_factor_setup, name="two_factor_enrol"),
+    path(
+        "profile/two-factor/recovery-codes/",
+        two_factor_views.regenerate_recovery_codes,
+        name="recovery_codes",
+    ),
     path("password-reset/", views.PasswordResetView.as_view(), name="password_reset"),
     path("password-reset/sent/", views.PasswordResetDoneView.as_view(), name="password_reset_done"),
     path(
@@ -26,6 +33,11 @@ urlpatterns = [
     path("sellers/<int:seller_id>/members/new/", views.invite, name="invite"),
     path("sellers/<int:seller_id>/members/bulk/", views.bulk_action, name="bulk_action"),
     path("sellers/<int:seller_id>/members/<int:membership_id>/", views.member, name="member"),
+    path(
+        "sellers/<int:seller_id>/members/<int:membership_id>/reset-two-factor/",
+        views.member_reset_two_factor,
+        name="member_reset_two_factor",
+    ),
     path(
         "sellers/<int:seller_id>/members/<int:membership_id>/<slug:action>/",
         views.member_action,

@@ -2,6 +2,7 @@
 
 from django.contrib import messages
 from django.contrib.auth import login as auth_login
+from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.db.models import F
@@ -11,14 +12,17 @@ from django.urls import reverse, reverse_lazy
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext_lazy
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from audit.services import AUDIT_VIEW
 from dashboard import selectors as dashboard_selectors
 from ozonseat.errors import Conflict, InvalidInput, NotAllowed, NotFound, ServiceError
+from roles.authority import may_act_on
+from roles.second_factor import reset_member_two_factor
 from roles.selectors import list_members_with_assignments
 
-from . import browser_sessions, selectors, services, two_factor
+from . import browser_sessions, selectors, services, session_policy, sign_in_throttle, two_factor
 from .authorization import (
     MANAGE_MEMBERS,
     MANAGE_SECURITY,
@@ -30,6 +34,7 @@ from .decorators import seller_view
 from .forms import (
     AcceptInvitationForm,
     AuditedSetPasswordForm,
+    ChangePasswordForm,
     EditMemberForm,
     EmailAuthenticationForm,
     InviteMemberForm,
@@ -41,6 +46,7 @@ from .forms import (
     apply_service_error,
 )
 from .models import MembershipKind, MembershipStatus
+from .policy import SIGN_IN_POLICY_FIELDS
 
 EMAIL_BACKEND = "accounts.backends.EmailBackend"
 
@@ -111,6 +117,15 @@ class LoginView(auth_views.LoginView):
     def get_initial(self):
         return {"username": self.request.GET.get("email", "")}
 
+    def form_invalid(self, form):
+        lockout = getattr(self.request, "sign_in_lockout", None)
+        if lockout is None or not getattr(self.request, "axes_locked_out", False):
+            return super().form_invalid(form)
+        # The password was not even checked: say why, and when to try again.
+        form.errors.pop("__all__", None)
+        form.add_error(None, lockout.message())
+        return sign_in_throttle.with_retry_after(super().form_invalid(form), lockout)
+
     def form_valid(self, form):
         user = form.get_user()
         if two_factor.needs_second_factor(user):
@@ -132,10 +147,49 @@ class LogoutView(auth_views.LogoutView):
     http_method_names = ["post", "options"]
 
 
+def change_own_password(request, form) -> bool:
+    """Change the signed-in person's password from a valid ChangePasswordForm. Their other sessions end
+    with the old password; this one continues. False, with the reasons on the form, when refused."""
+    try:
+        user = services.change_password(
+            user=request.user,
+            old_password=form.cleaned_data["old_password"],
+            new_password=form.cleaned_data["new_password1"],
+        )
+    except InvalidInput as error:
+        apply_service_error(form, error)
+        return False
+    update_session_auth_hash(request, user)
+    browser_sessions.keep_current(request, user)
+    session_policy.password_changed(request)
+    messages.success(request, _("Your password is changed. Other devices were signed out."))
+    return True
+
+
+@login_required
+@never_cache
+@require_http_methods(["GET", "POST"])
+def password_change_required(request):
+    """A seller's policy made the password expire: a new one is chosen before anything else."""
+    if not request.session.get(session_policy.PASSWORD_EXPIRED_KEY):
+        return redirect("accounts:home")
+    form = ChangePasswordForm(request.POST or None)
+    if request.method == "POST" and form.is_valid() and change_own_password(request, form):
+        return redirect("accounts:home")
+    return render(request, "accounts/password_change_required.html", {"form": form})
+
+
 class PasswordResetView(auth_views.PasswordResetView):
     form_class = QueuedPasswordResetForm
     template_name = "accounts/password_reset.html"
     success_url = reverse_lazy("accounts:password_reset_done")
+
+    def form_valid(self, form):
+        lockout = sign_in_throttle.password_reset_lockout(self.request, form.cleaned_data["email"])
+        if lockout is not None:
+            form.add_error(None, lockout.message())
+            return sign_in_throttle.with_retry_after(self.form_invalid(form), lockout)
+        return super().form_valid(form)
 
 
 class PasswordResetDoneView(auth_views.PasswordResetDoneView):
@@ -186,7 +240,9 @@ def accept_invitation(request, token):
         )
     needs_password = services.invitation_needs_password(invitation)
     form = (
-        AcceptInvitationForm(request.POST or None, initial={"display_name": invited_user.display_name})
+        AcceptInvitationForm(
+            request.POST or None, initial={"display_name": services.invitation_name(invitation)}
+        )
         if needs_password
         else None
     )
@@ -240,16 +296,16 @@ def switch_seller(request):
 
 
 MEMBER_SORTS = {
-    "name": ("user__display_name", "user__email", "pk"),
-    "-name": ("-user__display_name", "-user__email", "-pk"),
+    "name": ("member_name", "pk"),
+    "-name": ("-member_name", "-pk"),
     "email": ("user__email", "pk"),
     "-email": ("-user__email", "-pk"),
-    "status": ("status", "user__display_name", "pk"),
-    "-status": ("-status", "user__display_name", "pk"),
+    "status": ("status", "member_name", "pk"),
+    "-status": ("-status", "member_name", "pk"),
     "added": ("created_at", "pk"),
     "-added": ("-created_at", "-pk"),
-    "seen": (F("user__last_login").asc(nulls_first=True), "pk"),
-    "-seen": (F("user__last_login").desc(nulls_last=True), "pk"),
+    "seen": (F("member_last_sign_in").asc(nulls_first=True), "pk"),
+    "-seen": (F("member_last_sign_in").desc(nulls_last=True), "pk"),
 }
 
 
@@ -333,7 +389,7 @@ def bulk_action(request, *, seller, membership):
         messages.error(request, _("Select at least one sub-account first."))
         return back
     service, label, consequence, done = BULK_ACTIONS[action]
-    names = ", ".join(str(target.user) for target in targets)
+    names = ", ".join(target.display_name for target in targets)
     if request.POST.get("confirmed") != "1":
         return render(
             request,
@@ -352,7 +408,7 @@ def bulk_action(request, *, seller, membership):
         except (Conflict, NotAllowed) as error:
             failed.append(f"{target.user}: {error.message}")
         else:
-            succeeded.append(str(target.user))
+            succeeded.append(target.display_name)
     if succeeded:
         messages.success(request, str(done) % {"names": ", ".join(succeeded)})
     for problem in failed:
@@ -422,6 +478,11 @@ def member(request, membership_id, *, seller, membership):
     # for the person themselves.
     see_sessions = can_manage or own_page
     manage_tokens = member_has_seller_permission(membership, MANAGE_TOKENS)
+    can_reset_two_factor = (
+        member_has_seller_permission(membership, MANAGE_SECURITY)
+        and two_factor.confirmed_device(target.user) is not None
+        and may_act_on(membership, target)
+    )
     return render(
         request,
         "accounts/member.html",
@@ -440,6 +501,7 @@ def member(request, membership_id, *, seller, membership):
             "current_session": browser_sessions.current_session_id(request) if own_page else None,
             "tokens": selectors.member_api_tokens(target) if (see_sessions or manage_tokens) else None,
             "tokens_readonly": not (manage_tokens or own_page),
+            "can_reset_two_factor": can_reset_two_factor,
         },
     )
 
@@ -519,7 +581,7 @@ def member_action(request, membership_id, action, *, seller, membership):
         raise Http404()
     service, label, consequence, done = MEMBER_ACTIONS[action]
     target = selectors.get_membership_for_seller(seller, membership_id)
-    name = str(target.user)
+    name = target.display_name
     if request.method == "POST":
         try:
             service(actor=request.user, membership=target)
@@ -544,6 +606,44 @@ def member_action(request, membership_id, action, *, seller, membership):
     )
 
 
+@seller_view(MANAGE_SECURITY)
+@require_http_methods(["GET", "POST"])
+def member_reset_two_factor(request, membership_id, *, seller, membership):
+    """A lost phone: the owner, or a security manager who may act on the member, removes their second factor
+    (asks first; the POST does it)."""
+    target = selectors.get_membership_for_seller(seller, membership_id)
+    if request.method == "POST":
+        try:
+            reset_member_two_factor(actor=request.user, membership=target)
+        except Conflict as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(
+                request,
+                _(
+                    "The two-factor sign-in of %(name)s was reset. They set up a new one at their next "
+                    "sign-in."
+                )
+                % {"name": target.user},
+            )
+        return redirect("accounts:member", seller_id=seller.pk, membership_id=target.pk)
+    return render(
+        request,
+        "accounts/confirm_action.html",
+        {
+            "target": target,
+            "label": _("Reset two-factor sign-in"),
+            "consequence": _(
+                "The authenticator and recovery codes of %(name)s stop working and they are signed out "
+                "everywhere. At their next sign-in, with their password, they set up a new authenticator. "
+                "Do this only when you are sure the request really comes from them."
+            )
+            % {"name": target.user},
+            "action": "reset_two_factor",
+        },
+    )
+
+
 # --- seller ---------------------------------------------------------------------------------------
 
 
@@ -561,12 +661,19 @@ def seller_settings(request, *, seller, membership):
             "invitation_lifetime_hours",
             "require_two_factor",
             "access_review_interval_days",
+            *SIGN_IN_POLICY_FIELDS,
         )
     }
     form = SellerSettingsForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
-            services.update_seller_settings(actor=request.user, seller=seller, **form.cleaned_data)
+            # A sign-in policy field left out of the form stays as it is.
+            data = {
+                name: value
+                for name, value in form.cleaned_data.items()
+                if value is not None or name not in SIGN_IN_POLICY_FIELDS
+            }
+            services.update_seller_settings(actor=request.user, seller=seller, **data)
         except InvalidInput as error:
             apply_service_error(form, error)
         else:
@@ -593,6 +700,6 @@ def transfer_ownership(request, *, seller, membership):
         except Conflict as error:
             apply_service_error(form, error)
         else:
-            messages.success(request, _("%(name)s is now the owner.") % {"name": new_owner.user})
+            messages.success(request, _("%(name)s is now the owner.") % {"name": new_owner.display_name})
             return redirect("accounts:members", seller_id=seller.pk)
     return render(request, "accounts/transfer_ownership.html", {"form": form})

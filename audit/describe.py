@@ -54,8 +54,10 @@ def describe_events(events: Iterable[AuditEvent], *, time_zone=None) -> list[Des
     """The events described in the active language, moments in `time_zone` (the seller's; UTC if None).
     One query per kind of thing the events mention, whatever their number."""
     events = list(events)
-    reader = Reader.load((ref for event in events for ref in _references(event)), time_zone)
-    return [_describe(event, reader) for event in events]
+    reader = Reader.load(
+        ((event.seller_id, kind, pk) for event in events for kind, pk in _references(event)), time_zone
+    )
+    return [_describe(event, reader.of_seller(event.seller_id)) for event in events]
 
 
 def _pairs(event: AuditEvent) -> Iterator[tuple[str, object, object]]:

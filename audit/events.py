@@ -136,6 +136,31 @@ TWO_FACTOR_ENROLLED = register(
     pgettext_lazy("audit event", "Two-factor sign-in set up"),
     _("{actor} set up two-factor sign-in"),
 )
+SIGN_IN_LOCKED = register(
+    "auth.sign_in_locked",
+    pgettext_lazy("audit event", "Sign-in paused"),
+    _("Sign-in for {target} paused after repeated failures"),
+)
+RECOVERY_CODES_GENERATED = register(
+    "auth.recovery_codes_generated",
+    pgettext_lazy("audit event", "Recovery codes replaced"),
+    _("{actor} got new two-factor recovery codes"),
+)
+RECOVERY_CODE_USED = register(
+    "auth.recovery_code_used",
+    pgettext_lazy("audit event", "Recovery code used"),
+    _("{actor} signed in with a recovery code"),
+)
+TWO_FACTOR_RESET = register(
+    "auth.two_factor_reset",
+    pgettext_lazy("audit event", "Two-factor sign-in reset"),
+    _("{actor} reset the two-factor sign-in of {target}"),
+)
+PASSWORD_EXPIRY_REMINDED = register(
+    "auth.password_expiry_reminded",
+    pgettext_lazy("audit event", "Password expiry reminder e-mailed"),
+    _("{target} was reminded that their password expires soon"),
+)
 SELLER_SWITCHED = register(
     "auth.seller_switched",
     pgettext_lazy("audit event", "Seller switched"),

@@ -183,13 +183,14 @@ def recent_events(seller, *, limit: int, membership_id: int | None = None, user_
 def people_choices(seller) -> list[tuple[int, str]]:
     """(user id, name) of everyone who has been a member of the seller, for the person filter."""
     from accounts.models import Membership
+    from accounts.selectors import member_name
 
-    return [
-        (user_id, display_name or email)
-        for user_id, display_name, email in Membership.objects.filter(seller=seller)
-        .order_by("user__display_name", "user__email")
-        .values_list("user_id", "user__display_name", "user__email")
-    ]
+    return list(
+        Membership.objects.filter(seller=seller)
+        .annotate(name=member_name())  # as this seller sees them
+        .order_by("name", "pk")
+        .values_list("user_id", "name")
+    )
 
 
 def is_person_of_seller(seller, user_id) -> bool:

@@ -25,7 +25,7 @@ from django.conf import settings
 from django.utils import formats, timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, pgettext
+from django.utils.translation import gettext_lazy, ngettext, pgettext
 
 Reference = tuple[str, int]
 EMPTY = (None, "", [], {})
@@ -35,15 +35,20 @@ EMPTY = (None, "", [], {})
 class Kind:
     kind: str
     label: str  # what one such thing is called, e.g. "Store"
-    gone: str  # how one that no longer exists reads, e.g. "deleted store"
-    load: Callable[[set[int]], Mapping[int, str]]  # {id: name} of those that exist, in one query
+    gone: str  # how one that no longer exists reads, e.g. "a deleted store"
+    # The names of those of `keys` that exist, in one query. Keys are ids, or for a kind named as each
+    # seller sees it (`per_seller`: people) (seller id, id) pairs, the seller id None in events of no seller.
+    load: Callable[[set], Mapping]
+    per_seller: bool = False
 
 
 _KINDS: dict[str, Kind] = {}
 
 
-def register_kind(kind: str, *, label, gone, load: Callable[[set[int]], Mapping[int, str]]) -> None:
-    _KINDS[kind] = Kind(kind, label, gone, load)
+def register_kind(
+    kind: str, *, label, gone, load: Callable[[set], Mapping], per_seller: bool = False
+) -> None:
+    _KINDS[kind] = Kind(kind, label, gone, load, per_seller)
 
 
 def get_kind(kind: str) -> Kind | None:
@@ -56,28 +61,40 @@ def all_kinds() -> list[Kind]:
 
 class Reader:
     """What a description is read with: the names of everything a batch of events mentions (loaded once),
-    and the time zone moments are shown in."""
+    the time zone moments are shown in, and the seller whose event is being read (people are named as
+    that seller sees them)."""
 
-    def __init__(self, names: dict[Reference, str], tzinfo):
+    def __init__(self, names: dict, tzinfo, seller_id: int | None = None):
         self._names = names
         self.tzinfo = tzinfo
+        self.seller_id = seller_id
 
     @classmethod
-    def load(cls, wanted: Iterable[Reference], time_zone=None) -> "Reader":
-        ids: dict[str, set[int]] = {}
-        for kind, pk in wanted:
-            if kind in _KINDS:
-                ids.setdefault(kind, set()).add(pk)
+    def load(cls, wanted: Iterable[tuple[int | None, str, int]], time_zone=None) -> "Reader":
+        """`wanted`: (seller id of the event, kind, id) of everything the events mention."""
+        keys: dict[str, set] = {}
+        for seller_id, kind, pk in wanted:
+            known = _KINDS.get(kind)
+            if known is not None and pk is not None:
+                keys.setdefault(kind, set()).add((seller_id, pk) if known.per_seller else pk)
         names = {}
-        for kind, kind_ids in sorted(ids.items()):
-            names.update({(kind, pk): name for pk, name in _KINDS[kind].load(kind_ids).items() if name})
+        for kind, kind_keys in sorted(keys.items()):
+            names.update({(kind, key): name for key, name in _KINDS[kind].load(kind_keys).items() if name})
         return cls(names, _tzinfo(time_zone))
 
+    def of_seller(self, seller_id: int | None) -> "Reader":
+        return Reader(self._names, self.tzinfo, seller_id)
+
+    def _key(self, kind: str, pk):
+        known = _KINDS.get(kind)
+        pk = _as_id(pk)
+        return (kind, (self.seller_id, pk) if known is not None and known.per_seller else pk)
+
     def exists(self, kind: str, pk) -> bool:
-        return (kind, _as_id(pk)) in self._names
+        return self._key(kind, pk) in self._names
 
     def name(self, kind: str, pk) -> str:
-        name = self._names.get((kind, _as_id(pk)))
+        name = self._names.get(self._key(kind, pk))
         if name:
             return name
         known = _KINDS.get(kind)
@@ -153,6 +170,17 @@ class Count(Value):
             return str(self.message % {"count": int(value)})
         except (TypeError, ValueError):
             return plain(value)
+
+
+class Minutes(Value):
+    """A number of seconds, as the minutes a person waits (rounded up)."""
+
+    def text(self, value, reader):
+        try:
+            minutes = max(1, -(-int(value) // 60))
+        except (TypeError, ValueError):
+            return plain(value)
+        return ngettext("%(count)d minute", "%(count)d minutes", minutes) % {"count": minutes}
 
 
 class ItemCount(Value):

@@ -10,12 +10,13 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 from django.views.i18n import set_language as django_set_language
 
-from accounts import browser_sessions, services
+from accounts import browser_sessions, password_policy, services, two_factor
 from accounts.authorization import member_has_seller_permission
 from accounts.decorators import seller_view
-from accounts.forms import ChangePasswordForm, ProfileForm, apply_service_error
+from accounts.forms import ChangePasswordForm, ProfileForm, TwoFactorCodeForm, apply_service_error
 from accounts.middleware import activate_time_zone
 from accounts.selectors import current_seller_for_user
+from accounts.views import change_own_password
 from audit.services import AUDIT_VIEW
 from ozonseat.errors import InvalidInput
 
@@ -71,19 +72,7 @@ def profile(request):
             messages.success(request, _("Your profile is saved."))
             return redirect("dashboard:profile")
     elif which == "password" and password_form.is_valid():
-        try:
-            user = services.change_password(
-                user=user,
-                old_password=password_form.cleaned_data["old_password"],
-                new_password=password_form.cleaned_data["new_password1"],
-            )
-        except InvalidInput as error:
-            apply_service_error(password_form, error)
-        else:
-            # Other sessions end with the old password; this one continues.
-            update_session_auth_hash(request, user)
-            browser_sessions.keep_current(request, user)
-            messages.success(request, _("Your password is changed. Other devices were signed out."))
+        if change_own_password(request, password_form):
             return redirect("dashboard:profile")
     elif which == "signout_others":
         return _sign_out_other_sessions(request, user)
@@ -91,12 +80,17 @@ def profile(request):
         messages.error(request, _("Please correct the errors below."))
     current = browser_sessions.current_session_id(request)
     sessions = browser_sessions.open_sessions(user)  # this one included, marked
+    two_factor_on = two_factor.confirmed_device(user) is not None
     return render(
         request,
         "dashboard/profile.html",
         {
             "profile_form": profile_form,
             "password_form": password_form,
+            "two_factor_on": two_factor_on,
+            "recovery_codes_left": two_factor.recovery_codes_left(user) if two_factor_on else None,
+            "recovery_form": TwoFactorCodeForm(prefix=None) if two_factor_on else None,
+            "password_expires_at": password_policy.password_expires_at(user),
             "sessions": sessions,
             "current_session": current,
             "other_sessions": [session for session in sessions if session.pk != current],
@@ -169,7 +163,9 @@ def tokens(request, *, seller, membership):
         try:
             if which == "service_account":
                 account = api_tokens.create_service_account(actor=request.user, seller=seller, **data)
-                messages.success(request, _("Service account %(name)s added.") % {"name": account.user})
+                messages.success(
+                    request, _("Service account %(name)s added.") % {"name": account.display_name}
+                )
                 return redirect("dashboard:tokens", seller_id=seller.pk)
             owner = membership
             if which == "service_token":

@@ -62,12 +62,14 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
-    "django.contrib.admin",
+    "ozonseat.apps.OzonSeatAdminConfig",
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "guardian",
     "django_htmx",
+    "axes",
+    "csp",
     "accounts",
     "roles",
     "audit",
@@ -76,6 +78,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -83,9 +86,12 @@ MIDDLEWARE = [
     "accounts.browser_sessions.BrowserSessionMiddleware",
     "accounts.middleware.UserLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "accounts.session_policy.SessionPolicyMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "audit.middleware.RequestContextMiddleware",
+    # Last, so that it sees the lockout flag set by the sign-in views (accounts.sign_in_throttle).
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "ozonseat.urls"
@@ -179,6 +185,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "accounts.tasks.expire_memberships",
         "schedule": timedelta(minutes=5),
     },
+    "remind-expiring-passwords": {
+        "task": "accounts.tasks.remind_expiring_passwords",
+        "schedule": timedelta(hours=1),
+    },
     "forget-old-browser-sessions": {
         "task": "accounts.tasks.forget_old_browser_sessions",
         "schedule": timedelta(hours=24),
@@ -248,6 +258,8 @@ EMAIL_RETRY_BASE_SECONDS = float(os.environ.get("OZONSEAT_EMAIL_RETRY_BASE_SECON
 # --- auth -----------------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
+    # First: refuses a locked-out (account, address) pair before any password is checked.
+    "accounts.backends.SignInThrottleBackend",
     "accounts.backends.EmailBackend",
     "roles.backends.ObjectPermissionBackend",
 ]
@@ -261,6 +273,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": "accounts.validators.PasswordStrengthValidator"},
+    {"NAME": "accounts.validators.PasswordReuseValidator"},
 ]
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "accounts:home"
@@ -269,9 +283,56 @@ PASSWORD_RESET_TIMEOUT = 60 * 60 * 2
 GUARDIAN_RAISE_403 = False
 ANONYMOUS_USER_NAME = None
 
-SESSION_COOKIE_AGE = 60 * 60 * 12
+# The cookie's own lifetime is the longest a seller may allow; each seller's idle timeout and absolute
+# lifetime are enforced on the server (accounts.session_policy).
+SESSION_COOKIE_AGE = 60 * 60 * 24 * 7
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False
+CSRF_FAILURE_VIEW = "ozonseat.api.errorviews.csrf_failure"
+
+# --- sign-in throttling (django-axes, see accounts.sign_in_throttle) ------------------------------------
+# Attempts live in the database, so every web instance sees the same counts and a lockout holds across all
+# of them, transactionally (a row lock per attempt record), with nothing more to run; the admin lists them.
+AXES_HANDLER = "accounts.sign_in_throttle.SignInThrottleHandler"
+# Counted per (account, address) pair and per address; the handler applies a limit to each.
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "ip_address"]
+AXES_USERNAME_CALLABLE = "accounts.sign_in_throttle.attempted_email"
+AXES_CLIENT_IP_CALLABLE = "accounts.sign_in_throttle.attempt_address"
+AXES_LOCKOUT_CALLABLE = "accounts.sign_in_throttle.lockout_response"
+# How long failures are remembered after the last one (the delays grow over this window).
+AXES_COOLOFF_TIME = timedelta(hours=24)
+# The handler decides; axes' own single limit is not used.
+AXES_LOCK_OUT_AT_FAILURE = False
+AXES_RESET_ON_SUCCESS = False
+# An attempt refused during a lockout does not extend it: the Retry-After answered stays true.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_DISABLE_ACCESS_LOG = True  # sign-ins are in the audit log and the browser-session list
+AXES_VERBOSE = False
+SIGN_IN_FREE_FAILURES = int(os.environ.get("SIGN_IN_FREE_FAILURES", "5"))
+SIGN_IN_FIRST_DELAY = timedelta(seconds=int(os.environ.get("SIGN_IN_FIRST_DELAY_SECONDS", "60")))
+SIGN_IN_LONGEST_DELAY = timedelta(minutes=int(os.environ.get("SIGN_IN_LONGEST_DELAY_MINUTES", "60")))
+SIGN_IN_ADDRESS_CEILING = int(os.environ.get("SIGN_IN_ADDRESS_CEILING", "50"))
+SIGN_IN_ADDRESS_WINDOW = timedelta(hours=1)
+PASSWORD_RESET_FREE_REQUESTS = 3
+PASSWORD_RESET_WINDOW = timedelta(hours=1)
+
+# --- Content-Security-Policy (django-csp): no inline script anywhere -------------------------------
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        # style="…" attributes (a few layout tweaks, the bar widths of the overview) cannot run script.
+        "style-src-attr": ["'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
 
 # --- internationalisation -------------------------------------------------------------------------
 LANGUAGE_CODE = "en"

@@ -2,6 +2,7 @@
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from . import catalog
 from .models import Market, ScopeKind, WarehouseKind
@@ -12,7 +13,7 @@ def permission_choices():
 
 
 class RoleForm(forms.Form):
-    name = forms.CharField(label=_("Name"), max_length=100)
+    name = forms.CharField(label=pgettext_lazy("thing", "Name"), max_length=100)
     description = forms.CharField(label=_("Description"), max_length=500, required=False)
     permissions = forms.MultipleChoiceField(
         label=_("Permissions"), choices=permission_choices, widget=forms.CheckboxSelectMultiple
@@ -35,17 +36,17 @@ class DeleteRoleForm(forms.Form):
 
 
 class StoreForm(forms.Form):
-    name = forms.CharField(label=_("Name"), max_length=150)
+    name = forms.CharField(label=pgettext_lazy("thing", "Name"), max_length=150)
     client_id = forms.CharField(label=_("Ozon Client-ID"), max_length=20)
     market = forms.ChoiceField(label=_("Market"), choices=Market.choices)
 
 
 class RenameForm(forms.Form):
-    name = forms.CharField(label=_("Name"), max_length=150)
+    name = forms.CharField(label=pgettext_lazy("thing", "Name"), max_length=150)
 
 
 class WarehouseForm(forms.Form):
-    name = forms.CharField(label=_("Name"), max_length=150)
+    name = forms.CharField(label=pgettext_lazy("thing", "Name"), max_length=150)
     kind = forms.ChoiceField(label=_("Kind"), choices=WarehouseKind.choices)
 
 

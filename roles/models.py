@@ -1,10 +1,13 @@
 """What members may do, where: stores and warehouses (the scopes), roles, assignments, and the derived
 permission index (django-guardian direct foreign-key tables, see guardian's "performance" guide)."""
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Lower
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from guardian.models import UserObjectPermissionBase
 
 from . import catalog
@@ -26,7 +29,7 @@ class Store(models.Model):
     """One Ozon seller cabinet (Client-ID) of the seller."""
 
     seller = models.ForeignKey("accounts.Seller", on_delete=models.PROTECT, related_name="stores")
-    name = models.CharField(_("name"), max_length=150)
+    name = models.CharField(pgettext_lazy("thing", "name"), max_length=150)
     client_id = models.CharField(_("Ozon Client-ID"), max_length=32)
     market = models.CharField(_("market"), max_length=2, choices=Market.choices)
     is_active = models.BooleanField(_("active"), default=True)
@@ -37,7 +40,12 @@ class Store(models.Model):
         default_permissions = ()
         permissions = catalog.store_django_permissions()
         constraints = [
-            models.UniqueConstraint(fields=["seller", "client_id"], name="roles_store_client_id_unique")
+            models.UniqueConstraint(fields=["seller", "client_id"], name="roles_store_client_id_unique"),
+            # The services compare names more loosely (accounts.cleaning.name_key) under the seller's row
+            # lock; this catches what slips past them.
+            models.UniqueConstraint(
+                "seller", Lower("name"), condition=Q(is_active=True), name="roles_store_active_name_unique"
+            ),
         ]
         indexes = [models.Index(fields=["seller", "market"])]
 
@@ -56,7 +64,7 @@ class Warehouse(models.Model):
     # Denormalised from the store (a store never changes seller): every seller-scoped lookup and the
     # per-seller index rebuild filter on it without a join.
     seller = models.ForeignKey("accounts.Seller", on_delete=models.PROTECT, related_name="+")
-    name = models.CharField(_("name"), max_length=150)
+    name = models.CharField(pgettext_lazy("thing", "name"), max_length=150)
     kind = models.CharField(_("kind"), max_length=4, choices=WarehouseKind.choices)
     is_active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -65,6 +73,11 @@ class Warehouse(models.Model):
     class Meta:
         default_permissions = ()
         permissions = catalog.warehouse_django_permissions()
+        constraints = [
+            models.UniqueConstraint(
+                "store", Lower("name"), condition=Q(is_active=True), name="roles_warehouse_active_name_unique"
+            )
+        ]
 
     def __str__(self):
         return self.name
@@ -86,7 +99,7 @@ class Role(models.Model):
     """A named set of catalog permissions. `template_key` marks a seller's copy of a shipped template."""
 
     seller = models.ForeignKey("accounts.Seller", on_delete=models.PROTECT, related_name="roles")
-    name = models.CharField(_("name"), max_length=100)
+    name = models.CharField(pgettext_lazy("thing", "name"), max_length=100)
     description = models.CharField(_("description"), max_length=500, blank=True)
     template_key = models.CharField(max_length=40, blank=True)
     # Catalog codenames, sorted. A JSON list keeps the embedded SQLite default working.
@@ -96,7 +109,7 @@ class Role(models.Model):
 
     class Meta:
         default_permissions = ()
-        constraints = [models.UniqueConstraint(fields=["seller", "name"], name="roles_role_name_unique")]
+        constraints = [models.UniqueConstraint("seller", Lower("name"), name="roles_role_name_ci_unique")]
 
     def __str__(self):
         return str(self.display_name)
@@ -112,6 +125,14 @@ class Role(models.Model):
         if template is not None and self.name == _english(template.key)[0]:
             return template.name
         return self.name
+
+    def display_names(self) -> set[str]:
+        """Every name the role is shown under, in each of the site's languages."""
+        names = set()
+        for language, _label in settings.LANGUAGES:
+            with translation.override(language):
+                names.add(str(self.display_name))
+        return names
 
     @property
     def display_description(self):

@@ -9,7 +9,8 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from accounts.authorization import require_seller_permission
-from accounts.models import Membership, MembershipStatus
+from accounts.cleaning import clean_name, name_key
+from accounts.models import Membership, MembershipStatus, Seller
 from audit import events
 from audit.services import diff, record_event
 from ozonseat.errors import Conflict, InvalidInput, NotAllowed, NotFound
@@ -18,7 +19,8 @@ from . import catalog, index
 from .models import Assignment, Market, Role, ScopeKind, Store, Warehouse, WarehouseKind
 from .role_templates import TEMPLATES
 
-MAX_NAME = 100
+MAX_ROLE_NAME_LENGTH = 100
+MAX_ROLE_DESCRIPTION_LENGTH = 500
 CLIENT_ID_PATTERN = re.compile(r"^[0-9]{1,20}$")
 
 # --- set-up and the index -------------------------------------------------------------------------
@@ -271,18 +273,40 @@ def revoke_assignment(*, actor, assignment) -> None:
 # --- roles ----------------------------------------------------------------------------------------
 
 
-def _clean_role_name(seller, name, *, exclude=None):
-    name = (name or "").strip()
-    if not name:
-        raise InvalidInput(field="name", message=_("Enter a name."))
-    if len(name) > MAX_NAME:
-        raise InvalidInput(field="name", message=_("At most %(max)d characters.") % {"max": MAX_NAME})
-    taken = Role.objects.filter(seller=seller, name__iexact=name)
-    if exclude is not None:
-        taken = taken.exclude(pk=exclude.pk)
-    if taken.exists():
-        raise InvalidInput(field="name", message=_("A role with this name already exists."))
-    return name
+def _clean_role_name(name):
+    return clean_name(name, max_length=MAX_ROLE_NAME_LENGTH)
+
+
+def _clean_role_description(description):
+    return clean_name(
+        description, field="description", required=False, max_length=MAX_ROLE_DESCRIPTION_LENGTH
+    )
+
+
+def _lock_seller(seller):
+    # Serialises every naming of the seller's roles and stores: the check that a name is free and the
+    # insert then happen as one, so two quick requests cannot both pass it.
+    Seller.objects.select_for_update().filter(pk=seller.pk).values_list("pk").first()
+
+
+def _refuse_taken_role_name(seller, name, *, role=None):
+    """Refuse a role name that another role of the seller is shown under, in any language: a custom role
+    named 拣货员 beside the built-in Picker (shown as 拣货员 in Chinese) would list 拣货员 twice. The caller
+    holds the seller's row lock (`_lock_seller`, or `_lock_role`, whose join locks the seller too)."""
+    candidate = Role(seller=seller, name=name, template_key=role.template_key if role else "")
+    wanted = {name_key(shown) for shown in candidate.display_names()}
+    for other in Role.objects.filter(seller=seller).exclude(pk=role.pk if role else None):
+        if name_key(str(other.display_name)) in wanted or name_key(other.name) in wanted:
+            raise InvalidInput(field="name", message=_("A role with this name already exists."))
+        clash = next((shown for shown in sorted(other.display_names()) if name_key(shown) in wanted), None)
+        if clash is not None:
+            raise InvalidInput(
+                field="name",
+                message=_(
+                    "The role “%(role)s” is called “%(name)s” in another language. Choose another name."
+                )
+                % {"role": other.display_name, "name": clash},
+            )
 
 
 def _clean_permissions(permissions):
@@ -317,10 +341,12 @@ def _save_role(seller, **fields):
 
 def create_role(*, actor, seller, name, description="", permissions) -> Role:
     actor_membership = require_seller_permission(actor=actor, seller=seller, permission=catalog.ROLES_MANAGE)
-    name = _clean_role_name(seller, name)
+    name = _clean_role_name(name)
     permissions = _clean_permissions(permissions)
-    description = (description or "").strip()[:500]
+    description = _clean_role_description(description)
     with transaction.atomic():
+        _lock_seller(seller)
+        _refuse_taken_role_name(seller, name)
         _refuse_unheld(_Holdings(actor_membership), permissions)
         role = _save_role(seller, name=name, description=description, permissions=permissions)
         record_event(
@@ -336,9 +362,10 @@ def create_role(*, actor, seller, name, description="", permissions) -> Role:
 def clone_role(*, actor, role, name) -> Role:
     seller = role.seller
     actor_membership = require_seller_permission(actor=actor, seller=seller, permission=catalog.ROLES_MANAGE)
-    name = _clean_role_name(seller, name)
+    name = _clean_role_name(name)
     with transaction.atomic():
         role = _lock_role(role)
+        _refuse_taken_role_name(seller, name)
         _refuse_unheld(_Holdings(actor_membership), role.permissions)
         clone = _save_role(
             seller, name=name, description=str(role.display_description), permissions=list(role.permissions)
@@ -387,14 +414,18 @@ def update_role(*, actor, role, name=None, description=None, permissions=None) -
     """Edit a role (template copies included); every holder's index rows change in this transaction."""
     seller = role.seller
     actor_membership = require_seller_permission(actor=actor, seller=seller, permission=catalog.ROLES_MANAGE)
+    name = None if name is None else _clean_role_name(name)
+    description = None if description is None else _clean_role_description(description)
     with transaction.atomic():
         role = _lock_role(role)
         holdings = _Holdings(actor_membership)
         if holdings.holds_role(role):
             raise NotAllowed(_("You cannot change a role you hold yourself."), code="self")
+        if name is not None and name != role.name:
+            _refuse_taken_role_name(seller, name, role=role)
         new = {
-            "name": role.name if name is None else _clean_role_name(seller, name, exclude=role),
-            "description": role.description if description is None else (description or "").strip()[:500],
+            "name": role.name if name is None else name,
+            "description": role.description if description is None else description,
             "permissions": role.permissions if permissions is None else _clean_permissions(permissions),
         }
         old = {"name": role.name, "description": role.description, "permissions": sorted(role.permissions)}
@@ -488,36 +519,56 @@ def delete_role(*, actor, role, move_to=None) -> None:
 # --- stores and warehouses ------------------------------------------------------------------------
 
 
-def _clean_object_name(name):
-    name = (name or "").strip()
-    if not name:
-        raise InvalidInput(field="name", message=_("Enter a name."))
-    if len(name) > 150:
-        raise InvalidInput(field="name", message=_("At most %(max)d characters.") % {"max": 150})
-    return name
+STORE_NAME_TAKEN = _("This seller already has a store with this name.")
+WAREHOUSE_NAME_TAKEN = _("This store already has a warehouse with this name.")
+CLIENT_ID_TAKEN = _("This seller already has a store with this Client-ID.")
+
+
+def _refuse_taken_name(others, name, message):
+    """Two active stores of a seller, or warehouses of a store, never share a name (compared as a reader
+    would, see name_key). The caller holds the lock of the seller or store they belong to."""
+    key = name_key(name)
+    if any(name_key(other) == key for other in others.filter(is_active=True).values_list("name", flat=True)):
+        raise InvalidInput(field="name", message=message)
+
+
+def _violates(error: IntegrityError, constraint: str) -> bool:
+    diagnostics = getattr(error.__cause__, "diag", None)  # psycopg names it; SQLite puts it in the text
+    return getattr(diagnostics, "constraint_name", None) == constraint or constraint in str(error)
+
+
+def _save_scope_object(save, name_constraint, name_message):
+    """Run `save` in a savepoint; the database's unique constraints answer as the checks before them."""
+    try:
+        with transaction.atomic():
+            return save()
+    except IntegrityError as error:
+        if _violates(error, name_constraint):
+            raise InvalidInput(field="name", message=name_message) from None
+        if _violates(error, "roles_store_client_id_unique"):
+            raise InvalidInput(field="client_id", message=CLIENT_ID_TAKEN) from None
+        raise
 
 
 def add_store(*, actor, seller, name, client_id, market) -> Store:
     """Add a store. Members whose scope is the whole seller or the store's market get it at once."""
     require_seller_permission(actor=actor, seller=seller, permission=catalog.STORES_MANAGE)
-    name = _clean_object_name(name)
+    name = clean_name(name)
     client_id = (client_id or "").strip()
     if not CLIENT_ID_PATTERN.match(client_id):
         raise InvalidInput(field="client_id", message=_("The Ozon Client-ID is a number, e.g. 123456."))
     if market not in Market.values:
         raise InvalidInput(field="market", message=_("Choose a market."))
     with transaction.atomic():
+        _lock_seller(seller)
         if Store.objects.filter(seller=seller, client_id=client_id).exists():
-            raise InvalidInput(
-                field="client_id", message=_("This seller already has a store with this Client-ID.")
-            )
-        try:
-            with transaction.atomic():
-                store = Store.objects.create(seller=seller, name=name, client_id=client_id, market=market)
-        except IntegrityError:
-            raise InvalidInput(
-                field="client_id", message=_("This seller already has a store with this Client-ID.")
-            ) from None
+            raise InvalidInput(field="client_id", message=CLIENT_ID_TAKEN)
+        _refuse_taken_name(Store.objects.filter(seller=seller), name, STORE_NAME_TAKEN)
+        store = _save_scope_object(
+            lambda: Store.objects.create(seller=seller, name=name, client_id=client_id, market=market),
+            "roles_store_active_name_unique",
+            STORE_NAME_TAKEN,
+        )
         index.sync(
             seller.pk, index.Restriction(store_ids={store.pk}, warehouse_ids=set(), include_seller=False)
         )
@@ -532,22 +583,27 @@ def add_store(*, actor, seller, name, client_id, market) -> Store:
 
 
 def _lock_store(store):
+    # The join locks the seller's row too (FOR UPDATE covers every joined row): see _lock_seller.
     return Store.objects.select_for_update().select_related("seller").get(pk=store.pk)
 
 
-def _rename_scope_object(*, actor, obj, name, lock, inactive_message, action):
-    """Rename a store or warehouse (`lock` re-reads it locked); renaming to its own name changes nothing."""
+def _rename_scope_object(
+    *, actor, obj, name, lock, siblings, name_constraint, name_message, inactive_message, action
+):
+    """Rename a store or warehouse (`lock` re-reads it locked, with the seller or store it belongs to;
+    `siblings(obj)` are those whose names it must differ from); renaming to its own name changes nothing."""
     require_seller_permission(actor=actor, seller=obj.seller, permission=catalog.STORES_MANAGE)
-    name = _clean_object_name(name)
+    name = clean_name(name)
     with transaction.atomic():
         obj = lock(obj)
         if not obj.is_active:
             raise Conflict(inactive_message, code="inactive")
         if obj.name == name:
             return obj
+        _refuse_taken_name(siblings(obj).exclude(pk=obj.pk), name, name_message)
         old = obj.name
         obj.name = name
-        obj.save(update_fields=["name"])
+        _save_scope_object(lambda: obj.save(update_fields=["name"]), name_constraint, name_message)
         record_event(
             action=action,
             seller=obj.seller,
@@ -586,6 +642,9 @@ def rename_store(*, actor, store, name) -> Store:
         obj=store,
         name=name,
         lock=_lock_store,
+        siblings=lambda store: Store.objects.filter(seller_id=store.seller_id),
+        name_constraint="roles_store_active_name_unique",
+        name_message=STORE_NAME_TAKEN,
         inactive_message=_("This store is deactivated."),
         action=events.STORE_RENAMED,
     )
@@ -609,14 +668,20 @@ def deactivate_store(*, actor, store) -> Store:
 
 def add_warehouse(*, actor, store, name, kind) -> Warehouse:
     require_seller_permission(actor=actor, seller=store.seller, permission=catalog.STORES_MANAGE)
-    name = _clean_object_name(name)
+    name = clean_name(name)
     if kind not in WarehouseKind.values:
         raise InvalidInput(field="kind", message=_("Choose FBS, rFBS or FBO."))
     with transaction.atomic():
+        # Two quick requests adding the same name wait here for each other; the second then sees the first.
         store = _lock_store(store)
         if not store.is_active:
             raise Conflict(_("This store is deactivated."), code="inactive")
-        warehouse = Warehouse.objects.create(store=store, seller_id=store.seller_id, name=name, kind=kind)
+        _refuse_taken_name(Warehouse.objects.filter(store=store), name, WAREHOUSE_NAME_TAKEN)
+        warehouse = _save_scope_object(
+            lambda: Warehouse.objects.create(store=store, seller_id=store.seller_id, name=name, kind=kind),
+            "roles_warehouse_active_name_unique",
+            WAREHOUSE_NAME_TAKEN,
+        )
         index.sync(
             store.seller_id,
             index.Restriction(store_ids=set(), warehouse_ids={warehouse.pk}, include_seller=False),
@@ -632,6 +697,7 @@ def add_warehouse(*, actor, store, name, kind) -> Warehouse:
 
 
 def _lock_warehouse(warehouse):
+    # The joins lock its store's and seller's rows too, as add_warehouse's store lock does.
     return Warehouse.objects.select_for_update().select_related("store", "seller").get(pk=warehouse.pk)
 
 
@@ -641,6 +707,9 @@ def rename_warehouse(*, actor, warehouse, name) -> Warehouse:
         obj=warehouse,
         name=name,
         lock=_lock_warehouse,
+        siblings=lambda warehouse: Warehouse.objects.filter(store_id=warehouse.store_id),
+        name_constraint="roles_warehouse_active_name_unique",
+        name_message=WAREHOUSE_NAME_TAKEN,
         inactive_message=_("This warehouse is deactivated."),
         action=events.WAREHOUSE_RENAMED,
     )

@@ -353,7 +353,8 @@ def revoke(request, assignment_id, *, seller, membership):
         return redirect("accounts:member", seller_id=seller.pk, membership_id=target.pk)
     return _confirm(
         request,
-        label=_("Take the role %(role)s from %(name)s") % {"role": assignment.role, "name": target.user},
+        label=_("Take the role %(role)s from %(name)s")
+        % {"role": assignment.role, "name": target.display_name},
         consequence=_("The permissions this role gives end at once."),
         cancel_url=reverse("accounts:member", args=[seller.pk, target.pk]),
     )

@@ -46,6 +46,9 @@ class MembershipFactory(factory.django.DjangoModelFactory):
     kind = MembershipKind.MEMBER
     status = MembershipStatus.ACTIVE
     activated_at = factory.LazyFunction(timezone.now)
+    invited_name = factory.LazyAttribute(
+        lambda membership: membership.user.display_name
+    )  # as typed by the seller
 
 
 def make_seller(name="Shop", owner_email=None):
@@ -81,3 +84,9 @@ def sent_invitation(membership, *, kind=InvitationKind.INVITATION, expires_in=ti
         send_attempts=1,
     )
     return invitation, token
+
+
+def full_width(text: str) -> str:
+    """The text as a Chinese or Japanese keyboard in full-width mode types it: ASCII letters, digits and
+    punctuation become their full-width forms (U+FF01 to U+FF5E)."""
+    return "".join(chr(ord(c) + 0xFEE0) if "!" <= c <= "~" else c for c in text)

@@ -98,6 +98,7 @@ ROUTES: dict[str, Route] = {
     "accounts:invite": Route(DASHBOARD, {"GET": MEMBERS_MANAGE}),
     "accounts:member": Route(DASHBOARD),
     "accounts:member_action": Route(DASHBOARD, {"GET": MEMBERS_MANAGE}, extra={"action": "suspend"}),
+    "accounts:member_reset_two_factor": Route(DASHBOARD, {"GET": SECURITY_MANAGE}),
     "accounts:seller_settings": Route(DASHBOARD, {"GET": None, "POST": SECURITY_MANAGE}),
     "accounts:transfer_ownership": Route(DASHBOARD, {"GET": OWNER}),
     "accounts:switch_seller": Route(
@@ -115,6 +116,11 @@ ROUTES: dict[str, Route] = {
         PUBLIC, reason="enrolment for the pending sign-in in this session only"
     ),
     "accounts:logout": Route(PUBLIC, reason="sign-out"),
+    "accounts:password_change_required": Route(CALLER, reason="the signed-in person's own expired password"),
+    "accounts:two_factor_enrol": Route(CALLER, reason="the signed-in person's own authenticator"),
+    "accounts:recovery_codes": Route(
+        CALLER, {"POST": None}, reason="the signed-in person's own recovery codes"
+    ),
     "accounts:password_reset": Route(PUBLIC, reason="by e-mail, answers the same for any address"),
     "accounts:password_reset_done": Route(PUBLIC, reason="static page"),
     "accounts:password_reset_confirm": Route(PUBLIC, reason="Django's signed, expiring reset link"),

@@ -4,12 +4,16 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import authentication, exceptions
 
 from accounts.api_tokens import authenticate_api_token
+from accounts.models import MembershipKind, TwoFactorDevice
 from audit.context import update_context
+
+from .exceptions import TwoFactorRequired
 
 
 class BearerTokenAuthentication(authentication.BaseAuthentication):
     """`Authorization: Bearer ozs_…`. The request acts as the token's membership, in its seller only.
-    A revoked or expired token, or one whose membership is no longer working, answers 401 at once."""
+    A revoked or expired token, or one whose membership is no longer working, answers 401 at once; a
+    person's token in a seller that requires two-factor sign-in they have not set up answers 403."""
 
     keyword = "Bearer"
 
@@ -29,7 +33,18 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
                 _("The token is not valid, has expired or was revoked, or its account no longer has access.")
             )
         update_context(token_id=token.pk)
-        return token.membership.user, token
+        membership = token.membership
+        # A person's token is held to the seller's two-factor rule like their browser is (service accounts
+        # are programs: they have no second factor and are not asked).
+        if (
+            membership.seller.require_two_factor
+            and membership.kind != MembershipKind.SERVICE
+            and not TwoFactorDevice.objects.filter(
+                user_id=membership.user_id, confirmed_at__isnull=False
+            ).exists()
+        ):
+            raise TwoFactorRequired()
+        return membership.user, token
 
     def authenticate_header(self, request):
         return 'Bearer realm="api"'

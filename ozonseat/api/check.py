@@ -29,7 +29,12 @@ class CheckItemSerializer(StrictSerializer):
     member = serializers.IntegerField(
         required=False, min_value=1, help_text="Membership id (or give `user`)."
     )
-    user = serializers.IntegerField(required=False, min_value=1, help_text="User id (or give `member`).")
+    user = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        help_text="Your own user id, as `me` gives it (or give `member`). Other people are named by "
+        "`member`: a user id is global, so the API lists none.",
+    )
     permission = serializers.CharField(max_length=64, help_text="A catalog codename, e.g. orders.process.")
     store = serializers.IntegerField(required=False, min_value=1, help_text="For store-level permissions.")
     warehouse = serializers.IntegerField(required=False, min_value=1, help_text="For warehouse-level ones.")
@@ -67,7 +72,7 @@ class CheckTargetSerializer(serializers.Serializer):
 
 class CheckResultSerializer(serializers.Serializer):
     member = serializers.IntegerField(allow_null=True)
-    user = serializers.IntegerField(allow_null=True)
+    user = serializers.IntegerField(allow_null=True, help_text="The `user` the check gave, if it gave one.")
     permission = serializers.CharField()
     target = CheckTargetSerializer()
     allowed = serializers.BooleanField()
@@ -172,7 +177,8 @@ class CheckView(SellerView):
                 target, target_ref = self.seller, {"type": "seller", "id": self.seller.pk}
             base = {
                 "member": membership.pk if membership else item.get("member"),
-                "user": membership.user_id if membership else item.get("user"),
+                # Echoed, never looked up: a user id is global and not this seller's to learn.
+                "user": item.get("user"),
                 "permission": item["permission"],
                 "target": target_ref,
             }

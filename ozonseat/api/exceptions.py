@@ -19,6 +19,17 @@ class PayloadTooLarge(exceptions.APIException):
     default_code = "too_large"
 
 
+class TwoFactorRequired(exceptions.PermissionDenied):
+    """A valid token of a person whose seller requires two-factor sign-in, which they have not set up. 403,
+    not 401: the token was recognised and sending it again cannot help; the person must enrol."""
+
+    default_detail = _(
+        "This seller requires two-factor sign-in. The token's owner must set it up (sign in to the "
+        "dashboard, or open their profile) before the token works again."
+    )
+    default_code = "two_factor_required"
+
+
 class IdempotencyKeyReused(exceptions.APIException):
     status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
     default_detail = _("This Idempotency-Key was already used with a different request.")
@@ -75,6 +86,7 @@ _DRF_PROBLEMS = [
     (exceptions.ValidationError, problems.INVALID),
     (exceptions.NotAuthenticated, problems.UNAUTHENTICATED),
     (exceptions.AuthenticationFailed, problems.UNAUTHENTICATED),
+    (TwoFactorRequired, problems.TWO_FACTOR_REQUIRED),
     (exceptions.PermissionDenied, problems.FORBIDDEN),
     (exceptions.NotFound, problems.NOT_FOUND),
     (exceptions.MethodNotAllowed, problems.METHOD_NOT_ALLOWED),

@@ -26,10 +26,13 @@ class MemberPagination(PageNumberPagination):
     max_page_size = 200
 
 
-class UserSummarySerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    email = serializers.EmailField()
-    display_name = serializers.CharField()
+class MemberPersonSerializer(serializers.Serializer):
+    # The person as this seller sees them: no global user id, and until they join, the name the seller
+    # typed (Membership.display_name), never the one they or another seller chose.
+    email = serializers.EmailField(source="user.email")
+    display_name = serializers.CharField(
+        help_text="The name the seller gave when inviting, until the person accepts; then their own."
+    )
 
 
 class MemberAssignmentSerializer(serializers.Serializer):
@@ -50,17 +53,24 @@ class MemberAssignmentSerializer(serializers.Serializer):
 
 class MemberSerializer(serializers.Serializer):
     id = serializers.IntegerField()
-    user = UserSummarySerializer()
+    user = MemberPersonSerializer(source="*")
     kind = serializers.CharField()
     status = serializers.CharField()
     job_title = serializers.CharField()
     ends_at = serializers.DateTimeField(allow_null=True)
-    invited_by_id = serializers.IntegerField(allow_null=True)
+    invited_by_member_id = serializers.SerializerMethodField(
+        help_text="The member (id) who invited this one, if they are or were a member of the seller."
+    )
     created_at = serializers.DateTimeField()
     activated_at = serializers.DateTimeField(allow_null=True)
     suspended_at = serializers.DateTimeField(allow_null=True)
     removed_at = serializers.DateTimeField(allow_null=True)
     assignments = serializers.SerializerMethodField()
+
+    def get_invited_by_member_id(self, membership) -> int | None:
+        if hasattr(membership, "invited_by_member_id"):  # annotated by the selectors, for a whole page
+            return membership.invited_by_member_id
+        return selectors.member_id_of(membership.seller_id, membership.invited_by_id)
 
     @extend_schema_field(MemberAssignmentSerializer(many=True))
     def get_assignments(self, membership):

@@ -21,11 +21,19 @@ class TokenSerializer(serializers.Serializer):
     name = serializers.CharField()
     prefix = serializers.CharField(help_text="The first characters of the secret, to recognise the token.")
     membership_id = serializers.IntegerField()
-    created_by_id = serializers.IntegerField(allow_null=True)
+    created_by_member_id = serializers.SerializerMethodField(
+        help_text="The member (id) who created the token: its holder, or for a service account's token, the "
+        "member who made it."
+    )
     created_at = serializers.DateTimeField()
     expires_at = serializers.DateTimeField(allow_null=True)
     last_used_at = serializers.DateTimeField(allow_null=True, help_text="Updated at most once a minute.")
     revoked_at = serializers.DateTimeField(allow_null=True)
+
+    def get_created_by_member_id(self, token) -> int | None:
+        if hasattr(token, "created_by_member_id"):  # annotated for a whole list
+            return token.created_by_member_id
+        return selectors.member_id_of(token.membership.seller_id, token.created_by_id)
 
 
 class CreatedTokenSerializer(TokenSerializer):
@@ -53,7 +61,13 @@ def _may_manage(view) -> bool:
 
 
 def _visible_tokens(view):
-    queryset = ApiToken.objects.filter(membership__seller=view.seller)
+    queryset = (
+        ApiToken.objects.filter(membership__seller=view.seller)
+        .select_related("membership")
+        .annotate(
+            created_by_member_id=selectors.member_id_in_seller(seller="membership__seller", user="created_by")
+        )
+    )
     if not _may_manage(view):
         queryset = queryset.filter(membership=view.membership)
     return queryset
@@ -135,11 +149,9 @@ class ServiceAccountListView(SellerView):
         f"{needs(MANAGE_TOKENS)}",
     )
     def get(self, request, seller_id):
-        accounts = (
+        accounts = selectors.with_member_fields(
             Membership.objects.filter(seller=self.seller, kind=MembershipKind.SERVICE)
-            .select_related("user")
-            .order_by("pk")
-        )
+        ).order_by("pk")
         return Response(MemberSerializer(accounts, many=True).data)
 
     @extend_schema(

@@ -14,6 +14,10 @@
       if (!menu.contains(event.target)) menu.removeAttribute("open");
     });
   });
+  // A newly shown secret is selected on focus, ready to copy.
+  document.addEventListener("focusin", function (event) {
+    if (event.target.matches("[data-select-on-focus]")) event.target.select();
+  });
   // "Select all" in bulk tables (delegated, so it keeps working after htmx swaps the table).
   document.addEventListener("change", function (event) {
     var all = event.target.closest("[data-select-all]");

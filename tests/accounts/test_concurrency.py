@@ -1,45 +1,20 @@
 """The row locks hold under real concurrency on PostgreSQL: two requests racing for the same thing get one
 winner and one clear refusal, never two results."""
 
-import threading
-
 import pytest
 from django.core import mail
-from django.db import connection
 
 from accounts import services
 from accounts.emails import deliver_invitation
 from accounts.models import Invitation, Membership, MembershipStatus, User
 from audit.models import AuditEvent
 from ozonseat.errors import ServiceError
+from tests.concurrency import race
 from tests.factories import make_member, make_seller, sent_invitation
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 PASSWORD = "a-long-enough-passphrase"
-
-
-def race(*calls):
-    """Run the calls at the same moment in separate threads (each with its own database connection);
-    return their results or exceptions in order."""
-    barrier = threading.Barrier(len(calls))
-    results = [None] * len(calls)
-
-    def run(index, call):
-        try:
-            barrier.wait(timeout=10)
-            results[index] = call()
-        except Exception as error:
-            results[index] = error
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(index, call)) for index, call in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-    return results
 
 
 def test_two_simultaneous_acceptances_of_one_link_accept_once():

@@ -150,7 +150,6 @@ def test_owner_invites_a_new_address(seller, owner, invite):
     event = only_event("member.invited", membership)
     assert event.actor_user_id == owner.pk and event.seller_id == seller.pk
     assert event.changes == {
-        "user_id": [None, user.pk],
         "status": [None, "invited"],
         "ends_at": [None, None],
         "invitation_id": [None, invitation.pk],

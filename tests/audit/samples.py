@@ -159,7 +159,6 @@ def _(w):
     return Sample(
         target=w.picker,
         changes={
-            "user_id": [None, w.picker.user_id],
             "status": [None, MembershipStatus.INVITED],
             "ends_at": [None, ENDS_AT],
             "invitation_id": [None, 41],
@@ -238,7 +237,6 @@ def _(w):
     return Sample(
         target=w.service,
         changes={
-            "user_id": [None, w.service.user_id],
             "kind": [None, MembershipKind.SERVICE],
             "status": [None, MembershipStatus.ACTIVE],
         },
@@ -291,6 +289,36 @@ def _(w):
 @sample(events.TWO_FACTOR_ENROLLED)
 def _(w):
     return Sample(target=w.picker.user, actor=w.picker.user, changes={"two_factor": [False, True]})
+
+
+@sample(events.SIGN_IN_LOCKED)
+def _(w):
+    return Sample(
+        target_type="user",
+        target_id=w.picker.user_id,
+        actor=None,
+        changes={"step": [None, "password"], "scope": [None, "account"], "retry_after_seconds": [None, 290]},
+    )
+
+
+@sample(events.RECOVERY_CODES_GENERATED)
+def _(w):
+    return Sample(target=w.picker.user, actor=w.picker.user, changes={"replaced_earlier_codes": [None, True]})
+
+
+@sample(events.RECOVERY_CODE_USED)
+def _(w):
+    return Sample(target=w.picker.user, actor=w.picker.user, changes={"recovery_codes_left": [8, 7]})
+
+
+@sample(events.TWO_FACTOR_RESET)
+def _(w):
+    return Sample(target=w.picker, changes={"two_factor": [True, False]})
+
+
+@sample(events.PASSWORD_EXPIRY_REMINDED)
+def _(w):
+    return Sample(target=w.picker.user, actor=None, changes={"expires_at": [None, ENDS_AT]})
 
 
 @sample(events.SELLER_SWITCHED)

@@ -12,14 +12,15 @@ from django.test import RequestFactory
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts import api_tokens, emails, services, two_factor
-from accounts.models import InvitationKind, Membership
+from accounts import api_tokens, emails, password_policy, services, sign_in_throttle, two_factor
+from accounts.models import InvitationKind, Membership, Seller, User
 from audit import events
 from audit import services as audit_services
 from audit.models import AuditEvent
 from audit.selectors import EventFilters
 from roles import services as roles_services
 from roles.models import Assignment
+from roles.second_factor import reset_member_two_factor
 from tests.audit.samples import SAMPLES, build_sample_world
 from tests.factories import DEFAULT_PASSWORD, make_member, make_seller, sent_invitation
 
@@ -112,6 +113,17 @@ def run_every_service_we_can(client, world):
     services.update_profile(actor=picker.user, display_name="Иван П.", preferred_language="ru")
     secret = two_factor.start_enrolment(user=picker.user)
     two_factor.confirm_enrolment(user=picker.user, code=pyotp.TOTP(secret).now())
+    codes = two_factor.generate_recovery_codes(user=picker.user)
+    assert two_factor.verify_code(user=picker.user, code=codes[0]).accepted
+    reset_member_two_factor(actor=owner, membership=picker)
+    sign_in_throttle.record_lockout(
+        user=picker.user,
+        step=sign_in_throttle.STEP_PASSWORD,
+        lockout=sign_in_throttle.Lockout(timedelta(minutes=5), "account"),
+    )
+    Seller.objects.filter(pk=seller.pk).update(password_max_age_days=30)
+    User.objects.filter(pk=picker.user_id).update(password_changed_at=timezone.now() - timedelta(days=27))
+    assert password_policy.remind_expiring_passwords() == 1
     other_seller, _other_owner = make_seller(name="Второй продавец")
     make_member(other_seller, user=picker.user)
     services.switch_seller(user=picker.user, seller_id=other_seller.pk)

@@ -74,7 +74,6 @@ def test_invite_member(mark, seller, owner):
         owner.pk,
     )
     assert event.changes == {
-        "user_id": [None, membership.user_id],
         "status": [None, "invited"],
         "ends_at": [None, None],
         "invitation_id": [None, invitation.pk],

@@ -55,6 +55,7 @@ PAGES = {
         False,
         {},
     ),
+    "accounts:member_reset_two_factor": (lambda w: {"membership_id": w["clerk"].pk}, False, {}),
     "accounts:bulk_action": (lambda w: {}, False, {"action": "suspend", "confirmed": "1"}),
     "accounts:transfer_ownership": (lambda w: {}, False, {"confirm": "on"}),
     "roles:roles": (lambda w: {}, True, None),

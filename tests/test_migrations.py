@@ -1,0 +1,67 @@
+"""The data steps of this change's migrations, run over rows as the previous schema left them."""
+
+import pytest
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture(autouse=True)
+def _back_to_the_latest_schema():
+    yield  # whatever happened, the next test finds every migration applied
+    executor = MigrationExecutor(connection)
+    executor.migrate(executor.loader.graph.leaf_nodes())
+
+
+def migrate(target):
+    executor = MigrationExecutor(connection)
+    executor.migrate([target])
+    executor.loader.build_graph()
+    return executor.loader.project_state([target]).apps
+
+
+def test_names_typed_by_an_inviter_move_to_the_membership_they_were_typed_for():
+    apps = migrate(("accounts", "0005_browser_sessions"))
+    User, Seller, Membership = (apps.get_model("accounts", name) for name in ("User", "Seller", "Membership"))
+    first, second = Seller.objects.create(name="A"), Seller.objects.create(name="B")
+    invited = User.objects.create(email="x@example.com", display_name="Typed by A", password="!unusable")
+    joined = User.objects.create(email="y@example.com", display_name="Own name", password="hash")
+    robot = User.objects.create(email="r@service.ozonseat.invalid", display_name="ERP", password="!unusable")
+    in_a = Membership.objects.create(user=invited, seller=first, status="invited")
+    in_b = Membership.objects.create(user=invited, seller=second, status="invited")
+    joined_a = Membership.objects.create(user=joined, seller=first, status="active")
+    Membership.objects.create(user=robot, seller=first, kind="service", status="active")
+
+    apps = migrate(("accounts", "0006_membership_invited_name"))
+    Membership, User = apps.get_model("accounts", "Membership"), apps.get_model("accounts", "User")
+    assert Membership.objects.get(pk=in_a.pk).invited_name == "Typed by A"
+    assert Membership.objects.get(pk=in_b.pk).invited_name == ""  # B never saw A's name, and does not now
+    assert Membership.objects.get(pk=joined_a.pk).invited_name == "Own name"
+    assert User.objects.get(pk=invited.pk).display_name == ""  # never theirs: they never signed in
+    assert User.objects.get(pk=joined.pk).display_name == "Own name"
+    assert User.objects.get(pk=robot.pk).display_name == "ERP"
+
+
+def test_clashing_names_are_numbered_before_the_constraints_arrive():
+    apps = migrate(("roles", "0001_initial"))
+    Seller = apps.get_model("accounts", "Seller")
+    Store, Warehouse, Role = (apps.get_model("roles", name) for name in ("Store", "Warehouse", "Role"))
+    seller = Seller.objects.create(name="Shop")
+    store = Store.objects.create(seller=seller, name="Main", client_id="1", market="RU")
+    Store.objects.create(seller=seller, name="MAIN", client_id="2", market="RU")
+    Store.objects.create(seller=seller, name="main", client_id="3", market="KZ", is_active=False)
+    for name in ("Khimki", "khimki", "Khimki"):
+        Warehouse.objects.create(store=store, seller=seller, name=name, kind="FBS")
+    Role.objects.create(seller=seller, name="Packer", permissions=[])
+    Role.objects.create(seller=seller, name="packer", permissions=[])
+
+    apps = migrate(("roles", "0002_unique_names_per_seller_and_store"))
+    Store, Warehouse, Role = (apps.get_model("roles", name) for name in ("Store", "Warehouse", "Role"))
+    assert list(Store.objects.order_by("pk").values_list("name", flat=True)) == ["Main", "MAIN (2)", "main"]
+    assert list(Warehouse.objects.order_by("pk").values_list("name", flat=True)) == [
+        "Khimki",
+        "khimki (2)",
+        "Khimki (3)",
+    ]
+    assert list(Role.objects.order_by("pk").values_list("name", flat=True)) == ["Packer", "packer (2)"]
