@@ -300,3 +300,27 @@ def test_an_event_done_through_an_api_token_names_the_person_and_the_token(world
     assert person.text == "李伟 停用了 Иван Петров"
     assert person.details_text == "通过 API 令牌\uff1a库存同步"  # a full-width colon in Chinese
     assert token.text == "API 令牌 库存同步 停用了 Иван Петров"
+
+
+def test_people_are_named_as_the_seller_of_the_event_sees_them(world):
+    """A person invited from another seller is, to this seller, the name it typed until they join; in
+    their own events of no seller, they are their own name. One batch holds both."""
+    from accounts import services
+    from tests.factories import UserFactory
+
+    person = UserFactory(display_name="Olga from elsewhere", email="olga@example.com")
+    invited = services.invite_member(
+        actor=world.owner.user, seller=world.seller, email="olga@example.com", display_name="Ольга (склад)"
+    )
+    with transaction.atomic():
+        signed_in_here = record_event(
+            action=events.LOGIN, seller=world.seller, actor=person, target_type="user", target_id=person.pk
+        )
+        own = record_event(action=events.PASSWORD_CHANGED, seller=None, actor=person, target=person)
+    invited_event = AuditEvent.objects.get(action=events.MEMBER_INVITED, target_id=invited.pk)
+    texts = [item.text for item in describe_events([invited_event, signed_in_here, own])]
+    assert texts == [
+        "李伟 invited Ольга (склад)",
+        "Ольга (склад) signed in",
+        "Olga from elsewhere changed their password",
+    ]
