@@ -79,6 +79,22 @@ register_field(
     Count(ngettext_lazy("%(count)d day", "%(count)d days", "count")),
 )
 
+register_field(
+    "password_max_age_days",
+    pgettext_lazy("audit field", "Passwords expire after"),
+    Count(ngettext_lazy("%(count)d day", "%(count)d days", "count"), zero=_("never")),
+)
+register_field(
+    "session_idle_timeout_minutes",
+    pgettext_lazy("audit field", "Signed out when idle for"),
+    Count(ngettext_lazy("%(count)d minute", "%(count)d minutes", "count")),
+)
+register_field(
+    "session_max_age_hours",
+    pgettext_lazy("audit field", "Signed out in any case after"),
+    Count(ngettext_lazy("%(count)d hour", "%(count)d hours", "count")),
+)
+
 # --- members and invitations ---
 register_field(
     "status", pgettext_lazy("audit field", "Status"), Choice(lambda: dict(MembershipStatus.choices))

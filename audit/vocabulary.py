@@ -160,16 +160,21 @@ class Number(Value):
 
 
 class Count(Value):
-    """A number with its unit, e.g. ngettext_lazy("%(count)d day", "%(count)d days", "count")."""
+    """A number with its unit, e.g. ngettext_lazy("%(count)d day", "%(count)d days", "count"); `zero`:
+    what 0 means when it is not a number of anything ("never")."""
 
-    def __init__(self, message):
+    def __init__(self, message, *, zero=None):
         self.message = message
+        self.zero = zero
 
     def text(self, value, reader):
         try:
-            return str(self.message % {"count": int(value)})
+            count = int(value)
         except (TypeError, ValueError):
             return plain(value)
+        if count == 0 and self.zero is not None:
+            return str(self.zero)
+        return str(self.message % {"count": count})
 
 
 class Minutes(Value):

@@ -142,6 +142,9 @@ def _(w):
             "invitation_lifetime_hours": [72, 48],
             "require_two_factor": [False, True],
             "access_review_interval_days": [90, 30],
+            "password_max_age_days": [0, 90],
+            "session_idle_timeout_minutes": [60, 30],
+            "session_max_age_hours": [12, 10],
         },
     )
 

@@ -50,6 +50,9 @@ def run_every_service_we_can(client, world):
         invitation_lifetime_hours=48,
         require_two_factor=False,
         access_review_interval_days=30,
+        password_max_age_days=90,
+        session_idle_timeout_minutes=30,
+        session_max_age_hours=10,
     )
     # Invitations and members.
     invited = services.invite_member(
