@@ -22,6 +22,7 @@ from audit.vocabulary import (
 
 from .models import ApiToken, Membership, MembershipKind, MembershipStatus, Seller, User
 from .selectors import member_name, member_names
+from .time_zones import time_zone_label
 
 
 def _users(keys):
@@ -47,6 +48,13 @@ def _memberships(ids):
     return dict(Membership.objects.filter(pk__in=ids).annotate(name=member_name()).values_list("pk", "name"))
 
 
+class TimeZone(Text):
+    """An IANA name as the settings page offers it: the city or country in the reader's language."""
+
+    def text(self, value, reader):
+        return time_zone_label(str(value))
+
+
 def _named(model):
     return lambda ids: dict(model.objects.filter(pk__in=ids).values_list("pk", "name"))
 
@@ -66,7 +74,7 @@ register_field(
     actions=[events.SELLER_CREATED],
 )
 register_field("default_language", pgettext_lazy("audit field", "Default language"), Language())
-register_field("time_zone", pgettext_lazy("audit field", "Time zone"), Text())
+register_field("time_zone", pgettext_lazy("audit field", "Time zone"), TimeZone())
 register_field(
     "invitation_lifetime_hours",
     pgettext_lazy("audit field", "Invitations valid for"),

@@ -7,9 +7,15 @@ from .models import User
 
 class EmailBackend(ModelBackend):
     """Sign in by e-mail, case-insensitively. Runs the hasher for unknown addresses too, so response time
-    does not reveal which addresses have an account."""
+    does not reveal which addresses have an account.
 
-    def authenticate(self, request, username=None, password=None, email=None, **kwargs):
+    `allow_unconfirmed=True` (asked for only by the sign-in form) also returns a user who signed up but has
+    not confirmed the address yet, when the password is right: the form then says so instead of "wrong
+    password". Every other caller gets None for them, as for any inactive user."""
+
+    def authenticate(
+        self, request, username=None, password=None, email=None, allow_unconfirmed=False, **kwargs
+    ):
         email = normalize_email(email or username or kwargs.get(User.USERNAME_FIELD) or "")
         if not email or password is None:
             return None
@@ -17,7 +23,11 @@ class EmailBackend(ModelBackend):
         if user is None:
             User().set_password(password)
             return None
-        if user.check_password(password) and self.user_can_authenticate(user):
+        if not user.check_password(password):
+            return None
+        if self.user_can_authenticate(user):
+            return user
+        if allow_unconfirmed and user.email_verified_at is None:
             return user
         return None
 

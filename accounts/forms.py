@@ -1,14 +1,15 @@
 """Forms validate shape; services enforce the rules. Service errors are put back on the form."""
 
 import re
-import zoneinfo
 
 from django import forms
+from django.contrib.auth import authenticate
 from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm, SetPasswordForm
 from django.utils.translation import gettext_lazy as _
 
 from ozonseat.errors import InvalidInput, ServiceError
 
+from . import time_zones
 from .cleaning import normalize_email, validate_visible
 from .models import Language
 
@@ -22,7 +23,20 @@ def apply_service_error(form: forms.Form, error: ServiceError) -> None:
         form.add_error(error.field if error.field in form.fields else None, str(error.message))
 
 
-TIME_ZONE_CHOICES = [(name, name) for name in sorted(zoneinfo.available_timezones())]
+class TimeZoneField(forms.ChoiceField):
+    """Time zones grouped by country and region, named in the reader's language (accounts/time_zones.py).
+    Any zone of the tz database is valid, so a zone stored before the list knew it is kept, not replaced."""
+
+    def __init__(self, **kwargs):
+        super().__init__(choices=time_zones.time_zone_choices, **kwargs)
+
+    def valid_value(self, value):
+        return time_zones.is_time_zone(value)
+
+    def keep(self, current: str) -> None:
+        """Offer the current zone even when the list has no line for it (shown by its IANA name)."""
+        if current and not time_zones.offered(current) and time_zones.is_time_zone(current):
+            self.choices = [(current, current), *time_zones.time_zone_choices()]
 
 
 class EmailAddressField(forms.EmailField):
@@ -47,7 +61,31 @@ class EmailAuthenticationForm(AuthenticationForm):
     error_messages = {
         "invalid_login": _("The e-mail address or password is not correct."),
         "inactive": _("This account is not active yet. Confirm your e-mail address first."),
+        "unconfirmed": _(
+            "Your e-mail address is not confirmed yet. Open the link in the e-mail we sent when you signed "
+            "up, or have a new one sent."
+        ),
     }
+
+    def clean(self):
+        # The backend returns a user whose address is not confirmed only when the password is right
+        # (allow_unconfirmed), after the same single password check as for everyone: so "not confirmed yet"
+        # tells nothing to someone who does not know the password, neither by its text nor by its timing.
+        username, password = self.cleaned_data.get("username"), self.cleaned_data.get("password")
+        if username is not None and password:
+            self.user_cache = authenticate(
+                self.request, username=username, password=password, allow_unconfirmed=True
+            )
+            if self.user_cache is None:
+                raise self.get_invalid_login_error()
+            self.confirm_login_allowed(self.user_cache)
+        return self.cleaned_data
+
+    def confirm_login_allowed(self, user):
+        if not user.is_active and user.email_verified_at is None:
+            self.unconfirmed_user = user
+            raise forms.ValidationError(self.error_messages["unconfirmed"], code="unconfirmed")
+        super().confirm_login_allowed(user)
 
 
 class SignUpForm(forms.Form):
@@ -59,8 +97,22 @@ class SignUpForm(forms.Form):
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
         help_text=_("At least 12 characters."),
     )
-    language = forms.ChoiceField(label=_("Language"), choices=Language.choices, initial=Language.ENGLISH)
-    time_zone = forms.ChoiceField(label=_("Time zone"), choices=TIME_ZONE_CHOICES, initial="Europe/Moscow")
+    language = forms.ChoiceField(
+        label=_("Language"),
+        choices=Language.choices,
+        help_text=_("Of the e-mails and pages for you, and the default for your staff."),
+    )
+    time_zone = TimeZoneField(label=_("Time zone"))
+
+    def __init__(self, *args, language: str = Language.ENGLISH, **kwargs):
+        """`language`: the one the page is shown in (browser, language switcher): the new seller's default."""
+        super().__init__(*args, **kwargs)
+        if language not in Language.values:
+            language = Language.ENGLISH
+        self.fields["language"].initial = language
+        self.fields["time_zone"].initial = time_zones.default_time_zone(language)
+        if not self.is_bound:  # the browser knows where it is: static/js/ozonseat.js picks that zone
+            self.fields["time_zone"].widget.attrs["data-detect-time-zone"] = ""
 
 
 class InviteMemberForm(forms.Form):
@@ -110,7 +162,7 @@ class AcceptInvitationForm(forms.Form):
 class SellerSettingsForm(forms.Form):
     name = forms.CharField(label=_("Business name"), max_length=150)
     default_language = forms.ChoiceField(label=_("Default language"), choices=Language.choices)
-    time_zone = forms.ChoiceField(label=_("Time zone"), choices=TIME_ZONE_CHOICES)
+    time_zone = TimeZoneField(label=_("Time zone"))
     invitation_lifetime_hours = forms.IntegerField(
         label=_("Invitation links expire after (hours)"), min_value=1, max_value=720
     )
@@ -143,6 +195,10 @@ class SellerSettingsForm(forms.Form):
             "otherwise a strong password and two-factor sign-in protect better."
         ),
     )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["time_zone"].keep(self.initial.get("time_zone", ""))
 
 
 class TransferOwnershipForm(forms.Form):
@@ -258,12 +314,24 @@ def access_form_class():
             role.empty_value = None
             role.choices = [("", _("No role yet")), *role.choices]
             role.help_text = _("More roles can be given on the sub-account's page.")
-            self.fields["scope_kind"].required = False
+            scope_kind = self.fields["scope_kind"]
+            scope_kind.required = False
+            scope_kind.choices = [("", "—"), *scope_kind.choices]
 
         def clean(self):
             data = super().clean()
             if data.get("role") and not data.get("scope_kind"):
                 self.add_error("scope_kind", _("Choose where the role applies."))
+            scoped = any(data.get(name) for name in ("scope_kind", "market", "stores", "warehouses"))
+            if not data.get("role") and scoped:
+                # A scope without a role gives nothing: the invitation would go out with no access at all.
+                self.add_error(
+                    "role",
+                    _(
+                        "You chose where access applies but no role. Choose the role to give there, or "
+                        "choose “No role yet” and clear the scope."
+                    ),
+                )
             return data
 
         def grants(self) -> list[dict]:

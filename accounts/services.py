@@ -84,6 +84,22 @@ def _new_invitation(*, membership: Membership, kind: str, created_by: User | Non
     )
 
 
+def _replace_link(membership: Membership, *, kind: str, actor: User, action: str) -> Invitation:
+    """A new link e-mailed after commit; every older open link of the membership stops working. The caller
+    holds the membership's row lock."""
+    _open_invitations(membership).update(revoked_at=timezone.now())
+    invitation = _new_invitation(membership=membership, kind=kind, created_by=actor)
+    record_event(
+        action=action,
+        seller=membership.seller,
+        actor=actor,
+        target=membership,
+        changes={"invitation_id": [None, invitation.pk]},
+    )
+    queue_invitation_email(invitation.pk)
+    return invitation
+
+
 # --- sellers and sign-up --------------------------------------------------------------------------
 
 
@@ -140,6 +156,36 @@ def sign_up_seller(
 def _validate_time_zone(time_zone: str, field: str = "time_zone") -> None:
     if time_zone not in zoneinfo.available_timezones():
         raise InvalidInput(field=field, message=_("Choose a valid time zone."))
+
+
+RESEND_CONFIRMATION_AFTER = timedelta(minutes=1)
+
+
+def resend_sign_up_confirmation(*, user_id: int) -> Invitation:
+    """A new confirmation link for an owner who signed up but has not confirmed the address; older links
+    stop working. The caller has checked the password (the sign-in form did, in this browser session)."""
+    with transaction.atomic():
+        user = User.objects.select_for_update().filter(pk=user_id).first()
+        membership = (
+            Membership.objects.select_for_update()
+            .select_related("user", "seller")
+            .filter(user=user, kind=MembershipKind.OWNER, status=MembershipStatus.INVITED)
+            .order_by("pk")
+            .first()
+        )
+        if user is None or user.email_verified_at is not None or membership is None:
+            raise Conflict(_("Your e-mail address is already confirmed. Sign in."), code="confirmed")
+        now = timezone.now()
+        links = _open_invitations(membership).filter(kind=InvitationKind.SIGNUP)
+        if links.filter(created_at__gt=now - RESEND_CONFIRMATION_AFTER).exists():
+            # A double click, or a second request before the first e-mail could arrive: one e-mail is enough.
+            raise Conflict(
+                _("A new link was sent less than a minute ago. Check your inbox and spam folder."),
+                code="too_soon",
+            )
+        return _replace_link(
+            membership, kind=InvitationKind.SIGNUP, actor=user, action=events.CONFIRMATION_RESENT
+        )
 
 
 def update_seller_settings(
@@ -294,18 +340,9 @@ def resend_invitation(*, actor: User, membership: Membership) -> Invitation:
         membership = _lock_membership(membership)
         if membership.status != MembershipStatus.INVITED or membership.kind == MembershipKind.OWNER:
             raise Conflict(_("Only a pending invitation can be resent."), code="not_invited")
-        now = timezone.now()
-        _open_invitations(membership).update(revoked_at=now)
-        invitation = _new_invitation(membership=membership, kind=InvitationKind.INVITATION, created_by=actor)
-        record_event(
-            action=events.INVITATION_RESENT,
-            seller=membership.seller,
-            actor=actor,
-            target=membership,
-            changes={"invitation_id": [None, invitation.pk]},
+        return _replace_link(
+            membership, kind=InvitationKind.INVITATION, actor=actor, action=events.INVITATION_RESENT
         )
-        queue_invitation_email(invitation.pk)
-    return invitation
 
 
 def revoke_invitation(*, actor: User, membership: Membership) -> Membership:

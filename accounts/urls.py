@@ -9,6 +9,7 @@ urlpatterns = [
     path("signup/", views.sign_up, name="sign_up"),
     path("confirm/<str:token>/", views.confirm_email, name="confirm_email"),
     path("login/", views.LoginView.as_view(), name="login"),
+    path("login/resend-confirmation/", views.resend_confirmation, name="resend_confirmation"),
     path("login/two-factor/", two_factor_views.two_factor_verify, name="two_factor_verify"),
     path("login/two-factor/setup/", two_factor_views.two_factor_setup, name="two_factor_setup"),
     path("logout/", views.LogoutView.as_view(), name="logout"),

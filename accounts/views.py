@@ -19,10 +19,11 @@ from audit.services import AUDIT_VIEW
 from dashboard import selectors as dashboard_selectors
 from ozonseat.errors import Conflict, InvalidInput, NotAllowed, NotFound, ServiceError
 from roles.authority import may_act_on
+from roles.catalog import all_permissions
 from roles.second_factor import reset_member_two_factor
-from roles.selectors import list_members_with_assignments
+from roles.selectors import effective_permissions, list_members_with_assignments
 
-from . import browser_sessions, selectors, services, session_policy, sign_in_throttle, two_factor
+from . import browser_sessions, selectors, services, session_policy, sign_in_throttle, time_zones, two_factor
 from .authorization import (
     MANAGE_MEMBERS,
     MANAGE_SECURITY,
@@ -70,7 +71,9 @@ def home(request):
 def sign_up(request):
     if request.user.is_authenticated:
         return redirect("accounts:home")
-    form = SignUpForm(request.POST or None)
+    # Someone signing up from a Chinese or Russian browser (or after picking the language in the header)
+    # gets their seller, their e-mails and their dashboard in that language unless they choose another.
+    form = SignUpForm(request.POST or None, language=request.LANGUAGE_CODE)
     if request.method == "POST" and form.is_valid():
         try:
             membership = services.sign_up_seller(**form.cleaned_data)
@@ -109,6 +112,11 @@ def confirm_email(request, token):
     return redirect(f"{reverse('accounts:login')}?{urlencode({'email': membership.user.email})}")
 
 
+# Set when a sign-in had the right password for an address not confirmed yet: that user, and only that one,
+# may then be sent a new confirmation link from this session.
+UNCONFIRMED_SESSION_KEY = "_ozonseat_unconfirmed_user"
+
+
 class LoginView(auth_views.LoginView):
     form_class = EmailAuthenticationForm
     template_name = "accounts/login.html"
@@ -119,12 +127,16 @@ class LoginView(auth_views.LoginView):
 
     def form_invalid(self, form):
         lockout = getattr(self.request, "sign_in_lockout", None)
-        if lockout is None or not getattr(self.request, "axes_locked_out", False):
-            return super().form_invalid(form)
-        # The password was not even checked: say why, and when to try again.
-        form.errors.pop("__all__", None)
-        form.add_error(None, lockout.message())
-        return sign_in_throttle.with_retry_after(super().form_invalid(form), lockout)
+        if lockout is not None and getattr(self.request, "axes_locked_out", False):
+            # The password was not even checked: say why, and when to try again.
+            form.errors.pop("__all__", None)
+            form.add_error(None, lockout.message())
+            return sign_in_throttle.with_retry_after(super().form_invalid(form), lockout)
+        unconfirmed = getattr(form, "unconfirmed_user", None)
+        if unconfirmed is not None:
+            # The password was right: this browser may ask for a new confirmation link, for this user only.
+            self.request.session[UNCONFIRMED_SESSION_KEY] = unconfirmed.pk
+        return self.render_to_response(self.get_context_data(form=form, offer_resend=unconfirmed is not None))
 
     def form_valid(self, form):
         user = form.get_user()
@@ -135,6 +147,22 @@ class LoginView(auth_views.LoginView):
             )
             return redirect(_second_step(user))
         return super().form_valid(form)
+
+
+@require_POST
+def resend_confirmation(request):
+    """A new confirmation link for the unconfirmed owner whose password this session has just checked."""
+    user_id = request.session.get(UNCONFIRMED_SESSION_KEY)
+    if not isinstance(user_id, int):
+        messages.error(request, _("Sign in with your e-mail address and password first."))
+        return redirect("accounts:login")
+    try:
+        invitation = services.resend_sign_up_confirmation(user_id=user_id)
+    except Conflict as error:
+        messages.error(request, error.message)
+        return redirect("accounts:login")
+    request.session.pop(UNCONFIRMED_SESSION_KEY, None)
+    return render(request, "accounts/sign_up_done.html", {"email": invitation.email, "resent": True})
 
 
 def _second_step(user) -> str:
@@ -426,7 +454,9 @@ def invite(request, *, seller, membership):
     from roles import selectors as roles_selectors
     from roles.invitations import invite_member_with_roles
 
-    form = InviteMemberForm(request.POST or None)
+    # "Invite again" on a removed member's page comes here with the address and name filled in.
+    initial = {name: request.GET.get(name, "")[:254] for name in ("email", "display_name", "job_title")}
+    form = InviteMemberForm(request.POST or None, initial=initial)
     access_form = access_form_class()(
         request.POST or None,
         roles=roles_selectors.list_roles(seller),
@@ -456,7 +486,9 @@ def invite(request, *, seller, membership):
 def member(request, membership_id, *, seller, membership):
     target = selectors.get_membership_for_seller(seller, membership_id)
     can_manage = member_has_seller_permission(membership, MANAGE_MEMBERS)
-    editable = can_manage and target.kind != MembershipKind.OWNER and target.user_id != request.user.pk
+    removed = target.status == MembershipStatus.REMOVED  # their page is history: nothing to edit or act on
+    editable = can_manage and not removed
+    editable = editable and target.kind != MembershipKind.OWNER and target.user_id != request.user.pk
     form = None
     if editable:
         form = EditMemberForm(
@@ -476,10 +508,12 @@ def member(request, membership_id, *, seller, membership):
     own_page = target.user_id == request.user.pk
     # Where someone is signed in, and with which tokens: for the people who manage members or tokens, and
     # for the person themselves.
-    see_sessions = can_manage or own_page
+    see_sessions = (can_manage and not removed) or own_page
     manage_tokens = member_has_seller_permission(membership, MANAGE_TOKENS)
+    see_tokens = can_manage or own_page or manage_tokens
     can_reset_two_factor = (
-        member_has_seller_permission(membership, MANAGE_SECURITY)
+        not removed
+        and member_has_seller_permission(membership, MANAGE_SECURITY)
         and two_factor.confirmed_device(target.user) is not None
         and may_act_on(membership, target)
     )
@@ -491,6 +525,7 @@ def member(request, membership_id, *, seller, membership):
             "form": form,
             "editable": editable,
             "can_manage": can_manage,
+            "removed": removed,
             "invitation": selectors.pending_invitation(target),
             # Their recent activity comes from the audit log: for those who may read it, and for themselves.
             "activity": dashboard_selectors.recent_activity(seller, membership=target, limit=10)
@@ -499,8 +534,8 @@ def member(request, membership_id, *, seller, membership):
             "own_page": own_page,
             "sessions": browser_sessions.open_sessions(target.user) if see_sessions else None,
             "current_session": browser_sessions.current_session_id(request) if own_page else None,
-            "tokens": selectors.member_api_tokens(target) if (see_sessions or manage_tokens) else None,
-            "tokens_readonly": not (manage_tokens or own_page),
+            "tokens": selectors.member_api_tokens(target) if see_tokens else None,
+            "tokens_readonly": removed or not (manage_tokens or own_page),
             "can_reset_two_factor": can_reset_two_factor,
         },
     )
@@ -548,21 +583,22 @@ MEMBER_ACTIONS = {
 }
 
 
-# Said when the member can work in some stores today: what exactly they lose.
-STORE_CONSEQUENCES = {
-    "suspend": ngettext_lazy(
-        "%(name)s will be signed out everywhere and lose access to %(count)d store until reactivated.",
-        "%(name)s will be signed out everywhere and lose access to %(count)d stores until reactivated.",
-        "count",
-    ),
-    "remove": ngettext_lazy(
-        "%(name)s will be signed out everywhere, lose access to %(count)d store and be removed from this "
-        "seller. Pending links stop working.",
-        "%(name)s will be signed out everywhere, lose access to %(count)d stores and be removed from this "
-        "seller. Pending links stop working.",
-        "count",
-    ),
-}
+# Suspending or removing someone who can work today: the page names what exactly they lose.
+ACTIONS_THAT_END_ACCESS = {"suspend", "remove"}
+
+
+def _access_lost(target) -> list[tuple[str, list[str]]]:
+    """(heading, names) for what the member can reach now: seller-wide permissions, stores, warehouses."""
+    grid = effective_permissions(target)
+    lost = [
+        (
+            _("On the whole seller"),
+            [p.label for p in all_permissions() if p.codename in grid.seller_permissions],
+        ),
+        (_("Stores"), [store.name for store, held in grid.stores if held]),
+        (_("Warehouses"), [f"{w.store.name} · {w.name}" for w, held in grid.warehouses if held]),
+    ]
+    return [(heading, names) for heading, names in lost if names]
 
 
 SIGN_OUT_CONSEQUENCE = ngettext_lazy(
@@ -592,17 +628,15 @@ def member_action(request, membership_id, action, *, seller, membership):
         else:
             messages.success(request, str(done) % {"name": name})
         return redirect("accounts:member", seller_id=seller.pk, membership_id=target.pk)
-    stores = dashboard_selectors.places_of(target) if action in STORE_CONSEQUENCES else 0
-    if stores and target.is_effective:
-        consequence = str(STORE_CONSEQUENCES[action] % {"name": name, "count": stores})
-    elif action == "signout" and (count := len(browser_sessions.open_sessions(target.user))):
+    lost = _access_lost(target) if action in ACTIONS_THAT_END_ACCESS and target.is_effective else []
+    if action == "signout" and (count := len(browser_sessions.open_sessions(target.user))):
         consequence = str(SIGN_OUT_CONSEQUENCE % {"name": name, "count": count})
     else:
         consequence = str(consequence) % {"name": name}
     return render(
         request,
         "accounts/confirm_action.html",
-        {"target": target, "label": label, "consequence": consequence, "action": action},
+        {"target": target, "label": label, "consequence": consequence, "action": action, "lost": lost},
     )
 
 
@@ -651,7 +685,15 @@ def member_reset_two_factor(request, membership_id, *, seller, membership):
 @require_http_methods(["GET", "POST"])
 def seller_settings(request, *, seller, membership):
     if not member_has_seller_permission(membership, MANAGE_SECURITY):
-        return render(request, "accounts/seller_settings.html", {"can_manage": False, "seller": seller})
+        return render(
+            request,
+            "accounts/seller_settings.html",
+            {
+                "can_manage": False,
+                "seller": seller,
+                "time_zone": time_zones.time_zone_label(seller.time_zone),
+            },
+        )
     initial = {
         name: getattr(seller, name)
         for name in (

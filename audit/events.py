@@ -110,6 +110,11 @@ EMAIL_CONFIRMED = register(
     pgettext_lazy("audit event", "E-mail address confirmed"),
     _("{actor} confirmed their e-mail address"),
 )
+CONFIRMATION_RESENT = register(
+    "auth.confirmation_resent",
+    pgettext_lazy("audit event", "Confirmation e-mail resent"),
+    _("{actor} asked for a new link to confirm their e-mail address"),
+)
 LOGIN = register("auth.login", pgettext_lazy("audit event", "Signed in"), _("{actor} signed in"))
 LOGIN_FAILED = register(
     "auth.login_failed",

@@ -84,16 +84,6 @@ def my_access(membership) -> dict:
     }
 
 
-def places_of(membership) -> int:
-    """How many stores the member can act on now (a warehouse counts for its store)."""
-    from roles.selectors import effective_permissions
-
-    grid = effective_permissions(membership)
-    stores = {store.pk for store, held in grid.stores if held}
-    stores |= {warehouse.store_id for warehouse, held in grid.warehouses if held}
-    return len(stores)
-
-
 def pending_invitations(seller, limit: int = 10) -> list[Membership]:
     memberships = list(
         Membership.objects.filter(seller=seller, status=MembershipStatus.INVITED, kind=MembershipKind.MEMBER)

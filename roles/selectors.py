@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import UTC
 
 from django.db import connection
-from django.db.models import Count, Prefetch
+from django.db.models import Count, Prefetch, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -85,10 +85,24 @@ def list_warehouses(seller, *, store=None):
 
 
 def list_roles(seller):
-    """The seller's roles with the number of members holding each."""
+    """The seller's roles with the number of members holding each: active and suspended ones (a suspended
+    member holds it again when reactivated), and apart from them those invited with it. Removed members'
+    assignments are history, not holders."""
+    holder = "assignments__membership"
     return (
         Role.objects.filter(seller=seller)
-        .annotate(holder_count=Count("assignments__membership", distinct=True))
+        .annotate(
+            holder_count=Count(
+                holder,
+                distinct=True,
+                filter=Q(
+                    assignments__membership__status__in=[MembershipStatus.ACTIVE, MembershipStatus.SUSPENDED]
+                ),
+            ),
+            invited_holder_count=Count(
+                holder, distinct=True, filter=Q(assignments__membership__status=MembershipStatus.INVITED)
+            ),
+        )
         .order_by("name", "pk")
     )
 

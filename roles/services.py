@@ -162,11 +162,18 @@ def _clean_scope(seller, scope_kind, market, stores, warehouses, role):
             raise InvalidInput(field="market", message=_("Choose a market."))
     elif market:
         raise InvalidInput(field="market", message=_("A market is only chosen for the market scope."))
-    if (scope_kind == ScopeKind.STORES) != bool(found_stores):
-        raise InvalidInput(field="stores", message=_("Choose stores for the 'chosen stores' scope only."))
-    if (scope_kind == ScopeKind.WAREHOUSES) != bool(found_warehouses):
+    if scope_kind == ScopeKind.STORES and not found_stores:
+        raise InvalidInput(field="stores", message=_("Choose at least one store."))
+    if scope_kind != ScopeKind.STORES and found_stores:
         raise InvalidInput(
-            field="warehouses", message=_("Choose warehouses for the 'chosen warehouses' scope only.")
+            field="stores", message=_("Stores are chosen only for the “chosen stores” scope: untick them.")
+        )
+    if scope_kind == ScopeKind.WAREHOUSES and not found_warehouses:
+        raise InvalidInput(field="warehouses", message=_("Choose at least one warehouse."))
+    if scope_kind != ScopeKind.WAREHOUSES and found_warehouses:
+        raise InvalidInput(
+            field="warehouses",
+            message=_("Warehouses are chosen only for the “chosen warehouses” scope: untick them."),
         )
     if scope_kind != ScopeKind.SELLER and any(
         catalog.level_of(p) == catalog.SELLER for p in role.permissions

@@ -10,11 +10,13 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from accounts.authorization import member_has_seller_permission
 from accounts.decorators import seller_view
 from accounts.forms import apply_service_error
+from accounts.models import MembershipStatus
 from accounts.selectors import get_membership_for_seller
 from ozonseat.errors import Conflict, InvalidInput, NotAllowed
 
 from . import catalog, selectors, services
 from .forms import CloneRoleForm, DeleteRoleForm, GrantForm, RenameForm, RoleForm, StoreForm, WarehouseForm
+from .models import ScopeKind
 
 # --- roles ----------------------------------------------------------------------------------------
 
@@ -284,7 +286,12 @@ def member_access_context(request, *, seller, membership, target, grant_form=Non
     can_manage = member_has_seller_permission(membership, catalog.MEMBERS_MANAGE)
     if not (can_manage or target.pk == membership.pk):
         return {"access_visible": False}
-    can_grant = can_manage and not target.is_owner and target.user_id != request.user.pk
+    can_grant = (
+        can_manage
+        and not target.is_owner
+        and target.user_id != request.user.pk
+        and target.status != MembershipStatus.REMOVED  # a removed member's page is history
+    )
     grid = selectors.effective_permissions(target)
     store_permissions = [p for p in catalog.all_permissions() if p.level == catalog.STORE]
     warehouse_permissions = [p for p in catalog.all_permissions() if p.level == catalog.WAREHOUSE]
@@ -354,7 +361,23 @@ def revoke(request, assignment_id, *, seller, membership):
     return _confirm(
         request,
         label=_("Take the role %(role)s from %(name)s")
-        % {"role": assignment.role, "name": target.display_name},
-        consequence=_("The permissions this role gives end at once."),
+        % {"role": assignment.role.display_name, "name": target.display_name},
+        consequence=_("Scope: %(scope)s. The permissions this role gives there end at once.")
+        % {"scope": _scope_in_words(assignment)},
         cancel_url=reverse("accounts:member", args=[seller.pk, target.pk]),
     )
+
+
+def _scope_in_words(assignment) -> str:
+    """The scope as the member's page lists it: "Chosen warehouses: Moscow store · Khimki, …"."""
+    kind = assignment.get_scope_kind_display()
+    if assignment.scope_kind == ScopeKind.MARKET:
+        places = [assignment.get_market_display()]
+    elif assignment.scope_kind == ScopeKind.STORES:
+        places = [store.name for store in assignment.stores.order_by("name", "pk")]
+    elif assignment.scope_kind == ScopeKind.WAREHOUSES:
+        warehouses = assignment.warehouses.select_related("store").order_by("store__name", "name", "pk")
+        places = [f"{warehouse.store.name} · {warehouse.name}" for warehouse in warehouses]
+    else:
+        return str(kind)
+    return _("%(scope)s: %(places)s") % {"scope": kind, "places": ", ".join(places)}

@@ -109,6 +109,9 @@ ROUTES: dict[str, Route] = {
     "accounts:confirm_email": Route(PUBLIC, reason="single-use secret link, hash-looked-up"),
     "accounts:accept_invitation": Route(PUBLIC, reason="single-use secret link bound to the invited user"),
     "accounts:login": Route(PUBLIC, reason="sign-in"),
+    "accounts:resend_confirmation": Route(
+        PUBLIC, reason="for the unconfirmed user whose password this session has just checked only"
+    ),
     "accounts:two_factor_verify": Route(
         PUBLIC, reason="second sign-in step for the pending sign-in in this session only"
     ),

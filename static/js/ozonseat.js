@@ -48,3 +48,11 @@
     if (form && event.target.closest("[data-field='scope_kind']")) sync(form);
   });
 })();
+/* Sign-up: start the time zone select at the browser's own zone when the list has it. */
+document.addEventListener("DOMContentLoaded", function () {
+  "use strict";
+  var select = document.querySelector("select[data-detect-time-zone]");
+  if (!select || !window.Intl) return;
+  var zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+  if (zone && select.querySelector("option[value='" + zone.replace(/'/g, "") + "']")) select.value = zone;
+});

@@ -235,6 +235,11 @@ def _(w):
     return Sample(target=w.owner, changes={"status": [MembershipStatus.INVITED, MembershipStatus.ACTIVE]})
 
 
+@sample(events.CONFIRMATION_RESENT)
+def _(w):
+    return Sample(target=w.owner, changes={"invitation_id": [None, 43]})
+
+
 @sample(events.SERVICE_ACCOUNT_CREATED)
 def _(w):
     return Sample(

@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts import api_tokens, emails, password_policy, services, sign_in_throttle, two_factor
-from accounts.models import InvitationKind, Membership, Seller, User
+from accounts.models import Invitation, InvitationKind, Membership, Seller, User
 from audit import events
 from audit import services as audit_services
 from audit.models import AuditEvent
@@ -40,6 +40,9 @@ def run_every_service_we_can(client, world):
     signed_up = services.sign_up_seller(
         email="zhang@example.com", password=NEW_PASSWORD, display_name="张三", seller_name="深圳店"
     )
+    # A new confirmation link, asked for later than a double click would.
+    Invitation.objects.filter(membership=signed_up).update(created_at=timezone.now() - timedelta(minutes=5))
+    services.resend_sign_up_confirmation(user_id=signed_up.user_id)
     services.confirm_email(token=sent_invitation(signed_up, kind=InvitationKind.SIGNUP)[1])
     services.update_seller_settings(
         actor=owner,

@@ -268,7 +268,7 @@ def test_analyst_sees_the_sellers_settings(client, world):
     )
     client.force_login(world["analyst"].user)
     main = _main(client.get(_url(world, "accounts:seller_settings")))
-    assert "Asia/Shanghai" in main and "Ozon Shop" in main
+    assert "(UTC+08:00) Shanghai" in main and "Ozon Shop" in main  # the zone as people read it
     assert "<dd>48</dd>" in main and "<dd>90</dd>" in main and "<dd>Yes</dd>" in main
     assert "Only people who may manage security can change these." in main
     assert 'name="time_zone"' not in main

@@ -87,12 +87,25 @@ def test_my_access_of_the_analyst_lists_store_permissions_only(client, world):
     assert "Manage sub-accounts" not in main
 
 
-def test_suspending_says_how_many_stores_the_person_loses(client, world):
+def test_suspending_a_warehouse_picker_names_the_warehouse_they_lose_not_a_store(client, world):
     client.force_login(world["owner"].user)
     url = reverse("accounts:member_action", args=[world["seller"].pk, world["clerk"].pk, "suspend"])
     page = client.get(url).content.decode()
-    name = str(world["clerk"].user)
-    assert f"{name} will be signed out everywhere and lose access to 1 store until reactivated." in page
+    lost = page[page.index('class="facts lost"') :]
+    lost = lost[: lost.index("</dl>")]
+    assert "<dt>Warehouses</dt><dd>Moscow store · Khimki</dd>" in lost
+    assert "Podolsk" not in lost and "<dt>Stores</dt>" not in lost
+    assert "store" not in page[page.index('class="consequence"') :].split("</p>")[0]
+
+
+def test_suspending_a_seller_wide_member_names_the_stores_and_what_they_manage(client, world):
+    client.force_login(world["owner"].user)
+    url = reverse("accounts:member_action", args=[world["seller"].pk, world["analyst"].pk, "remove"])
+    page = client.get(url).content.decode()
+    lost = page[page.index('class="facts lost"') :]
+    lost = lost[: lost.index("</dl>")]
+    assert "<dt>Stores</dt><dd>Moscow store</dd>" in lost
+    assert "<dt>On the whole seller</dt>" in lost and "View audit log" in lost
 
 
 def test_overview_counts_people_per_role(client, world):

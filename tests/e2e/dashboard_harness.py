@@ -20,6 +20,8 @@ from tests.clock.shift import child_environment
 from tests.services import REDIS_KEY_PREFIX, chromium_path, delete_redis_keys, need, need_postgres, need_redis
 
 ROOT = Path(__file__).resolve().parents[2]
+# The served app's SECRET_KEY: a test that builds a signed link (a password reset) signs it with this.
+APP_SECRET_KEY = "e2e-only-secret-key-0123456789abcdefghijklmnopqrstuvwxyz"
 CHROMIUM_ARGS = [
     "--headless",
     "--no-sandbox",
@@ -110,7 +112,7 @@ def _subprocess_env(*, database_name: str, smtp_port: int, web_port: int) -> dic
         {
             "DJANGO_SETTINGS_MODULE": "ozonseat.settings",
             "DEBUG": "0",
-            "SECRET_KEY": "e2e-only-secret-key-0123456789abcdefghijklmnopqrstuvwxyz",
+            "SECRET_KEY": APP_SECRET_KEY,
             "ALLOWED_HOSTS": "127.0.0.1",
             "SECURE_SSL_REDIRECT": "0",
             "DATABASE_URL": f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST']}:{db['PORT']}/{database_name}",

@@ -57,7 +57,7 @@ ENGLISH = Texts(
     join="Join",
     my_access="My access",
     suspend="Suspend",
-    suspend_consequence="will be signed out everywhere and lose access to 1 store until reactivated.",
+    suspend_consequence="will be signed out everywhere and lose access until reactivated.",
     suspended="is suspended.",
     no_sessions="Not signed in anywhere.",
     changes_saved="Changes saved.",
@@ -80,7 +80,7 @@ CHINESE = Texts(
     join="加入",
     my_access="我的权限",
     suspend="停用",
-    suspend_consequence="将在所有设备上退出登录，并在重新启用前失去 1 个店铺的访问权限。",  # noqa: RUF001
+    suspend_consequence="将在所有设备上退出登录，并在重新启用前失去访问权限。",  # noqa: RUF001
     suspended="已被停用。",
     no_sessions="当前未在任何设备上登录。",
     changes_saved="更改已保存。",
@@ -188,6 +188,8 @@ def run_owner_and_sub_user_flow(app, mailbox, browser, texts: Texts, tag: str):
     expect(owner.locator("section[aria-labelledby=sessions] tbody tr")).to_have_count(1)
     owner.locator("main .page-actions").get_by_role("link", name=texts.suspend).click()
     expect(owner.locator(".consequence")).to_contain_text(texts.suspend_consequence)
+    expect(owner.locator(".facts.lost")).to_contain_text("Moscow store · Khimki")  # the warehouse, by name
+    expect(owner.locator(".facts.lost")).not_to_contain_text("Podolsk")
     owner.locator("main button[type=submit]").click()
     expect(owner.locator(".alert-success")).to_contain_text(texts.suspended)
     expect(owner.locator("section[aria-labelledby=sessions]")).to_contain_text(texts.no_sessions)
