@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.utils.module_loading import autodiscover_modules
 
 
 class AuditConfig(AppConfig):
@@ -9,3 +10,6 @@ class AuditConfig(AppConfig):
         from . import receivers
 
         receivers.connect()
+        # Every app that records events says how its things and fields read (see vocabulary.py): audit
+        # learns it without importing any app above it.
+        autodiscover_modules("audit_vocabulary")

@@ -1,12 +1,15 @@
-"""The one registry of audit event types: each action has a translated label and a display template.
+"""The one registry of audit event types: each action has a translated label and a sentence.
 
-The template is formatted with `actor` and `target` (display names, resolved when shown, never stored) and
-with the new value of each field in the event's changes (e.g. `{path}` for access.denied); a placeholder the
-event lacks renders empty."""
+The sentence is formatted with `actor` and `target` (names, looked up when shown, never stored) and with
+each field of the event's changes by name, as the field's vocabulary reads it (e.g. `{role_id}` is the
+role's name, `{path}` the refused path): its new value, or its old one when the change took it away. A
+placeholder the event lacks renders empty. `without_actor` / `without_target`: the sentence for an event
+recorded with no actor (nobody signed in) or no target (an unknown address). See audit/describe.py."""
 
 from dataclasses import dataclass
 
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 @dataclass(frozen=True)
@@ -14,13 +17,15 @@ class EventType:
     action: str
     label: str
     template: str
+    template_without_actor: str = ""
+    template_without_target: str = ""
 
 
 _REGISTRY: dict[str, EventType] = {}
 
 
-def register(action: str, label, template) -> str:
-    _REGISTRY[action] = EventType(action, label, template)
+def register(action: str, label, template, *, without_actor="", without_target="") -> str:
+    _REGISTRY[action] = EventType(action, label, template, without_actor, without_target)
     return action
 
 
@@ -35,125 +40,232 @@ def all_event_types() -> list[EventType]:
     return sorted(_REGISTRY.values(), key=lambda event_type: event_type.action)
 
 
-SELLER_CREATED = register("seller.created", _("Seller created"), _("{actor} created the seller"))
+# Labels have a context of their own ("audit event"): a label like "Signed in" means something else in the
+# project's catalog (a column of the sessions list), whose translations take precedence over this app's.
+
+SELLER_CREATED = register(
+    "seller.created", pgettext_lazy("audit event", "Seller created"), _("{actor} created the seller {target}")
+)
 SELLER_UPDATED = register(
-    "seller.updated", _("Seller settings changed"), _("{actor} changed the seller settings")
+    "seller.updated",
+    pgettext_lazy("audit event", "Seller settings changed"),
+    _("{actor} changed the seller settings"),
 )
 OWNERSHIP_TRANSFERRED = register(
-    "seller.ownership_transferred", _("Ownership transferred"), _("{actor} transferred ownership to {target}")
+    "seller.ownership_transferred",
+    pgettext_lazy("audit event", "Ownership transferred"),
+    _("{actor} transferred ownership of the seller to {target}"),
 )
-MEMBER_INVITED = register("member.invited", _("Member invited"), _("{actor} invited {target}"))
-MEMBER_UPDATED = register("member.updated", _("Member edited"), _("{actor} edited {target}"))
-MEMBER_SUSPENDED = register("member.suspended", _("Member suspended"), _("{actor} suspended {target}"))
+MEMBER_INVITED = register(
+    "member.invited", pgettext_lazy("audit event", "Member invited"), _("{actor} invited {target}")
+)
+MEMBER_UPDATED = register(
+    "member.updated",
+    pgettext_lazy("audit event", "Member edited"),
+    _("{actor} edited the details of {target}"),
+)
+MEMBER_SUSPENDED = register(
+    "member.suspended", pgettext_lazy("audit event", "Member suspended"), _("{actor} suspended {target}")
+)
 MEMBER_SIGNED_OUT = register(
-    "member.signed_out", _("Signed out everywhere"), _("{actor} signed {target} out everywhere")
+    "member.signed_out",
+    pgettext_lazy("audit event", "Signed out everywhere"),
+    _("{actor} signed {target} out everywhere"),
 )
 MEMBER_REACTIVATED = register(
-    "member.reactivated", _("Member reactivated"), _("{actor} reactivated {target}")
+    "member.reactivated",
+    pgettext_lazy("audit event", "Member reactivated"),
+    _("{actor} reactivated {target}"),
 )
-MEMBER_REMOVED = register("member.removed", _("Member removed"), _("{actor} removed {target}"))
+MEMBER_REMOVED = register(
+    "member.removed", pgettext_lazy("audit event", "Member removed"), _("{actor} removed {target}")
+)
 MEMBER_EXPIRED = register(
-    "member.expired", _("Access ended"), _("The access of {target} reached its end date")
+    "member.expired",
+    pgettext_lazy("audit event", "Access ended"),
+    _("The access of {target} reached its end date"),
 )
-INVITATION_SENT = register("invitation.sent", _("Invitation e-mailed"), _("Invitation e-mailed to {target}"))
+INVITATION_SENT = register(
+    "invitation.sent",
+    pgettext_lazy("audit event", "Invitation e-mailed"),
+    _("The invitation was e-mailed to {target}"),
+)
 INVITATION_RESENT = register(
-    "invitation.resent", _("Invitation resent"), _("{actor} resent the invitation of {target}")
+    "invitation.resent",
+    pgettext_lazy("audit event", "Invitation resent"),
+    _("{actor} sent the invitation to {target} again"),
 )
 INVITATION_REVOKED = register(
-    "invitation.revoked", _("Invitation revoked"), _("{actor} revoked the invitation of {target}")
+    "invitation.revoked",
+    pgettext_lazy("audit event", "Invitation revoked"),
+    _("{actor} revoked the invitation to {target}"),
 )
 INVITATION_ACCEPTED = register(
-    "invitation.accepted", _("Invitation accepted"), _("{actor} accepted the invitation")
+    "invitation.accepted",
+    pgettext_lazy("audit event", "Invitation accepted"),
+    _("{actor} accepted the invitation"),
 )
 EMAIL_CONFIRMED = register(
-    "auth.email_confirmed", _("E-mail confirmed"), _("{actor} confirmed their e-mail address")
+    "auth.email_confirmed",
+    pgettext_lazy("audit event", "E-mail address confirmed"),
+    _("{actor} confirmed their e-mail address"),
 )
 CONFIRMATION_RESENT = register(
     "auth.confirmation_resent",
-    _("Confirmation e-mail resent"),
+    pgettext_lazy("audit event", "Confirmation e-mail resent"),
     _("{actor} asked for a new link to confirm their e-mail address"),
 )
-LOGIN = register("auth.login", _("Signed in"), _("{actor} signed in"))
-LOGIN_FAILED = register("auth.login_failed", _("Sign-in failed"), _("Failed sign-in for {target}"))
-LOGOUT = register("auth.logout", _("Signed out"), _("{actor} signed out"))
+LOGIN = register("auth.login", pgettext_lazy("audit event", "Signed in"), _("{actor} signed in"))
+LOGIN_FAILED = register(
+    "auth.login_failed",
+    pgettext_lazy("audit event", "Sign-in failed"),
+    _("A sign-in as {target} failed"),
+    without_target=_("A sign-in with an unknown address failed"),
+)
+LOGOUT = register("auth.logout", pgettext_lazy("audit event", "Signed out"), _("{actor} signed out"))
 PASSWORD_CHANGED = register(
-    "auth.password_changed", _("Password changed"), _("{actor} changed their password")
+    "auth.password_changed",
+    pgettext_lazy("audit event", "Password changed"),
+    _("{actor} changed their password"),
 )
 SIGNED_OUT_ELSEWHERE = register(
-    "auth.signed_out_elsewhere", _("Other sessions signed out"), _("{actor} signed out their other sessions")
+    "auth.signed_out_elsewhere",
+    pgettext_lazy("audit event", "Other sessions signed out"),
+    _("{actor} signed out of their other sessions"),
 )
-PASSWORD_RESET = register("auth.password_reset", _("Password reset"), _("{actor} reset their password"))
+PASSWORD_RESET = register(
+    "auth.password_reset", pgettext_lazy("audit event", "Password reset"), _("{actor} reset their password")
+)
 TWO_FACTOR_ENROLLED = register(
-    "auth.two_factor_enrolled", _("Two-factor sign-in set up"), _("{actor} set up two-factor sign-in")
+    "auth.two_factor_enrolled",
+    pgettext_lazy("audit event", "Two-factor sign-in set up"),
+    _("{actor} set up two-factor sign-in"),
 )
 SIGN_IN_LOCKED = register(
     "auth.sign_in_locked",
-    _("Sign-in paused"),
+    pgettext_lazy("audit event", "Sign-in paused"),
     _("Sign-in for {target} paused after repeated failures"),
 )
 RECOVERY_CODES_GENERATED = register(
     "auth.recovery_codes_generated",
-    _("Recovery codes replaced"),
+    pgettext_lazy("audit event", "Recovery codes replaced"),
     _("{actor} got new two-factor recovery codes"),
 )
 RECOVERY_CODE_USED = register(
-    "auth.recovery_code_used", _("Recovery code used"), _("{actor} signed in with a recovery code")
+    "auth.recovery_code_used",
+    pgettext_lazy("audit event", "Recovery code used"),
+    _("{actor} signed in with a recovery code"),
 )
 TWO_FACTOR_RESET = register(
     "auth.two_factor_reset",
-    _("Two-factor sign-in reset"),
+    pgettext_lazy("audit event", "Two-factor sign-in reset"),
     _("{actor} reset the two-factor sign-in of {target}"),
 )
 PASSWORD_EXPIRY_REMINDED = register(
     "auth.password_expiry_reminded",
-    _("Password expiry reminder e-mailed"),
+    pgettext_lazy("audit event", "Password expiry reminder e-mailed"),
     _("{target} was reminded that their password expires soon"),
 )
-SELLER_SWITCHED = register("auth.seller_switched", _("Seller switched"), _("{actor} switched to this seller"))
-ACCESS_DENIED = register("access.denied", _("Access denied"), _("{actor} was denied access to {path}"))
-EXPORTED = register("audit.exported", _("Audit log exported"), _("{actor} exported the audit log ({format})"))
+SELLER_SWITCHED = register(
+    "auth.seller_switched",
+    pgettext_lazy("audit event", "Seller switched"),
+    _("{actor} switched to this seller"),
+)
+ACCESS_DENIED = register(
+    "access.denied",
+    pgettext_lazy("audit event", "Access denied"),
+    _("{actor} was refused access to {path}"),
+    without_actor=_("A visitor who was not signed in was refused access to {path}"),
+)
+EXPORTED = register(
+    "audit.exported",
+    pgettext_lazy("audit event", "Audit log exported"),
+    _("{actor} exported the audit log ({format})"),
+)
 ARCHIVED = register(
     "audit.archived",
-    _("Audit events archived"),
-    _("{removed_count} audit events up to #{checkpoint_sequence} were archived and removed"),
+    pgettext_lazy("audit event", "Audit events archived"),
+    _("Audit events older than {cutoff} were archived and removed ({removed_count})"),
 )
 RETENTION_CHANGED = register(
     "audit.retention_changed",
-    _("Audit retention changed"),
-    _("{actor} changed how long the audit log is kept"),
+    pgettext_lazy("audit event", "Audit retention changed"),
+    _("{actor} changed how long the audit log is kept: {retention_days}"),
 )
-PROFILE_UPDATED = register("user.profile_updated", _("Profile changed"), _("{actor} changed their profile"))
+PROFILE_UPDATED = register(
+    "user.profile_updated",
+    pgettext_lazy("audit event", "Profile changed"),
+    _("{actor} changed their profile"),
+)
 
 # --- roles, scopes and the permission index (roles app) ---
-ROLE_CREATED = register("role.created", _("Role created"), _("{actor} created the role {target}"))
-ROLE_UPDATED = register("role.updated", _("Role changed"), _("{actor} changed the role {target}"))
-ROLE_CLONED = register("role.cloned", _("Role cloned"), _("{actor} cloned a role as {target}"))
-ROLE_DELETED = register("role.deleted", _("Role deleted"), _("{actor} deleted the role {target}"))
-ASSIGNMENT_GRANTED = register("assignment.granted", _("Role granted"), _("{actor} gave {target} a role"))
-ASSIGNMENT_REVOKED = register("assignment.revoked", _("Role revoked"), _("{actor} took a role from {target}"))
-STORE_ADDED = register("store.added", _("Store added"), _("{actor} added the store {target}"))
-STORE_RENAMED = register("store.renamed", _("Store renamed"), _("{actor} renamed the store {target}"))
-STORE_DEACTIVATED = register(
-    "store.deactivated", _("Store deactivated"), _("{actor} deactivated the store {target}")
+ROLE_CREATED = register(
+    "role.created", pgettext_lazy("audit event", "Role created"), _("{actor} created the role {target}")
 )
-WAREHOUSE_ADDED = register("warehouse.added", _("Warehouse added"), _("{actor} added the warehouse {target}"))
+ROLE_UPDATED = register(
+    "role.updated", pgettext_lazy("audit event", "Role changed"), _("{actor} changed the role {target}")
+)
+ROLE_CLONED = register(
+    "role.cloned",
+    pgettext_lazy("audit event", "Role copied"),
+    _("{actor} copied the role {source_role_id} as {target}"),
+)
+ROLE_DELETED = register(
+    "role.deleted", pgettext_lazy("audit event", "Role deleted"), _("{actor} deleted the role {target}")
+)
+ASSIGNMENT_GRANTED = register(
+    "assignment.granted",
+    pgettext_lazy("audit event", "Role granted"),
+    _("{actor} gave {target} the role {role_id}"),
+)
+ASSIGNMENT_REVOKED = register(
+    "assignment.revoked",
+    pgettext_lazy("audit event", "Role revoked"),
+    _("{actor} took the role {role_id} from {target}"),
+)
+STORE_ADDED = register(
+    "store.added", pgettext_lazy("audit event", "Store added"), _("{actor} added the store {target}")
+)
+STORE_RENAMED = register(
+    "store.renamed", pgettext_lazy("audit event", "Store renamed"), _("{actor} renamed the store {target}")
+)
+STORE_DEACTIVATED = register(
+    "store.deactivated",
+    pgettext_lazy("audit event", "Store deactivated"),
+    _("{actor} deactivated the store {target}"),
+)
+WAREHOUSE_ADDED = register(
+    "warehouse.added",
+    pgettext_lazy("audit event", "Warehouse added"),
+    _("{actor} added the warehouse {target} to the store {store_id}"),
+)
 WAREHOUSE_RENAMED = register(
-    "warehouse.renamed", _("Warehouse renamed"), _("{actor} renamed the warehouse {target}")
+    "warehouse.renamed",
+    pgettext_lazy("audit event", "Warehouse renamed"),
+    _("{actor} renamed the warehouse {target}"),
 )
 WAREHOUSE_DEACTIVATED = register(
-    "warehouse.deactivated", _("Warehouse deactivated"), _("{actor} deactivated the warehouse {target}")
+    "warehouse.deactivated",
+    pgettext_lazy("audit event", "Warehouse deactivated"),
+    _("{actor} deactivated the warehouse {target}"),
 )
 PERMISSIONS_REPAIRED = register(
     "permissions.repaired",
-    _("Permission index repaired"),
-    _("The permission index was repaired to match the assignments"),
+    pgettext_lazy("audit event", "Permission index repaired"),
+    _("The permission index was repaired to match the role assignments"),
 )
 TOKEN_CREATED = register(
-    "token.created", _("API token created"), _("{actor} created an API token for {target}")
+    "token.created",
+    pgettext_lazy("audit event", "API token created"),
+    _("{actor} created the API token {token_id} for {target}"),
 )
 TOKEN_REVOKED = register(
-    "token.revoked", _("API token revoked"), _("{actor} revoked an API token of {target}")
+    "token.revoked",
+    pgettext_lazy("audit event", "API token revoked"),
+    _("{actor} revoked the API token {token_id} of {target}"),
 )
 SERVICE_ACCOUNT_CREATED = register(
-    "service_account.created", _("Service account created"), _("{actor} created the service account {target}")
+    "service_account.created",
+    pgettext_lazy("audit event", "Service account created"),
+    _("{actor} created the service account {target}"),
 )

@@ -2,12 +2,13 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from .events import all_event_types
+from .vocabulary import all_kinds
 
 
 class EventFilterForm(forms.Form):
     actor = forms.TypedChoiceField(label=_("Person"), required=False, coerce=int, empty_value=None)
     action = forms.ChoiceField(label=_("Action"), required=False)
-    target_type = forms.CharField(label=_("Target type"), required=False, max_length=40)
+    target_type = forms.ChoiceField(label=_("Target type"), required=False)
     target_id = forms.IntegerField(label=_("Target id"), required=False, min_value=1)
     store = forms.IntegerField(label=_("Store"), required=False, min_value=1)
     since = forms.DateField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
@@ -18,6 +19,9 @@ class EventFilterForm(forms.Form):
         self.fields["actor"].choices = [("", _("Anyone"))] + [(pk, name) for pk, name in people]
         self.fields["action"].choices = [("", _("Any action"))] + [
             (event_type.action, event_type.label) for event_type in all_event_types()
+        ]
+        self.fields["target_type"].choices = [("", _("Anything"))] + [
+            (kind.kind, kind.label) for kind in all_kinds()
         ]
         if stores:
             self.fields["store"] = forms.TypedChoiceField(

@@ -1,12 +1,11 @@
-"""Reading the audit log: one seller's events, filtered, newest first, in keyset pages, and each event
-described in the viewer's language with names resolved in one batch per kind of thing."""
+"""Reading the audit log: one seller's events, filtered, newest first, in keyset pages (describe.py says
+what each event means to its reader)."""
 
 import base64
 import binascii
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, fields
 from datetime import date, datetime, time, timedelta
-from string import Formatter
 
 from django.apps import apps
 from django.db.models import Q
@@ -15,7 +14,6 @@ from django.utils.translation import gettext as _
 
 from ozonseat.errors import InvalidInput
 
-from .events import get_event_type
 from .models import AuditEvent
 
 PAGE_SIZE = 50
@@ -169,6 +167,19 @@ def iter_event_batches(
         position = (batch[-1].created_at, batch[-1].pk)
 
 
+def recent_events(seller, *, limit: int, membership_id: int | None = None, user_id: int | None = None):
+    """The seller's newest events; with a membership (and its user), those about it or its person (a
+    failed sign-in to their account) or done by them. One query."""
+    queryset = AuditEvent.objects.filter(seller_id=seller.pk)
+    if membership_id is not None:
+        queryset = queryset.filter(
+            Q(target_type="membership", target_id=membership_id)
+            | Q(target_type="user", target_id=user_id)
+            | Q(actor_user_id=user_id)
+        )
+    return list(queryset.order_by("-created_at", "-id")[:limit])
+
+
 def people_choices(seller) -> list[tuple[int, str]]:
     """(user id, name) of everyone who has been a member of the seller, for the person filter."""
     from accounts.models import Membership
@@ -207,111 +218,3 @@ def is_store_of_seller(seller, store_id) -> bool:
     except LookupError:
         return False
     return store_model.objects.filter(seller=seller, pk=store_id).exists()
-
-
-# --- names ----------------------------------------------------------------------------------------
-
-# Target types shown by a `name` field of their model, when that app is installed.
-NAMED_MODELS = {
-    "seller": "accounts.Seller",
-    "store": "roles.Store",
-    "warehouse": "roles.Warehouse",
-    "role": "roles.Role",
-}
-
-
-def _person(display_name: str, email: str) -> str:
-    return display_name or email
-
-
-def resolve_names(events) -> dict[tuple[str, int], str]:
-    """{(kind, id): display name} for every person and target the events mention: one query per kind
-    (users, memberships, and each named model that occurs), whatever the number of events."""
-    from accounts.models import User
-    from accounts.selectors import member_names
-
-    wanted: dict[str, set[int]] = {}
-    own: set[int] = set()  # users of events of no seller: they concern the person themselves
-    for event in events:
-        if event.seller_id is None:
-            own |= {event.actor_user_id, event.target_id if event.target_type == "user" else None} - {None}
-        if event.actor_user_id is not None:
-            wanted.setdefault("user", set()).add(event.actor_user_id)
-        if event.target_type and event.target_id is not None:
-            wanted.setdefault(event.target_type, set()).add(event.target_id)
-        if event.store_id is not None:
-            wanted.setdefault("store", set()).add(event.store_id)
-    names: dict[tuple[str, int], str] = {}
-    # People as their seller sees them (a pending member by the name it typed, an outsider by no name).
-    seller_ids = {event.seller_id for event in events if event.seller_id is not None}
-    by_membership, by_user = member_names(
-        seller_ids, membership_ids=wanted.get("membership", ()), user_ids=wanted.get("user", ())
-    )
-    names.update({("membership", pk): name for pk, name in by_membership.items()})
-    names.update({("user", user_id): name for (_seller_id, user_id), name in by_user.items()})
-    for pk, display_name, email in User.objects.filter(pk__in=own).values_list("pk", "display_name", "email"):
-        names[("user", pk)] = _person(display_name, email)
-    for kind, label in NAMED_MODELS.items():
-        if not wanted.get(kind):
-            continue
-        try:
-            model = apps.get_model(label)
-        except LookupError:
-            continue
-        for pk, name in model.objects.filter(pk__in=wanted[kind]).values_list("pk", "name"):
-            names[(kind, pk)] = name
-    return names
-
-
-class _Blank(dict):
-    def __missing__(self, key):
-        return ""
-
-
-def _new_value(value):
-    if isinstance(value, list) and len(value) == 2:
-        value = value[1]
-    if isinstance(value, dict):
-        return ", ".join(f"{key}={item}" for key, item in sorted(value.items()))
-    return "" if value is None else str(value)
-
-
-def actor_name(event: AuditEvent, names: dict) -> str:
-    if event.actor_user_id is not None:
-        return names.get(("user", event.actor_user_id)) or _("user #%(id)s") % {"id": event.actor_user_id}
-    if event.actor_token_id is not None:
-        return _("API token #%(id)s") % {"id": event.actor_token_id}
-    return _("OzonSeat")
-
-
-def target_name(event: AuditEvent, names: dict) -> str:
-    if not event.target_type or event.target_id is None:
-        return _("an unknown address") if event.action == "auth.login_failed" else ""
-    name = names.get((event.target_type, event.target_id))
-    if name:
-        return name
-    if event.target_type in ("user", "membership"):
-        return _("user #%(id)s") % {"id": event.target_id}
-    return f"{event.target_type} #{event.target_id}"
-
-
-def describe_event(event: AuditEvent, names: dict) -> str:
-    """The event as a sentence in the active language, e.g. "Li Wei suspended Ivan Petrov"."""
-    try:
-        template = str(get_event_type(event.action).template)
-    except KeyError:
-        return event.action
-    values = _Blank({key: _new_value(value) for key, value in (event.changes or {}).items()})
-    values["actor"] = actor_name(event, names)
-    values["target"] = target_name(event, names)
-    try:
-        return Formatter().vformat(template, (), values)
-    except (ValueError, IndexError, AttributeError):  # a broken translation must not break the page
-        return event.action
-
-
-def action_label(event: AuditEvent) -> str:
-    try:
-        return str(get_event_type(event.action).label)
-    except KeyError:
-        return event.action

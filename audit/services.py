@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 
 from ozonseat.errors import InvalidInput
 
-from . import events
+from . import events, vocabulary
 from .chain import (  # noqa: F401  (re-exported: the chain's vocabulary used to live here)
     CHAINED_FIELDS,
     GENESIS_HASH,
@@ -26,9 +26,6 @@ from .selectors import EventFilters
 AUDIT_VIEW = "audit.view"
 SECURITY_MANAGE = "security.manage"
 EXPORT_FORMATS = ("csv", "jsonl")
-# What both exports, the dashboard's and the API's, are sent as. JSON Lines as application/jsonl, the type
-# jsonlines.org suggests: one name for the format, the `.jsonl` file and the type.
-EXPORT_CONTENT_TYPES = {"csv": "text/csv; charset=utf-8", "jsonl": "application/jsonl; charset=utf-8"}
 
 
 def lock_chain(seller_id: int | None) -> AuditChain:
@@ -80,9 +77,14 @@ def record_event(
     store: the store the event concerns (a Store or its id) when the target is not itself a store or one
     of its warehouses; it is what the viewer's store filter finds."""
     get_event_type(action)  # unknown actions fail loudly, in tests first
+    unknown = vocabulary.unknown_fields(action, changes or {})
+    if unknown:  # and so do change fields and kinds of target no one can describe
+        raise KeyError(f"Audit change fields {unknown} of {action!r}: register them in audit_vocabulary.py")
     if target is not None:
         target_type = target_type or target._meta.model_name
         target_id = target.pk
+    if target_type and vocabulary.get_kind(target_type) is None:
+        raise KeyError(f"Audit target kind {target_type!r}: register it in audit_vocabulary.py")
     store_id = _id(store) if store is not None else _store_of(target, changes)
     context = get_context()
     seller_id = _id(seller)

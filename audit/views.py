@@ -1,13 +1,9 @@
 """The audit log in the dashboard: the viewer and the streamed export. Thin: parse, select, render."""
 
-import csv
-import json
 import zoneinfo
 
 from django.contrib import messages
-from django.http import StreamingHttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -15,8 +11,8 @@ from accounts.authorization import member_has_seller_permission
 from accounts.decorators import seller_view
 from ozonseat.errors import InvalidInput
 
-from . import selectors, services
-from .chain import format_timestamp
+from . import exports, selectors, services
+from .describe import describe_events
 from .forms import EventFilterForm, RetentionForm
 from .models import AuditPolicy
 
@@ -57,15 +53,7 @@ def events(request, *, seller, membership):
             page = selectors.list_events(seller, filters, request.GET.get("cursor") or None)
         except InvalidInput:
             page = selectors.list_events(seller, filters)
-    names = selectors.resolve_names(page.events)
-    rows = [
-        {
-            "event": event,
-            "label": selectors.action_label(event),
-            "text": selectors.describe_event(event, names),
-        }
-        for event in page.events
-    ]
+    rows = describe_events(page.events, time_zone=seller.time_zone)
     query = request.GET.copy()
     query.pop("cursor", None)
     next_query = None
@@ -115,79 +103,6 @@ def retention(request, *, seller, membership):
     return redirect("audit:events", seller_id=seller.pk)
 
 
-class _Echo:
-    def write(self, value):
-        return value
-
-
-EXPORT_COLUMNS = (
-    "id",
-    "sequence",
-    "created_at",
-    "action",
-    "description",
-    "actor_user_id",
-    "actor_token_id",
-    "actor",
-    "target_type",
-    "target_id",
-    "target",
-    "store_id",
-    "changes",
-    "ip",
-    "user_agent",
-    "request_id",
-    "previous_hash",
-    "hash",
-)
-
-
-def _export_records(seller, filters):
-    for batch in selectors.iter_event_batches(seller, filters):
-        names = selectors.resolve_names(batch)
-        for event in batch:
-            yield {
-                "id": event.pk,
-                "sequence": event.sequence,
-                "created_at": format_timestamp(event.created_at),
-                "action": event.action,
-                "description": selectors.describe_event(event, names),
-                "actor_user_id": event.actor_user_id,
-                "actor_token_id": event.actor_token_id,
-                "actor": selectors.actor_name(event, names),
-                "target_type": event.target_type,
-                "target_id": event.target_id,
-                "target": selectors.target_name(event, names),
-                "store_id": event.store_id,
-                "changes": event.changes,
-                "ip": event.ip,
-                "user_agent": event.user_agent,
-                "request_id": event.request_id,
-                "previous_hash": event.previous_hash,
-                "hash": event.hash,
-            }
-
-
-def _csv_value(value):
-    if isinstance(value, dict | list):
-        return json.dumps(value, sort_keys=True, ensure_ascii=False)
-    text = "" if value is None else str(value)
-    # Spreadsheets run cells that start like a formula; an audit export must not carry one.
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
-def _csv_lines(records):
-    writer = csv.writer(_Echo())
-    yield "\ufeff" + writer.writerow(EXPORT_COLUMNS)
-    for record in records:
-        yield writer.writerow([_csv_value(record[column]) for column in EXPORT_COLUMNS])
-
-
-def _jsonl_lines(records):
-    for record in records:
-        yield json.dumps(record, ensure_ascii=False, sort_keys=True) + "\n"
-
-
 def _export_refused(request, form, seller):
     context = {"form": form, "rows": [], "export_error": True, "seller_time_zone": seller.time_zone}
     return render(request, "audit/events.html", context, status=400)
@@ -205,10 +120,4 @@ def export(request, *, seller, membership):
         )
     except InvalidInput:
         return _export_refused(request, form, seller)
-    records = _export_records(seller, filters)
-    stamp = timezone.now().strftime("%Y%m%dT%H%M%SZ")
-    lines = _csv_lines(records) if export_format == "csv" else _jsonl_lines(records)
-    response = StreamingHttpResponse(lines, content_type=services.EXPORT_CONTENT_TYPES[export_format])
-    response["Content-Disposition"] = f'attachment; filename="audit-{seller.pk}-{stamp}.{export_format}"'
-    response["Cache-Control"] = "no-store"
-    return response
+    return exports.export_response(seller, filters, export_format, oldest_first=False, for_spreadsheets=True)

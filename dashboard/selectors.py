@@ -7,9 +7,8 @@ from django.db.models import Count, Q
 from django.utils import timezone
 
 from accounts.models import Invitation, Membership, MembershipKind, MembershipStatus
-from accounts.selectors import member_names
-from audit.events import get_event_type
-from audit.models import AuditEvent
+from audit.describe import Description, describe_events
+from audit.selectors import recent_events
 
 INACTIVE_AFTER = timedelta(days=30)
 
@@ -113,64 +112,16 @@ def inactive_members(seller, *, now=None, limit: int = 10) -> list[Membership]:
     )
 
 
-@dataclass(frozen=True)
-class Activity:
-    event: AuditEvent
-    label: str
-    text: str
-
-
-def _names(events: list[AuditEvent], seller) -> tuple[dict, dict]:
-    user_ids = {e.actor_user_id for e in events if e.actor_user_id}
-    membership_ids = {e.target_id for e in events if e.target_type == "membership" and e.target_id}
-    user_ids |= {e.target_id for e in events if e.target_type == "user" and e.target_id}
-    memberships = dict(
-        Membership.objects.filter(seller=seller, pk__in=membership_ids).values_list("pk", "user_id")
+def recent_activity(seller, *, limit: int = 10, membership: Membership | None = None) -> list[Description]:
+    """The seller's newest events (with a membership: about it or done by its person), described as the
+    audit log describes them."""
+    events = recent_events(
+        seller,
+        limit=limit,
+        membership_id=membership.pk if membership is not None else None,
+        user_id=membership.user_id if membership is not None else None,
     )
-    user_ids |= set(memberships.values())
-    # Names as this seller sees them: a pending member by the name it typed, not their own.
-    _by_membership, by_user = member_names([seller.pk], user_ids=user_ids)
-    users = {user_id: name for (_seller_id, user_id), name in by_user.items()}
-    return users, memberships
-
-
-def describe(events: list[AuditEvent], seller) -> list[Activity]:
-    from django.utils.translation import gettext
-
-    users, memberships = _names(events, seller)
-    unknown = gettext("someone")
-    system = gettext("OzonSeat")
-    result = []
-    for event in events:
-        try:
-            event_type = get_event_type(event.action)
-        except KeyError:
-            result.append(Activity(event, event.action, event.action))
-            continue
-        actor = users.get(event.actor_user_id, unknown) if event.actor_user_id else system
-        if event.target_type == "membership":
-            target = users.get(memberships.get(event.target_id), unknown)
-        elif event.target_type == "user":
-            target = users.get(event.target_id, unknown)
-        elif event.target_type == "seller":
-            target = seller.name
-        else:
-            target = f"{event.target_type} #{event.target_id}" if event.target_id else ""
-        result.append(
-            Activity(
-                event, str(event_type.label), str(event_type.template).format(actor=actor, target=target)
-            )
-        )
-    return result
-
-
-def recent_activity(seller, *, limit: int = 10, membership: Membership | None = None) -> list[Activity]:
-    events = AuditEvent.objects.filter(seller_id=seller.pk)
-    if membership is not None:
-        events = events.filter(
-            Q(target_type="membership", target_id=membership.pk) | Q(actor_user_id=membership.user_id)
-        )
-    return describe(list(events.order_by("-created_at", "-id")[:limit]), seller)
+    return describe_events(events, time_zone=seller.time_zone)
 
 
 def filter_members_by_access(queryset, *, role=None, store=None, market: str = ""):

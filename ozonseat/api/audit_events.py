@@ -1,10 +1,6 @@
 """The seller's audit log: the viewer's filters, cursor pagination, and CSV / JSON Lines export. The events
 come from audit.selectors, as the dashboard viewer's do: same filters, same keyset pages, same seller."""
 
-import csv
-import json
-
-from django.http import StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers
@@ -12,7 +8,8 @@ from rest_framework.exceptions import NotFound
 from rest_framework.pagination import CursorPagination
 from rest_framework.utils.urls import replace_query_param
 
-from audit import selectors, services
+from audit import exports, selectors, services
+from audit.describe import describe_events
 from ozonseat.errors import InvalidInput
 
 from .schema import needs
@@ -20,43 +17,50 @@ from .serializers import SellerObjectIdField, StrictSerializer
 from .views import SellerView
 
 AUDIT_VIEW = services.AUDIT_VIEW
-EXPORT_FIELDS = (
-    "id",
-    "sequence",
-    "created_at",
-    "action",
-    "actor_user_id",
-    "actor_token_id",
-    "target_type",
-    "target_id",
-    "store_id",
-    "changes",
-    "ip",
-    "user_agent",
-    "request_id",
-    "hash",
-)
+
+
+class DetailSerializer(serializers.Serializer):
+    field = serializers.CharField(help_text="The key of `changes` this line describes.")
+    label = serializers.CharField(help_text="What the field is called, in the response's language.")
+    old = serializers.CharField(help_text="The value before, as text; empty when there was none.")
+    new = serializers.CharField(help_text="The value after, as text.")
 
 
 class AuditEventSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    sequence = serializers.IntegerField()
-    created_at = serializers.DateTimeField()
-    action = serializers.CharField()
-    actor_user_id = serializers.IntegerField(allow_null=True)
-    actor_token_id = serializers.IntegerField(allow_null=True)
-    target_type = serializers.CharField()
-    target_id = serializers.IntegerField(allow_null=True)
+    """An event as audit.describe describes it (the stored event is its `event`), with the fields of the
+    export's rows, in the same order."""
+
+    id = serializers.IntegerField(source="event.id")
+    sequence = serializers.IntegerField(source="event.sequence")
+    created_at = serializers.DateTimeField(source="event.created_at")
+    action = serializers.CharField(source="event.action")
+    label = serializers.CharField(help_text="The action, in the response's language (Accept-Language).")
+    description = serializers.CharField(
+        source="text",
+        help_text="What happened, as a sentence in the response's language, naming the people and things "
+        "involved as they are called now (or as deleted).",
+    )
+    details = DetailSerializer(
+        many=True, help_text="Each change of `changes`, as a line in the response's language."
+    )
+    actor_user_id = serializers.IntegerField(source="event.actor_user_id", allow_null=True)
+    actor_token_id = serializers.IntegerField(source="event.actor_token_id", allow_null=True)
+    actor = serializers.CharField(help_text="Who did it, by name; empty when OzonSeat itself did.")
+    target_type = serializers.CharField(source="event.target_type")
+    target_id = serializers.IntegerField(source="event.target_id", allow_null=True)
+    target = serializers.CharField(help_text="What it was done to, by name.")
     store_id = serializers.IntegerField(
+        source="event.store_id",
         allow_null=True,
         help_text="The store the event concerns (the store itself, one of its warehouses, or a change made "
         "on it), as the `store` filter finds it; null when none.",
     )
-    changes = serializers.JSONField()
-    ip = serializers.IPAddressField(allow_null=True)
-    user_agent = serializers.CharField()
-    request_id = serializers.CharField()
-    hash = serializers.CharField()
+    changes = serializers.JSONField(source="event.changes", help_text="{field: [old, new]} as recorded.")
+    ip = serializers.IPAddressField(source="event.ip", allow_null=True)
+    user_agent = serializers.CharField(source="event.user_agent")
+    request_id = serializers.CharField(source="event.request_id")
+    previous_hash = serializers.CharField(source="event.previous_hash")
+    hash = serializers.CharField(source="event.hash")
 
 
 class EventFilterSerializer(StrictSerializer):
@@ -167,45 +171,16 @@ class AuditEventListView(SellerView):
         responses=AuditEventSerializer(many=True),
         summary="List audit events, newest first",
         description="The seller's audit log, newest first, in cursor pages (follow `next` and `previous`), "
-        f"with the dashboard viewer's filters. {needs(AUDIT_VIEW)}",
+        "with the dashboard viewer's filters. Each event comes as stored (ids, `changes`) and described "
+        "in the language of `Accept-Language`: `label`, `description` and `details`. "
+        f"{needs(AUDIT_VIEW)}",
     )
     def get(self, request, seller_id):
         events = self.paginator.paginate_events(
             request, self.seller, _filters(request, self.seller, AuditFilterSerializer)
         )
-        return self.get_paginated_response(AuditEventSerializer(events, many=True).data)
-
-
-class _Echo:
-    def write(self, value):
-        return value
-
-
-def _values(seller, filters: selectors.EventFilters):
-    for batch in selectors.iter_event_batches(seller, filters, oldest_first=True):
-        for event in batch:
-            values = {name: getattr(event, name) for name in EXPORT_FIELDS}
-            values["created_at"] = values["created_at"].isoformat()
-            yield values
-
-
-def _rows(events, export_format):
-    if export_format == "csv":
-        writer = csv.writer(_Echo())
-        yield writer.writerow(EXPORT_FIELDS)
-        for values in events:
-            values["changes"] = json.dumps(values["changes"], ensure_ascii=False, sort_keys=True)
-            yield writer.writerow([_csv_safe(values[name]) for name in EXPORT_FIELDS])
-    else:
-        for values in events:
-            yield json.dumps(values, ensure_ascii=False, default=str) + "\n"
-
-
-def _csv_safe(value):
-    # A cell starting with = + - @ is a formula to spreadsheet programs: neutralise it.
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
-        return "'" + value
-    return "" if value is None else value
+        described = describe_events(events, time_zone=self.seller.time_zone)
+        return self.get_paginated_response(AuditEventSerializer(described, many=True).data)
 
 
 class AuditEventExportView(SellerView):
@@ -225,7 +200,9 @@ class AuditEventExportView(SellerView):
         summary="Export audit events",
         description="Every matching event, oldest first, streamed as CSV (`text/csv`) or JSON Lines "
         "(`application/jsonl`), with the list's filters; an export has no pages, so no `cursor` or "
-        "`page_size`. The export itself is recorded in the audit log (`audit.exported`, with the format "
+        "`page_size`. Each row holds the stored event, its hash chain (`previous_hash`, `hash`) and its "
+        "description in the language of `Accept-Language` (`label`, `description`, `details`, `actor`, "
+        "`target`). The export itself is recorded in the audit log (`audit.exported`, with the format "
         f"and the filters) before the first row. {needs(AUDIT_VIEW)}",
     )
     def get(self, request, seller_id):
@@ -240,13 +217,9 @@ class AuditEventExportView(SellerView):
             filters=filters,
             token=self.token,
         )
-        response = StreamingHttpResponse(
-            _rows(_values(self.seller, filters), export_format),
-            content_type=services.EXPORT_CONTENT_TYPES[export_format],
+        return exports.export_response(
+            self.seller, filters, export_format, oldest_first=True, for_spreadsheets=False
         )
-        response["Content-Disposition"] = f'attachment; filename="audit-{self.seller.pk}.{export_format}"'
-        response["Cache-Control"] = "no-store"  # the audit log must not linger in proxies or browser caches
-        return response
 
     def perform_content_negotiation(self, request, force=False):
         return super().perform_content_negotiation(request, force=True)
