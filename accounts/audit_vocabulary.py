@@ -20,7 +20,7 @@ from audit.vocabulary import (
     register_kind,
 )
 
-from .models import ApiToken, Membership, MembershipKind, MembershipStatus, Seller, User
+from .models import ApiToken, Membership, MembershipKind, MembershipStatus, RevocationReason, Seller, User
 from .selectors import member_name, member_names
 from .time_zones import time_zone_label
 
@@ -113,6 +113,7 @@ register_field("ends_at", pgettext_lazy("audit field", "Access ends"), Moment(),
 register_field("password_set", pgettext_lazy("audit field", "Password set"), Boolean())
 register_field("attempt", pgettext_lazy("audit field", "Sending attempt"), Number())
 register_field("open_sessions", pgettext_lazy("audit field", "Open sessions"), Number())
+register_field("open_invitations", pgettext_lazy("audit field", "Open invitations"), Number())
 # The person is the event's target already; the invitation has no name of its own.
 register_field("user_id", shown=False)
 register_field("invitation_id", shown=False)
@@ -170,3 +171,7 @@ register_field(
 register_field("token_id", pgettext_lazy("audit field", "API token"), Ref("token"))
 register_field("expires_at", pgettext_lazy("audit field", "Expires"), Moment(), none=_("never"))
 register_field("revoked", pgettext_lazy("audit field", "Revoked"), Boolean())
+# Why a token or a role assignment ended (token.revoked, assignment.revoked).
+register_field(
+    "reason", pgettext_lazy("audit field", "Reason"), Choice(lambda: dict(RevocationReason.choices))
+)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from accounts import api_tokens
-from accounts.models import Membership, MembershipKind, MembershipStatus, Seller, User
+from accounts.models import Membership, MembershipKind, MembershipStatus, RevocationReason, Seller, User
 from audit import events
 from audit.selectors import EventFilters
 from roles import services as roles_services
@@ -191,7 +191,14 @@ def _(w):
 
 @sample(events.MEMBER_REMOVED)
 def _(w):
-    return Sample(target=w.picker, changes={"status": [MembershipStatus.ACTIVE, MembershipStatus.REMOVED]})
+    return Sample(
+        target=w.picker,
+        changes={
+            "status": [MembershipStatus.ACTIVE, MembershipStatus.REMOVED],
+            "open_sessions": [2, 0],
+            "open_invitations": [1, 0],
+        },
+    )
 
 
 @sample(events.MEMBER_EXPIRED)
@@ -258,7 +265,14 @@ def _(w):
 
 @sample(events.TOKEN_REVOKED)
 def _(w):
-    return Sample(target=w.service, changes={"token_id": [w.token_id, w.token_id], "revoked": [False, True]})
+    return Sample(
+        target=w.service,
+        changes={
+            "token_id": [w.token_id, w.token_id],
+            "revoked": [False, True],
+            "reason": [None, RevocationReason.MEMBER_REMOVED],
+        },
+    )
 
 
 # --- signing in, people ---
@@ -464,7 +478,8 @@ def _(w):
 @sample(events.ASSIGNMENT_REVOKED)
 def _(w):
     scope = {**_scope(w), "scope_kind": "market", "market": "KZ", "warehouse_ids": []}
-    return Sample(target=w.picker, changes={name: [value, None] for name, value in scope.items()})
+    changes = {name: [value, None] for name, value in scope.items()}
+    return Sample(target=w.picker, changes={**changes, "reason": [None, RevocationReason.MEMBER_REMOVED]})
 
 
 @sample(events.STORE_ADDED)
