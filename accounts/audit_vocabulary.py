@@ -20,7 +20,16 @@ from audit.vocabulary import (
     register_kind,
 )
 
-from .models import ApiToken, Membership, MembershipKind, MembershipStatus, RevocationReason, Seller, User
+from .models import (
+    ApiToken,
+    Membership,
+    MembershipKind,
+    MembershipStatus,
+    ReviewDuePolicy,
+    RevocationReason,
+    Seller,
+    User,
+)
 from .selectors import member_name, member_names
 from .time_zones import time_zone_label
 
@@ -85,6 +94,17 @@ register_field(
     "access_review_interval_days",
     pgettext_lazy("audit field", "Access reviewed every"),
     Count(ngettext_lazy("%(count)d day", "%(count)d days", "count")),
+)
+register_field(
+    "access_review_length_days",
+    pgettext_lazy("audit field", "Time to answer an access review"),
+    Count(ngettext_lazy("%(count)d day", "%(count)d days", "count")),
+)
+# The policy as the seller sets it (seller.updated) and as a review keeps it (the reviews app's events).
+register_field(
+    "access_review_due_policy",
+    pgettext_lazy("audit field", "Unanswered at the due date"),
+    Choice(lambda: dict(ReviewDuePolicy.choices)),
 )
 
 register_field(

@@ -11,7 +11,7 @@ from ozonseat.errors import InvalidInput, ServiceError
 
 from . import time_zones
 from .cleaning import normalize_email, validate_visible
-from .models import Language
+from .models import Language, ReviewDuePolicy
 
 
 def apply_service_error(form: forms.Form, error: ServiceError) -> None:
@@ -169,6 +169,16 @@ class SellerSettingsForm(forms.Form):
     require_two_factor = forms.BooleanField(label=_("Require two-factor sign-in"), required=False)
     access_review_interval_days = forms.IntegerField(
         label=_("Review access every (days)"), min_value=7, max_value=366
+    )
+    # Left out of a submitted form (an older client), these keep their value.
+    access_review_length_days = forms.IntegerField(
+        label=_("Reviewers answer within (days)"), min_value=7, max_value=90, required=False
+    )
+    access_review_due_policy = forms.TypedChoiceField(
+        label=_("Access nobody answered for at the due date"),
+        choices=ReviewDuePolicy.choices,
+        required=False,
+        empty_value=None,
     )
     session_idle_timeout_minutes = forms.IntegerField(
         required=False,

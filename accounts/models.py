@@ -93,6 +93,14 @@ class User(AbstractBaseUser, PermissionsMixin):
         ).hexdigest()
 
 
+class ReviewDuePolicy(models.TextChoices):
+    """What happens to the access nobody answered for when an access review reaches its due date."""
+
+    LEAVE = "leave", _("Leave it as it is")
+    SUSPEND = "suspend", _("Suspend those members")
+    REMOVE_ASSIGNMENTS = "remove_assignments", _("Take away the unanswered roles")
+
+
 class Seller(models.Model):
     """The tenant: one business selling on Ozon. Holds its security policy (limits in accounts.policy)."""
 
@@ -106,6 +114,13 @@ class Seller(models.Model):
     invitation_lifetime_hours = models.PositiveIntegerField(_("invitation lifetime (hours)"), default=72)
     require_two_factor = models.BooleanField(_("require two-factor sign-in"), default=False)
     access_review_interval_days = models.PositiveIntegerField(_("access review every (days)"), default=90)
+    access_review_length_days = models.PositiveIntegerField(_("reviewers answer within (days)"), default=14)
+    access_review_due_policy = models.CharField(
+        _("unanswered at the due date"),
+        max_length=20,
+        choices=ReviewDuePolicy.choices,
+        default=ReviewDuePolicy.LEAVE,
+    )
     # 0: passwords never expire (the default, as NIST SP 800-63B advises).
     password_max_age_days = models.PositiveIntegerField(_("passwords expire after (days)"), default=0)
     session_idle_timeout_minutes = models.PositiveIntegerField(

@@ -30,6 +30,7 @@ from .models import (
     Membership,
     MembershipKind,
     MembershipStatus,
+    ReviewDuePolicy,
     Seller,
     User,
 )
@@ -198,9 +199,12 @@ def update_seller_settings(
     invitation_lifetime_hours: int,
     require_two_factor: bool,
     access_review_interval_days: int,
+    access_review_length_days: int | None = None,
+    access_review_due_policy: str | None = None,
     **sign_in_policy,
 ) -> Seller:
-    """`sign_in_policy`: any of policy.SIGN_IN_POLICY_FIELDS; one left out stays as it is."""
+    """`sign_in_policy`: any of policy.SIGN_IN_POLICY_FIELDS; one left out stays as it is, as do the review
+    length and due-date policy when None."""
     from .authorization import MANAGE_SECURITY
     from .policy import clean_sign_in_policy
 
@@ -212,6 +216,12 @@ def update_seller_settings(
         "invitation_lifetime_hours": invitation_lifetime_hours,
         "require_two_factor": bool(require_two_factor),
         "access_review_interval_days": access_review_interval_days,
+        "access_review_length_days": seller.access_review_length_days
+        if access_review_length_days is None
+        else access_review_length_days,
+        "access_review_due_policy": seller.access_review_due_policy
+        if access_review_due_policy is None
+        else access_review_due_policy,
         **clean_sign_in_policy(sign_in_policy),
     }
     _validate_time_zone(time_zone)
@@ -219,6 +229,15 @@ def update_seller_settings(
         raise InvalidInput(field="invitation_lifetime_hours", message=_("Between 1 hour and 30 days."))
     if not 7 <= int(access_review_interval_days) <= 366:
         raise InvalidInput(field="access_review_interval_days", message=_("Between 7 and 366 days."))
+    if not 7 <= int(new["access_review_length_days"]) <= 90:
+        raise InvalidInput(field="access_review_length_days", message=_("Between 7 and 90 days."))
+    if int(new["access_review_length_days"]) > int(access_review_interval_days):
+        raise InvalidInput(
+            field="access_review_length_days",
+            message=_("A review cannot last longer than the time between two reviews."),
+        )
+    if new["access_review_due_policy"] not in ReviewDuePolicy.values:
+        raise InvalidInput(field="access_review_due_policy", message=_("Choose one of the offered policies."))
     with transaction.atomic():
         seller = Seller.objects.select_for_update().get(pk=seller.pk)
         old = {name: getattr(seller, name) for name in new}
@@ -543,9 +562,24 @@ def update_member(*, actor: User, membership: Membership, job_title: str, ends_a
 
 def suspend_member(*, actor: User, membership: Membership) -> Membership:
     """Suspend a member: access stops at once and every session of theirs ends."""
+    return apply_suspension(
+        actor=actor,
+        membership=membership,
+        authorize=lambda locked: require_may_act_on(actor=actor, membership=locked),
+    )
+
+
+def apply_suspension(
+    *, actor: User | None, membership: Membership, authorize, reason: str = ""
+) -> Membership:
+    """The suspension itself. `authorize(membership)` runs once the member's row is locked and raises
+    NotAllowed: `suspend_member` passes the one rule for acting on people; an access review's decision
+    passes the reviewer's reach and that rule; the seller's due-date policy (actor None, the system) refuses
+    the owner. Every other rule holds here: only an active member, sessions end, the index follows, one
+    audit event (with `reason` when given)."""
     with transaction.atomic():
         membership = _lock_membership(membership)
-        require_may_act_on(actor=actor, membership=membership)
+        authorize(membership)
         if membership.status != MembershipStatus.ACTIVE:
             raise Conflict(_("Only an active member can be suspended."), code="not_active")
         membership.status = MembershipStatus.SUSPENDED
@@ -553,12 +587,15 @@ def suspend_member(*, actor: User, membership: Membership) -> Membership:
         membership.save(update_fields=["status", "suspended_at"])
         end_sessions(membership.user)
         hooks.membership_changed(membership)
+        changes = {"status": [MembershipStatus.ACTIVE, MembershipStatus.SUSPENDED]}
+        if reason:
+            changes["reason"] = [None, reason]
         record_event(
             action=events.MEMBER_SUSPENDED,
             seller=membership.seller,
             actor=actor,
             target=membership,
-            changes={"status": [MembershipStatus.ACTIVE, MembershipStatus.SUSPENDED]},
+            changes=changes,
         )
     return membership
 
@@ -612,15 +649,25 @@ def reactivate_member(*, actor: User, membership: Membership) -> Membership:
 
 
 def remove_member(*, actor: User, membership: Membership) -> Membership:
+    """Remove a member (or a service account) from the seller (see apply_removal)."""
+    return apply_removal(
+        actor=actor,
+        membership=membership,
+        authorize=lambda locked: require_may_act_on(actor=actor, membership=locked),
+    )
+
+
+def apply_removal(*, actor: User | None, membership: Membership, authorize, reason: str = "") -> Membership:
     """Remove a member (or a service account) from the seller. Leaving is complete, and each part is
     recorded: their open invitation links are withdrawn and every session of theirs ends (member.removed
     says how many of each), every API token is revoked (token.revoked, reason "member removed") and every
     assignment ends (assignment.revoked each). Ending the sessions changes the stamp that pending two-factor
     sign-ins and password-reset links are bound to, so those stop working too. The user stays: they may
-    work for other sellers, and a reset link they ask for later gives them only those."""
+    work for other sellers, and a reset link they ask for later gives them only those.
+    `authorize(membership)` runs once the member's row is locked (see apply_suspension)."""
     with transaction.atomic():
         membership = _lock_membership(membership)
-        require_may_act_on(actor=actor, membership=membership)
+        authorize(membership)
         if membership.status == MembershipStatus.REMOVED:
             raise Conflict(_("This member has already been removed."), code="removed")
         old_status = membership.status
@@ -641,6 +688,7 @@ def remove_member(*, actor: User, membership: Membership) -> Membership:
                 "status": [old_status, MembershipStatus.REMOVED],
                 **({"open_invitations": [open_invitations, 0]} if open_invitations else {}),
                 **({"open_sessions": [open_sessions, 0]} if open_sessions else {}),
+                **({"reason": [None, reason]} if reason else {}),
             },
         )
         _end_access_of_leaver(actor=actor, membership=membership)

@@ -723,6 +723,8 @@ def seller_settings(request, *, seller, membership):
             "invitation_lifetime_hours",
             "require_two_factor",
             "access_review_interval_days",
+            "access_review_length_days",
+            "access_review_due_policy",
             *SIGN_IN_POLICY_FIELDS,
         )
     }

@@ -269,3 +269,17 @@ SERVICE_ACCOUNT_CREATED = register(
     pgettext_lazy("audit event", "Service account created"),
     _("{actor} created the service account {target}"),
 )
+
+# --- access reviews (reviews app) ---
+REVIEW_OPENED = register("review.opened", _("Access review opened"), _("{actor} opened an access review"))
+REVIEW_ITEM_DECIDED = register(
+    "review.item_decided",
+    _("Access review answered"),
+    _("{actor} answered the access review for {target}: {decision}"),
+)
+REVIEW_POLICY_APPLIED = register(
+    "review.policy_applied",
+    _("Access review due-date policy applied"),
+    _("At the due date, the access nobody answered for was dealt with: {policy}"),
+)
+REVIEW_CLOSED = register("review.closed", _("Access review closed"), _("{actor} closed the access review"))

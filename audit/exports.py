@@ -10,6 +10,8 @@ from collections.abc import Iterator
 from django.http import StreamingHttpResponse
 from django.utils import timezone, translation
 
+from ozonseat.spreadsheets import safe_cell
+
 from . import selectors
 from .chain import format_timestamp
 from .describe import describe_events
@@ -113,20 +115,11 @@ class _Echo:
         return value
 
 
-def _csv_value(value) -> str:
-    if isinstance(value, dict | list):
-        text = json.dumps(value, sort_keys=True, ensure_ascii=False)
-    else:
-        text = "" if value is None else str(value)
-    # Spreadsheets run cells that start like a formula; an audit export must not carry one.
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
 def _csv_lines(records, *, byte_order_mark: str) -> Iterator[str]:
     writer = csv.writer(_Echo())
     yield byte_order_mark + writer.writerow(COLUMNS)
     for record in records:
-        yield writer.writerow([_csv_value(record[column]) for column in COLUMNS])
+        yield writer.writerow([safe_cell(record[column]) for column in COLUMNS])
 
 
 def _jsonl_lines(records) -> Iterator[str]:

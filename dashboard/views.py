@@ -19,6 +19,7 @@ from accounts.selectors import current_seller_for_user
 from accounts.views import change_own_password
 from audit.services import AUDIT_VIEW
 from ozonseat.errors import InvalidInput
+from reviews import selectors as review_selectors
 
 from . import selectors
 
@@ -38,6 +39,7 @@ def overview(request, *, seller, membership):
             if member_has_seller_permission(membership, AUDIT_VIEW)
             else None,
             "inactive_days": selectors.INACTIVE_AFTER.days,
+            "review_card": review_selectors.overview_card(seller, membership),
         },
     )
 

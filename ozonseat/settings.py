@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "accounts",
     "roles",
     "audit",
+    "reviews",
     "dashboard",
 ]
 
@@ -176,6 +177,7 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_TIMEOUT = 3
 # A web request never waits long for a broker that is down: the periodic sweep queues what was missed.
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.2}
+REVIEWS_TICK_SECONDS = float(os.environ.get("OZONSEAT_REVIEWS_TICK_SECONDS", "300"))
 CELERY_BEAT_SCHEDULE = {
     "requeue-unsent-invitations": {
         "task": "accounts.tasks.requeue_unsent_invitations",
@@ -184,6 +186,12 @@ CELERY_BEAT_SCHEDULE = {
     "expire-memberships": {
         "task": "accounts.tasks.expire_memberships",
         "schedule": timedelta(minutes=5),
+    },
+    "run-access-reviews": {
+        "task": "reviews.tasks.run_access_reviews",
+        "schedule": timedelta(seconds=REVIEWS_TICK_SECONDS),
+        # A tick still waiting when the next is due is dropped: it would only repeat the next one.
+        "options": {"expires": REVIEWS_TICK_SECONDS},
     },
     "remind-expiring-passwords": {
         "task": "accounts.tasks.remind_expiring_passwords",
@@ -204,6 +212,11 @@ INVITATION_REQUEUE_UNQUEUED_AFTER = timedelta(
 )
 INVITATION_REQUEUE_UNSENT_AFTER = timedelta(
     seconds=float(os.environ.get("OZONSEAT_REQUEUE_UNSENT_AFTER_SECONDS", str(15 * 60)))
+)
+
+# A review reminder queued this long ago and still not handed over to the SMTP server is queued again.
+REVIEW_REMINDER_REQUEUE_AFTER = timedelta(
+    seconds=float(os.environ.get("OZONSEAT_REVIEW_REMINDER_REQUEUE_AFTER_SECONDS", str(10 * 60)))
 )
 
 # --- e-mail ---------------------------------------------------------------------------------------
@@ -383,6 +396,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "PermissionLevelEnum": ["seller", "store", "warehouse"],
         "CheckScopeTypeEnum": ["owner", "seller", "market", "store", "warehouse"],
+        "MarketEnum": "roles.models.Market",
     },
 }
 

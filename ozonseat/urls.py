@@ -9,6 +9,7 @@ urlpatterns = [
     path("", include("dashboard.urls")),
     path("", include("roles.urls")),
     path("", include("audit.urls")),
+    path("", include("reviews.urls")),
     path("i18n/setlang/", set_language, name="set_language"),
     path("admin/", admin.site.urls),
 ]

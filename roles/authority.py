@@ -179,18 +179,28 @@ def may_act_on(actor_membership: Membership | None, membership: Membership) -> b
 
 def memberships_actor_may_act_on(actor_membership: Membership | None, memberships) -> set[int]:
     """The ids of those memberships the actor may act on, for a list page: six queries for any number."""
-    memberships = list(memberships)
-    if actor_membership is None or not memberships:
+    if actor_membership is None:
         return set()
-    holdings = Holdings(actor_membership)
-    by_member = {membership.pk: [] for membership in memberships}
-    if not holdings.is_owner:
-        for assignment in _assignments_with_scopes(membership_id__in=list(by_member)):
-            by_member[assignment.membership_id].append(assignment)
+    return may_act_on_each([Holdings(actor_membership)], memberships)[actor_membership.pk]
+
+
+def may_act_on_each(holdings: list[Holdings], memberships, assignments=None) -> dict[int, set[int]]:
+    """For several actors at once (an access review's reviewers): actor membership id -> the ids of those
+    memberships they may act on. The members' assignments are read once (three queries), or taken from
+    `assignments` (member id -> assignments loaded with their role, stores and warehouses' stores)."""
+    memberships = list(memberships)
+    if assignments is None:
+        assignments = {membership.pk: [] for membership in memberships}
+        if memberships and any(not each.is_owner for each in holdings):
+            for assignment in _assignments_with_scopes(membership_id__in=list(assignments)):
+                assignments[assignment.membership_id].append(assignment)
     return {
-        membership.pk
-        for membership in memberships
-        if _refusal(holdings, membership, by_member[membership.pk]) is None
+        each.membership.pk: {
+            membership.pk
+            for membership in memberships
+            if _refusal(each, membership, assignments.get(membership.pk, [])) is None
+        }
+        for each in holdings
     }
 
 

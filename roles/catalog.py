@@ -72,11 +72,16 @@ SECURITY_MANAGE = _define(
 TOKENS_MANAGE = _define(
     "tokens.manage", SELLER, _("Manage API tokens"), _("Create and revoke API tokens for internal tools.")
 )
-REVIEWS_RUN = _define(
-    "reviews.run", SELLER, _("Run access reviews"), _("Confirm, change or revoke members' access.")
-)
 
 # --- on a store ----------------------------------------------------------------------------------
+# Checked on a store, so it can be given for a market or chosen stores: a holder reviews the members whose
+# whole access lies where they hold it (reviews.reach).
+REVIEWS_RUN = _define(
+    "reviews.run",
+    STORE,
+    _("Run access reviews"),
+    _("Confirm, change or revoke the access of the members who work where you hold this."),
+)
 ORDERS_VIEW = _define("orders.view", STORE, _("View orders"), _("See the store's orders."))
 ORDERS_PROCESS = _define(
     "orders.process", STORE, _("Process orders"), _("Confirm, cancel and ship the store's orders.")

@@ -168,9 +168,24 @@ def revoke_assignment(*, actor, assignment) -> None:
     everything the member holds — this assignment included (you cannot take away what you could not give)."""
     seller = assignment.membership.seller
     require_seller_permission(actor=actor, seller=seller, permission=catalog.MEMBERS_MANAGE)
+    apply_assignment_revocation(
+        actor=actor,
+        assignment=assignment,
+        authorize=lambda locked: authority.require_may_act_on(
+            actor=actor, membership=locked, permission=catalog.MEMBERS_MANAGE
+        ),
+    )
+
+
+def apply_assignment_revocation(*, actor, assignment, authorize, reason: str = "") -> None:
+    """The revocation itself. `authorize(membership)` runs once the member's row is locked and raises
+    NotAllowed: `revoke_assignment` passes the rule for acting on people; an access review's decision passes
+    the reviewer's reach and that rule; the seller's due-date policy (actor None) refuses the owner. The
+    index follows; one audit event (with `reason` when given)."""
+    seller = assignment.membership.seller
     with transaction.atomic():
         membership = _lock_membership(assignment.membership)
-        authority.require_may_act_on(actor=actor, membership=membership, permission=catalog.MEMBERS_MANAGE)
+        authorize(membership)
         assignment = (
             Assignment.objects.select_for_update()
             .select_related("role")
@@ -180,6 +195,8 @@ def revoke_assignment(*, actor, assignment) -> None:
         if assignment is None:
             raise NotFound()
         changes = _ended_assignment_changes(assignment)
+        if reason:
+            changes["reason"] = [None, reason]
         assignment.delete()
         reindex_membership(membership=membership)
         record_event(

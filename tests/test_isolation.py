@@ -36,6 +36,7 @@ STORES_MANAGE = "stores.manage"
 SECURITY_MANAGE = "security.manage"
 TOKENS_MANAGE = "tokens.manage"
 AUDIT_VIEW = "audit.view"
+REVIEWS_RUN = "reviews.run"  # held at any scope (the owner, or a market, stores or the whole seller)
 OWNER = "owner"  # only the owner, whatever the roles
 
 
@@ -91,6 +92,11 @@ ROUTES: dict[str, Route] = {
     "api:assignment": Route(API, {"GET": None, "DELETE": MEMBERS_MANAGE}, needs_roles=True),
     # asking about oneself needs nothing; the checks ask about another member
     "api:check": Route(API, {"POST": MEMBERS_MANAGE}, body="check", needs_roles=True),
+    "api:reviews": Route(API, {"GET": REVIEWS_RUN, "POST": OWNER}, needs_roles=True),
+    "api:review": Route(API, {"GET": REVIEWS_RUN}, needs_roles=True),
+    "api:review-items": Route(API, {"GET": REVIEWS_RUN}, needs_roles=True),
+    "api:review-item-decision": Route(API, {"POST": REVIEWS_RUN}, body="decision", needs_roles=True),
+    "api:review-keep-recommended": Route(API, {"POST": REVIEWS_RUN}, needs_roles=True),
     "api:audit-events": Route(API, {"GET": AUDIT_VIEW}),
     "api:audit-events-export": Route(API, {"GET": AUDIT_VIEW}),
     # --- dashboard ----------------------------------------------------------------------------------
@@ -151,6 +157,15 @@ ROUTES: dict[str, Route] = {
     "dashboard:tokens": Route(DASHBOARD, {"GET": None, "POST": None}),
     "accounts:bulk_action": Route(DASHBOARD, {"POST": MEMBERS_MANAGE}),
     "dashboard:profile": Route(CALLER, reason="the signed-in person's own profile"),
+    "reviews:reviews": Route(DASHBOARD, {"GET": REVIEWS_RUN}),
+    "reviews:start": Route(DASHBOARD, {"GET": OWNER, "POST": OWNER}),
+    "reviews:review": Route(DASHBOARD, {"GET": REVIEWS_RUN}),
+    "reviews:keep_recommended": Route(DASHBOARD, {"POST": REVIEWS_RUN}),
+    "reviews:close": Route(DASHBOARD, {"GET": OWNER}),
+    "reviews:item": Route(DASHBOARD, {"GET": REVIEWS_RUN, "POST": REVIEWS_RUN}),
+    "reviews:report": Route(DASHBOARD, {"GET": AUDIT_VIEW}),
+    "reviews:report_print": Route(DASHBOARD, {"GET": AUDIT_VIEW}),
+    "reviews:report_csv": Route(DASHBOARD, {"GET": AUDIT_VIEW}),
     "dashboard:set_language": Route(PUBLIC, reason="sets the caller's own language"),
 }
 # The Django admin (every route under admin/) is for staff only: see test_admin_is_staff_only.
@@ -170,6 +185,8 @@ class World:
     warehouse: object
     role: object
     assignment: object  # `subject` holds `role` on `store`
+    review: object = None  # an open access review
+    item: object = None  # its item for `subject`
 
 
 def build_world(name) -> World:
@@ -194,7 +211,25 @@ def build_world(name) -> World:
     assignment = roles_services.grant_role(
         actor=owner.user, membership=subject, role=role, scope_kind="stores", stores=[store]
     )
-    return World(seller, owner, subject, plain, suspended, token, secrets, store, warehouse, role, assignment)
+    from reviews import opening as review_opening
+
+    review = review_opening.start_review(actor=owner.user, seller=seller)
+    item = review.items.get(membership=subject)
+    return World(
+        seller,
+        owner,
+        subject,
+        plain,
+        suspended,
+        token,
+        secrets,
+        store,
+        warehouse,
+        role,
+        assignment,
+        review,
+        item,
+    )
 
 
 # URL argument name -> the object of a world it names
@@ -206,6 +241,8 @@ OBJECT_ARGUMENTS = {
     "warehouse_id": lambda world: world.warehouse.pk,
     "role_id": lambda world: world.role.pk,
     "assignment_id": lambda world: world.assignment.pk,
+    "review_id": lambda world: world.review.pk,
+    "item_id": lambda world: world.item.pk,
 }
 
 # Request bodies that name objects, built for the world whose objects they name.
@@ -213,6 +250,7 @@ BODIES = {
     "check": lambda world: {
         "checks": [{"member": world.subject.pk, "permission": "orders.view", "store": world.store.pk}]
     },
+    "decision": lambda world: {"decision": "keep"},
 }
 
 

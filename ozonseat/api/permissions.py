@@ -7,7 +7,6 @@ SELLER_PERMISSIONS = (
     "audit.view",
     "security.manage",
     "tokens.manage",
-    "reviews.run",
 )
 
 

@@ -62,7 +62,7 @@ urlpatterns = [
 ]
 
 if ROLES:  # the roles issue's resources and the check, as soon as roles.models / selectors exist
-    from . import check, scopes
+    from . import check, reviews, scopes
 
     urlpatterns += [
         path(seller + "permissions", scopes.PermissionCatalogView.as_view(), name="permissions"),
@@ -95,4 +95,21 @@ if ROLES:  # the roles issue's resources and the check, as soon as roles.models 
             name="assignment",
         ),
         path(seller + "check", check.CheckView.as_view(), name="check"),
+        path(seller + "reviews", reviews.ReviewListView.as_view(), name="reviews"),
+        path(seller + "reviews/<int:review_id>", reviews.ReviewDetailView.as_view(), name="review"),
+        path(
+            seller + "reviews/<int:review_id>/items",
+            reviews.ReviewItemListView.as_view(),
+            name="review-items",
+        ),
+        path(
+            seller + "reviews/<int:review_id>/items/<int:item_id>/decision",
+            reviews.ReviewItemDecisionView.as_view(),
+            name="review-item-decision",
+        ),
+        path(
+            seller + "reviews/<int:review_id>/keep-recommended",
+            reviews.KeepRecommendedView.as_view(),
+            name="review-keep-recommended",
+        ),
     ]

@@ -44,10 +44,12 @@ def test_every_operation_answers_as_documented_and_never_5xx(
     victim_token = ApiToken.objects.get(pk=_token_id(token_for(member, name="victim")))
     schema = schemathesis.openapi.from_wsgi("/api/schema/?format=json", get_wsgi_application())
     kept = _objects(seller, owner_membership.user, member)
-    victims = _objects(seller, owner_membership.user, make_member(seller), suffix="v")
+    victim = make_member(seller)
+    victims = _objects(seller, owner_membership.user, victim, suffix="v")
     # reads and edits reach live objects; destructive calls get their own victims, so order does not matter
-    pinned = {"seller_id": seller.pk, "token_id": victim_token.pk, **kept}
-    destructive = {"seller_id": seller.pk, "token_id": victim_token.pk, **victims}
+    review = _review(seller, owner_membership.user, victim)
+    pinned = {"seller_id": seller.pk, "token_id": victim_token.pk, **kept, **review}
+    destructive = {"seller_id": seller.pk, "token_id": victim_token.pk, **victims, **review}
     operations = [result.ok() for result in schema.get_all_operations()]
     assert len(operations) >= 19
     tested = []
@@ -113,6 +115,16 @@ def _objects(seller, owner, member, suffix=""):
         "role_id": role.pk,
         "assignment_id": assignment.pk,
     }
+
+
+def _review(seller, owner, victim):
+    """An open access review; its item answered by the generated decisions is the victim's."""
+    if not ROLES:
+        return {}
+    from reviews import opening
+
+    review = opening.start_review(actor=owner, seller=seller)
+    return {"review_id": review.pk, "item_id": review.items.get(membership=victim).pk}
 
 
 def _token_id(secret):

@@ -15,6 +15,8 @@ from accounts import api_tokens
 from accounts.models import Membership, MembershipKind, MembershipStatus, RevocationReason, Seller, User
 from audit import events
 from audit.selectors import EventFilters
+from reviews import opening
+from reviews.models import AccessReview
 from roles import services as roles_services
 from roles.models import Role, Store, Warehouse
 from tests.factories import UserFactory, make_member, make_seller
@@ -38,6 +40,7 @@ class SampleWorld:
     custom_role: Role
     deleted_role_id: int  # a template copy that was deleted
     deleted_role_name: str
+    review: AccessReview  # an open access review of everyone
 
 
 def build_sample_world() -> SampleWorld:
@@ -65,6 +68,7 @@ def build_sample_world() -> SampleWorld:
     roles_services.delete_role(actor=actor, role=doomed)
     service = api_tokens.create_service_account(actor=actor, seller=seller, name="ERP 同步")
     token = api_tokens.create_api_token(actor=actor, membership=service, name="库存同步").token
+    review = opening.start_review(actor=actor, seller=seller)
     return SampleWorld(
         seller=seller,
         owner=owner,
@@ -79,6 +83,7 @@ def build_sample_world() -> SampleWorld:
         custom_role=custom_role,
         deleted_role_id=deleted_role_id,
         deleted_role_name=deleted_role_name,
+        review=review,
     )
 
 
@@ -145,6 +150,8 @@ def _(w):
             "password_max_age_days": [0, 90],
             "session_idle_timeout_minutes": [60, 30],
             "session_max_age_hours": [12, 10],
+            "access_review_length_days": [14, 10],
+            "access_review_due_policy": ["leave", "suspend"],
         },
     )
 
@@ -521,3 +528,59 @@ def _(w):
 @sample(events.PERMISSIONS_REPAIRED)
 def _(w):
     return Sample(target=w.seller, actor=None, changes={"added_rows": [0, 3], "removed_rows": [0, 1]})
+
+
+# --- access reviews ---
+
+
+@sample(events.REVIEW_OPENED)
+def _(w):
+    return Sample(
+        target=w.review,
+        changes={
+            "trigger": [None, "manual"],
+            "selection": [None, {"members": [w.picker.pk], "stores": [w.store.pk], "markets": ["KZ"]}],
+            "item_count": [None, 3],
+            "due_on": [None, "2031-03-29"],
+            "due_policy": [None, "suspend"],
+        },
+    )
+
+
+@sample(events.REVIEW_ITEM_DECIDED)
+def _(w):
+    item = w.review.items.get(membership=w.picker)
+    return Sample(
+        target=w.picker,
+        changes={
+            "review_id": [None, w.review.pk],
+            "item_id": [None, item.pk],
+            "decision": [None, "remove"],
+            "commented": [None, True],
+        },
+    )
+
+
+@sample(events.REVIEW_POLICY_APPLIED)
+def _(w):
+    return Sample(
+        target=w.review,
+        actor=None,
+        changes={
+            "policy": [None, "suspend"],
+            "outcomes": [None, {"nothing_to_do": 1, "suspended": 2}],
+            "item_ids": [None, [1, 2, 3]],
+        },
+    )
+
+
+@sample(events.REVIEW_CLOSED)
+def _(w):
+    return Sample(
+        target=w.review,
+        changes={
+            "status": ["open", "closed"],
+            "reason": [None, "owner"],
+            "decisions": [None, {"keep": 2, "remove": 1, "unanswered": 1}],
+        },
+    )

@@ -18,6 +18,8 @@ from audit import events
 from audit import services as audit_services
 from audit.models import AuditEvent
 from audit.selectors import EventFilters
+from reviews import opening
+from reviews import services as reviews_services
 from roles import services as roles_services
 from roles.models import Assignment
 from roles.second_factor import reset_member_two_factor
@@ -134,6 +136,16 @@ def run_every_service_we_can(client, world):
     make_member(other_seller, user=picker.user)
     services.switch_seller(user=picker.user, seller_id=other_seller.pk)
     services.switch_seller(user=picker.user, seller_id=seller.pk)
+    # Access reviews: one item answered and the review closed; a second review reaches its due date, where
+    # the seller's policy takes away the roles nobody answered for.
+    review = world.review
+    reviews_services.decide_item(
+        actor=owner, item=review.items.get(membership=picker), decision="keep", comment="仍在岗"
+    )
+    reviews_services.close_review(actor=owner, review=review)
+    Seller.objects.filter(pk=seller.pk).update(access_review_due_policy="remove_assignments")
+    second = opening.start_review(actor=owner, seller=seller)
+    assert reviews_services.apply_due_policy(review_id=second.pk, now=second.due_at + timedelta(minutes=1))
     # Endings.
     Membership.objects.filter(pk=invited.pk).update(ends_at=timezone.now() - timedelta(minutes=1))
     services.expire_memberships()

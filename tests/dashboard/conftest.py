@@ -41,7 +41,12 @@ def world(db):
     erp = api_tokens.create_service_account(actor=owner.user, seller=seller, name="ERP")
     service_token = api_tokens.create_api_token(actor=owner.user, membership=erp, name="ERP sync").token
     other_seller, other_owner = make_seller(name="Other Shop")
+    from reviews import opening
+
+    review = opening.start_review(actor=owner.user, seller=seller)
     return {
+        "review": review,
+        "review_item": review.items.get(membership=clerk),
         "seller": seller,
         "owner": owner,
         "analyst": analyst,

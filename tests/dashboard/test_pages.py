@@ -91,6 +91,20 @@ PAGES = {
     "audit:events": (lambda w: {}, True, None),
     "audit:export": (lambda w: {}, True, None),
     "audit:retention": (lambda w: {}, False, {"retention_days": "30"}),
+    # access reviews: for reviewers (the owner and reviews.run holders); the report for audit.view holders
+    "reviews:reviews": (lambda w: {}, False, None),
+    "reviews:start": (lambda w: {}, False, {}),
+    "reviews:review": (lambda w: {"review_id": w["review"].pk}, False, None),
+    "reviews:keep_recommended": (lambda w: {"review_id": w["review"].pk}, False, {}),
+    "reviews:close": (lambda w: {"review_id": w["review"].pk}, False, {}),
+    "reviews:item": (
+        lambda w: {"review_id": w["review"].pk, "item_id": w["review_item"].pk},
+        False,
+        {"decision": "keep"},
+    ),
+    "reviews:report": (lambda w: {"review_id": w["review"].pk}, True, None),
+    "reviews:report_print": (lambda w: {"review_id": w["review"].pk}, True, None),
+    "reviews:report_csv": (lambda w: {"review_id": w["review"].pk}, True, None),
 }
 # Pages where everyone manages something of their own (their API tokens): the analyst sees those forms,
 # never the ones that change other people's things.
@@ -100,6 +114,7 @@ POST_ONLY = {
     "roles:grant": {},
     "roles:role_permissions": {"permissions": ["orders.view", "orders.process"]},
     "audit:retention": {"retention_days": ""},
+    "reviews:keep_recommended": {},
 }
 
 

@@ -1,6 +1,7 @@
 """Real processes for end-to-end tests: an aiosmtpd SMTP server in a thread and a Celery worker in its own
 process group, on the real Redis broker and the pytest-django test database."""
 
+import asyncio
 import email
 import email.policy
 import os
@@ -12,6 +13,7 @@ import subprocess
 import sys
 import threading
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -43,10 +45,13 @@ def free_port() -> int:
 
 
 class Mailbox:
-    """The SMTP handler: records accepted messages; can refuse the next N with a temporary failure."""
+    """The SMTP handler: records accepted messages; can refuse the next N with a temporary failure; can hold
+    a conversation at RCPT (before any data) or at the end of DATA (the message received and kept, the
+    250 not yet sent) until released, as a slow server would."""
 
     def __init__(self):
         self.lock = threading.Lock()
+        self.held = threading.Event()
         self.reset()
 
     def reset(self):
@@ -54,6 +59,18 @@ class Mailbox:
             self.messages = []
             self.refuse_next = 0
             self.refused = 0
+            self.hold_at = None  # "RCPT" or "DATA"
+            self.held.clear()
+
+    async def _hold(self, stage):
+        while self.hold_at == stage:
+            self.held.set()
+            await asyncio.sleep(0.05)
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        await self._hold("RCPT")
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
         with self.lock:
@@ -62,6 +79,9 @@ class Mailbox:
                 self.refused += 1
                 return "451 4.3.0 Temporary failure, try again later"
             self.messages.append(email.message_from_bytes(envelope.content, policy=email.policy.default))
+        # As a real server queues a message before answering 250: a client lost while this holds has
+        # delivered it without knowing (RFC 1047's duplicate window).
+        await self._hold("DATA")
         return "250 2.0.0 Message accepted for delivery"
 
     def count(self) -> int:
@@ -125,6 +145,13 @@ class Worker:
     def wait_for_task(self, task_id: str) -> str:
         return self.wait_for_log(rf"\[{re.escape(task_id)}\] (succeeded|raised|failed)")[0]
 
+    def kill(self):
+        """SIGKILL, as a machine losing power or the OOM killer would: no clean-up, no acknowledgement."""
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(timeout=10)
+        self.reader.join(timeout=5)
+
     def stop(self):
         if self.process.poll() is None:
             os.killpg(self.process.pid, signal.SIGTERM)
@@ -155,23 +182,21 @@ def mailbox(smtp_server):
     mailbox.reset()
 
 
-@pytest.fixture(scope="module")
-def celery_worker(django_db_setup, django_db_blocker, smtp_server, tmp_path_factory):
-    """One worker for the module, pointed at the test database (rows must be committed to be seen:
-    use django_db(transaction=True)), the real Redis broker and the test's SMTP server."""
+def database_url() -> str:
     from django.db import connection
 
-    redis_url = need_redis()
-    with django_db_blocker.unblock():
-        need_postgres()
-        database = connection.settings_dict
-    controller, _mailbox = smtp_server
-
-    database_url = (
+    database = connection.settings_dict
+    return (
         f"postgres://{database['USER']}:{database['PASSWORD'] or ''}@{database['HOST'] or '127.0.0.1'}:"
         f"{database['PORT'] or 5432}/{database['NAME']}"
     )
-    env = {
+
+
+def process_env(*, smtp_port: int, var_dir, **extra) -> dict:
+    """The environment of a worker or beat: the test database, the real Redis broker in this test process's
+    namespace (its queue is its own, so nothing stale or foreign reaches the worker), the test's SMTP
+    server, production settings otherwise."""
+    return {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "HOME": os.environ.get("HOME", "/tmp"),
         "LANG": "C.UTF-8",
@@ -181,42 +206,52 @@ def celery_worker(django_db_setup, django_db_blocker, smtp_server, tmp_path_fact
         "SECRET_KEY": secrets.token_urlsafe(50),
         "ALLOWED_HOSTS": "testserver",
         "SITE_URL": "http://testserver",
-        "DATABASE_URL": database_url,
-        "REDIS_URL": redis_url,
-        # This test process's namespace: its queue is its own, so nothing stale or foreign reaches the worker.
+        "DATABASE_URL": database_url(),
+        "REDIS_URL": REDIS_URL,
         "REDIS_KEY_PREFIX": REDIS_KEY_PREFIX,
         "EMAIL_HOST": "127.0.0.1",
-        "EMAIL_PORT": str(controller.port),
+        "EMAIL_PORT": str(smtp_port),
         "EMAIL_TIMEOUT": "10",
-        "OZONSEAT_VAR_DIR": str(tmp_path_factory.mktemp("worker-var")),
+        "OZONSEAT_VAR_DIR": str(var_dir),
         "OZONSEAT_EMAIL_RETRY_BASE_SECONDS": "0.2",
         "OZONSEAT_REQUEUE_UNQUEUED_AFTER_SECONDS": "0",
+        **extra,
     }
-    env = child_environment(env)
+
+
+def start_celery(arguments: list[str], env: dict) -> Worker:
+    """`celery -A ozonseat <arguments>` in its own process group, its output collected."""
     process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "ozonseat",
-            "worker",
-            "--pool=solo",
-            "--loglevel=INFO",
-            "--without-gossip",
-            "--without-mingle",
-            "--without-heartbeat",
-            "--hostname",
-            f"e2e-{secrets.token_hex(4)}@%h",
-        ],
+        [sys.executable, "-m", "celery", "-A", "ozonseat", *arguments],
         cwd=ROOT,
-        env=env,
+        env=child_environment(env),
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
         start_new_session=True,
     )
-    worker = Worker(process)
+    return Worker(process)
+
+
+WORKER_ARGUMENTS = [
+    "worker",
+    "--pool=solo",
+    "--loglevel=INFO",
+    "--without-gossip",
+    "--without-mingle",
+    "--without-heartbeat",
+]
+
+
+@pytest.fixture(scope="module")
+def celery_worker(django_db_setup, django_db_blocker, smtp_server, tmp_path_factory):
+    """One worker for the module, pointed at the test database (rows must be committed to be seen:
+    use django_db(transaction=True)), the real Redis broker and the test's SMTP server."""
+    redis_url = need_redis()
+    with django_db_blocker.unblock():
+        need_postgres()
+        env = process_env(smtp_port=smtp_server[0].port, var_dir=tmp_path_factory.mktemp("worker-var"))
+    worker = start_celery([*WORKER_ARGUMENTS, "--hostname", f"e2e-{secrets.token_hex(4)}@%h"], env)
     try:
         worker.wait_for_log(r"\bready\.", timeout=WORKER_START_TIMEOUT)
         yield worker
@@ -237,16 +272,23 @@ def use_broker(app, url: str) -> None:
         app.conf.broker_transport_options = {"global_keyprefix": REDIS_KEY_PREFIX}
 
 
-@pytest.fixture
-def live_celery(celery_worker):
-    """Tasks published by this process go to the real broker (not run eagerly) and the worker runs them."""
+@contextmanager
+def publishing_to_the_broker():
+    """Tasks published by this process go to the real broker (not run eagerly), for a real worker."""
     from ozonseat.celery import app
 
     old = (app.conf.task_always_eager, app.conf.broker_url)
     app.conf.task_always_eager = False
     use_broker(app, REDIS_URL)
     try:
-        yield celery_worker
+        yield
     finally:
         app.conf.task_always_eager = old[0]
         use_broker(app, old[1])
+
+
+@pytest.fixture
+def live_celery(celery_worker):
+    """Tasks published by this process go to the real broker (not run eagerly) and the worker runs them."""
+    with publishing_to_the_broker():
+        yield celery_worker

@@ -35,6 +35,8 @@ LANGUAGES = {"en": "en-US", "ru": "ru-RU", "zh-hans": "zh-CN"}
 
 # Routes that are not pages a person looks at, and why. Everything else must be opened below.
 NOT_PAGES = {
+    "reviews:keep_recommended": "POST only: keeps the recommended items and redirects to the list",
+    "reviews:report_csv": "a CSV file, not a page",
     "accounts:home": "redirects to the seller's overview (opened as dashboard:overview)",
     "accounts:logout": "POST only: signs out and redirects",
     "accounts:switch_seller": "POST only: redirects to the other seller's overview",
@@ -104,6 +106,8 @@ class World:
     guarded: object  # a member of the seller with an authenticator (the owner may reset it)
     password_expired_email: str
     enrolling_emails: list  # people who enrol from their profile, one per language run
+    review: object = None  # an open access review of everyone
+    review_item: object = None  # its item for the picker
 
 
 def person(display_name: str, address: str):
@@ -229,8 +233,13 @@ def build_world() -> World:
         make_member(seller, user=person(NAMES["picker"], email(f"enrols.from.the.profile.{n}"))).user.email
         for n in range(len(LANGUAGES))
     ]
+    from reviews import opening
+
+    review = opening.start_review(actor=owner.user, seller=seller)
 
     return World(
+        review=review,
+        review_item=review.items.get(membership=picker),
         seller=seller,
         owner=owner,
         picker=picker,
@@ -316,6 +325,13 @@ def visits(world: World) -> list[Visit]:
 
     owner_pages = [
         ("dashboard:overview", "overview", url("dashboard:overview", seller)),
+        ("reviews:reviews", "access reviews", url("reviews:reviews", seller)),
+        ("reviews:start", "start a review", url("reviews:start", seller)),
+        ("reviews:review", "a review's list", url("reviews:review", seller, world.review.pk) + "?state=all"),
+        ("reviews:item", "a review item", url("reviews:item", seller, world.review.pk, world.review_item.pk)),
+        ("reviews:close", "close a review", url("reviews:close", seller, world.review.pk)),
+        ("reviews:report", "review report", url("reviews:report", seller, world.review.pk)),
+        ("reviews:report_print", "printable report", url("reviews:report_print", seller, world.review.pk)),
         ("dashboard:my_access", "my access", url("dashboard:my_access", seller)),
         ("dashboard:tokens", "tokens", url("dashboard:tokens", seller)),
         ("dashboard:profile", "profile", url("dashboard:profile")),
