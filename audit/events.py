@@ -223,6 +223,11 @@ ASSIGNMENT_REVOKED = register(
     pgettext_lazy("audit event", "Role revoked"),
     _("{actor} took the role {role_id} from {target}"),
 )
+ASSIGNMENT_SCOPE_CHANGED = register(
+    "assignment.scope_changed",
+    pgettext_lazy("audit event", "Role scope changed"),
+    _("{actor} changed where {target} holds the role {role_id}"),
+)
 STORE_ADDED = register(
     "store.added", pgettext_lazy("audit event", "Store added"), _("{actor} added the store {target}")
 )

@@ -32,4 +32,9 @@ urlpatterns = [
     path(
         "sellers/<int:seller_id>/access/assignments/<int:assignment_id>/revoke/", views.revoke, name="revoke"
     ),
+    path(
+        "sellers/<int:seller_id>/access/assignments/<int:assignment_id>/scope/",
+        views.assignment_scope,
+        name="assignment_scope",
+    ),
 ]

@@ -14,8 +14,17 @@ from accounts.models import MembershipStatus
 from accounts.selectors import get_membership_for_seller
 from ozonseat.errors import Conflict, InvalidInput, NotAllowed
 
-from . import authority, catalog, selectors, services
-from .forms import CloneRoleForm, DeleteRoleForm, GrantForm, RenameForm, RoleForm, StoreForm, WarehouseForm
+from . import authority, catalog, matrix, selectors, services
+from .forms import (
+    CloneRoleForm,
+    DeleteRoleForm,
+    GrantForm,
+    RenameForm,
+    RoleForm,
+    ScopeForm,
+    StoreForm,
+    WarehouseForm,
+)
 from .models import ScopeKind
 
 # --- roles ----------------------------------------------------------------------------------------
@@ -390,6 +399,65 @@ def revoke(request, assignment_id, *, seller, membership):
         consequence=_("Scope: %(scope)s. The permissions this role gives there end at once.")
         % {"scope": _scope_in_words(assignment)},
         cancel_url=reverse("accounts:member", args=[seller.pk, target.pk]),
+    )
+
+
+@seller_view(catalog.MEMBERS_MANAGE)
+@require_http_methods(["GET", "POST"])
+def assignment_scope(request, assignment_id, *, seller, membership):
+    """Change where an assignment applies: the form, then a confirmation of what is gained and lost, then
+    one service call. Only for a member the actor may act on (the service refuses the rest)."""
+    assignment = selectors.get_assignment_for_seller(seller, assignment_id)
+    target = assignment.membership
+    back = reverse("accounts:member", args=[seller.pk, target.pk])
+    if target.status == MembershipStatus.REMOVED or not authority.may_act_on(membership, target):
+        if request.method == "POST":
+            raise NotAllowed()
+        return redirect(back)
+    initial = {
+        "scope_kind": assignment.scope_kind,
+        "market": assignment.market,
+        "stores": [s.pk for s in assignment.stores.all()],
+        "warehouses": [w.pk for w in assignment.warehouses.all()],
+    }
+    form = ScopeForm(
+        request.POST if request.method == "POST" else None,
+        initial=initial,
+        stores=selectors.list_stores(seller),
+        warehouses=selectors.list_warehouses(seller),
+    )
+    change = None
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        scope = {
+            "scope_kind": data["scope_kind"],
+            "market": data["market"] or None,
+            "stores": data["stores"],
+            "warehouses": data["warehouses"],
+        }
+        if "confirm" in request.POST:
+            try:
+                services.change_assignment_scope(actor=request.user, assignment=assignment, **scope)
+            except (InvalidInput, Conflict, NotAllowed) as error:
+                if isinstance(error, NotAllowed):
+                    record_refusal(request, seller=seller, error=error)
+                apply_service_error(form, error)
+            else:
+                messages.success(request, _("Scope changed."))
+                return redirect(back)
+        else:
+            change = matrix.scope_change(assignment, **scope)
+    return render(
+        request,
+        "roles/assignment_scope.html",
+        {
+            "assignment": assignment,
+            "target": target,
+            "form": form,
+            "change": change,
+            "current_scope": matrix.scope_in_words(assignment),
+            "cancel_url": back,
+        },
     )
 
 

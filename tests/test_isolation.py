@@ -90,6 +90,7 @@ ROUTES: dict[str, Route] = {
     "api:warehouse-deactivate": Route(API, {"POST": STORES_MANAGE}, needs_roles=True),
     "api:assignments": Route(API, {"GET": None, "POST": MEMBERS_MANAGE}, needs_roles=True),
     "api:assignment": Route(API, {"GET": None, "DELETE": MEMBERS_MANAGE}, needs_roles=True),
+    "api:assignment-scope": Route(API, {"POST": MEMBERS_MANAGE}, body="scope", needs_roles=True),
     # asking about oneself needs nothing; the checks ask about another member
     "api:check": Route(API, {"POST": MEMBERS_MANAGE}, body="check", needs_roles=True),
     "api:reviews": Route(API, {"GET": REVIEWS_RUN, "POST": OWNER}, needs_roles=True),
@@ -148,6 +149,7 @@ ROUTES: dict[str, Route] = {
     "roles:warehouse_deactivate": Route(DASHBOARD, {"GET": STORES_MANAGE}),
     "roles:grant": Route(DASHBOARD, {"POST": MEMBERS_MANAGE}),
     "roles:revoke": Route(DASHBOARD, {"GET": MEMBERS_MANAGE}),
+    "roles:assignment_scope": Route(DASHBOARD, {"GET": MEMBERS_MANAGE, "POST": MEMBERS_MANAGE}),
     # --- dashboard and audit apps (listed ahead of their merge: checked once their URLs are installed) ---
     "audit:events": Route(DASHBOARD, {"GET": AUDIT_VIEW}),
     "audit:export": Route(DASHBOARD, {"GET": AUDIT_VIEW}),
@@ -251,6 +253,7 @@ BODIES = {
         "checks": [{"member": world.subject.pk, "permission": "orders.view", "store": world.store.pk}]
     },
     "decision": lambda world: {"decision": "keep"},
+    "scope": lambda world: {"scope_kind": "stores", "store_ids": [world.store.pk], "dry_run": True},
 }
 
 

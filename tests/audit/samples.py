@@ -489,6 +489,22 @@ def _(w):
     return Sample(target=w.picker, changes={**changes, "reason": [None, RevocationReason.MEMBER_REMOVED]})
 
 
+@sample(events.ASSIGNMENT_SCOPE_CHANGED)
+def _(w):
+    scope = _scope(w)
+    return Sample(
+        target=w.picker,
+        changes={
+            "assignment_id": [31, 31],
+            "role_id": [scope["role_id"], scope["role_id"]],
+            "scope_kind": ["warehouses", "stores"],
+            "market": ["", ""],
+            "store_ids": [[], [w.store.pk]],
+            "warehouse_ids": [scope["warehouse_ids"], []],
+        },
+    )
+
+
 @sample(events.STORE_ADDED)
 def _(w):
     return Sample(

@@ -99,6 +99,12 @@ def run_every_service_we_can(client, world):
         scope_kind="warehouses",
         warehouses=[world.khimki.pk],
     )
+    roles_services.change_assignment_scope(
+        actor=owner,
+        assignment=Assignment.objects.get(pk=grant.pk),
+        scope_kind="warehouses",
+        warehouses=[world.khimki.pk, world.podolsk.pk],
+    )
     roles_services.revoke_assignment(actor=owner, assignment=Assignment.objects.get(pk=grant.pk))
     roles_services.update_role(
         actor=owner, role=world.custom_role, name="质检组", description="抽检", permissions=["orders.view"]
