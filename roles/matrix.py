@@ -252,6 +252,35 @@ class Matrix:
                     yield membership, level, obj, permission, grants
 
 
+def narrow(whole: Matrix, *, membership_id=None, store_id=None, permission=None) -> Matrix:
+    """A computed matrix narrowed to one member, one store (with its warehouses, without the seller's own
+    permissions) or one permission — no further query (a page's filter choices come from the whole)."""
+    places = Places(whole.places.seller, list(whole.places.stores), list(whole.places.warehouses))
+    permissions = list(whole.permissions)
+    members = list(whole.members)
+    if membership_id is not None:
+        members = [m for m in members if m.pk == membership_id]
+    if store_id is not None:
+        places.stores = [s for s in places.stores if s.pk == store_id]
+        places.warehouses = [w for w in places.warehouses if w.store_id == store_id]
+        permissions = [p for p in permissions if p.level != catalog.SELLER]
+    if permission is not None:
+        permissions = [p for p in permissions if p.codename == permission]
+    member_ids = {m.pk for m in members}
+    codenames = {p.codename for p in permissions}
+    objects = {
+        (catalog.SELLER, places.seller.pk),
+        *((catalog.STORE, s.pk) for s in places.stores),
+        *((catalog.WAREHOUSE, w.pk) for w in places.warehouses),
+    }
+    cells = {
+        key: grants
+        for key, grants in whole.cells.items()
+        if key[0] in member_ids and key[3] in codenames and (key[1], key[2]) in objects
+    }
+    return Matrix(places, members, cells, permissions)
+
+
 def access_matrix(seller, *, membership_ids=None, store_id=None, permission=None, now=None) -> Matrix:
     """The matrix of a seller, optionally narrowed to some members, one store (with its warehouses; the
     seller's own permissions are then left out) or one permission. Six queries, whatever the size."""
@@ -289,3 +318,43 @@ def access_matrix(seller, *, membership_ids=None, store_id=None, permission=None
             ):
                 cells[(assignment.membership_id, level, object_id, codename)].append(assignment)
     return Matrix(places, members, dict(cells), permissions)
+
+
+# --- exports ---------------------------------------------------------------------------------------------
+
+
+def level_label(level) -> str:
+    return {catalog.SELLER: _("Seller"), catalog.STORE: _("Store"), catalog.WAREHOUSE: _("Warehouse")}[level]
+
+
+def export_rows(matrix: Matrix):
+    """The header and one row per allowed cell (member x place x permission) with why, in the active
+    language: what the CSV and XLSX exports hold. A cell that is not listed is not allowed."""
+    yield [
+        _("Member id"),
+        _("Member"),
+        _("Level"),
+        _("Place id"),
+        _("Place"),
+        _("Market"),
+        _("Permission"),
+        _("Permission name"),
+        _("Granted by"),
+        _("Assignment ids"),
+    ]
+    for membership, level, obj, permission, grants in matrix.allowed():
+        market = (
+            "" if level == catalog.SELLER else (obj.market if level == catalog.STORE else obj.store.market)
+        )
+        yield [
+            membership.pk,
+            str(membership.display_name),
+            str(level_label(level)),
+            obj.pk,
+            place_name(level, obj),
+            market,
+            permission.codename,
+            str(permission.label),
+            "; ".join(grant_in_words(grant) for grant in grants),
+            " ".join(str(grant.pk) for grant in grants if grant != OWNER),
+        ]

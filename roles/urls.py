@@ -29,6 +29,7 @@ urlpatterns = [
         name="warehouse_deactivate",
     ),
     path("sellers/<int:seller_id>/access/<int:membership_id>/grant/", views.grant, name="grant"),
+    path("sellers/<int:seller_id>/access/matrix/", views.access_matrix, name="access_matrix"),
     path(
         "sellers/<int:seller_id>/access/assignments/<int:assignment_id>/revoke/", views.revoke, name="revoke"
     ),

@@ -2,6 +2,7 @@
 Thin: parse, call one service or selector, render."""
 
 from django.contrib import messages
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -12,6 +13,7 @@ from accounts.decorators import record_refusal, seller_view
 from accounts.forms import apply_service_error
 from accounts.models import MembershipStatus
 from accounts.selectors import get_membership_for_seller
+from ozonseat import spreadsheets
 from ozonseat.errors import Conflict, InvalidInput, NotAllowed
 
 from . import authority, catalog, matrix, selectors, services
@@ -19,6 +21,7 @@ from .forms import (
     CloneRoleForm,
     DeleteRoleForm,
     GrantForm,
+    MatrixFilterForm,
     RenameForm,
     RoleForm,
     ScopeForm,
@@ -324,6 +327,12 @@ def member_access_context(request, *, seller, membership, target, grant_form=Non
     grid = selectors.effective_permissions(target)
     store_permissions = [p for p in catalog.all_permissions() if p.level == catalog.STORE]
     warehouse_permissions = [p for p in catalog.all_permissions() if p.level == catalog.WAREHOUSE]
+    # Why each cell is allowed: the assignments granting it, as the access matrix says.
+    granted = matrix.access_matrix(seller, membership_ids=[target.pk])
+
+    def why(level, object_id, codename):
+        return "; ".join(matrix.grant_in_words(g) for g in granted.why(target.pk, level, object_id, codename))
+
     return {
         "access_visible": True,
         "assignments": selectors.assignments_of(target),
@@ -331,13 +340,37 @@ def member_access_context(request, *, seller, membership, target, grant_form=Non
         "grant_form": (grant_form or _grant_form(seller)) if can_grant else None,
         "seller_permissions": [p for p in catalog.all_permissions() if p.level == catalog.SELLER],
         "held_seller_permissions": grid.seller_permissions,
+        "seller_why": {
+            p.codename: why(catalog.SELLER, seller.pk, p.codename)
+            for p in catalog.all_permissions()
+            if p.codename in grid.seller_permissions
+        },
         "store_permissions": store_permissions,
         "store_grid": [
-            (store, [p.codename in held for p in store_permissions]) for store, held in grid.stores
+            (
+                store,
+                [
+                    (
+                        p.codename in held,
+                        why(catalog.STORE, store.pk, p.codename) if p.codename in held else "",
+                    )
+                    for p in store_permissions
+                ],
+            )
+            for store, held in grid.stores
         ],
         "warehouse_permissions": warehouse_permissions,
         "warehouse_grid": [
-            (warehouse, [p.codename in held for p in warehouse_permissions])
+            (
+                warehouse,
+                [
+                    (
+                        p.codename in held,
+                        why(catalog.WAREHOUSE, warehouse.pk, p.codename) if p.codename in held else "",
+                    )
+                    for p in warehouse_permissions
+                ],
+            )
             for warehouse, held in grid.warehouses
         ],
     }
@@ -474,3 +507,63 @@ def _scope_in_words(assignment) -> str:
     else:
         return str(kind)
     return _("%(scope)s: %(places)s") % {"scope": kind, "places": ", ".join(places)}
+
+
+# --- the access matrix ------------------------------------------------------------------------------
+
+
+@seller_view(catalog.AUDIT_VIEW)
+@require_safe
+def access_matrix(request, *, seller, membership):
+    """Who may do what, where, and why: members x the seller, stores and warehouses x permissions, filtered
+    by member, store and permission; `?export=csv` or `xlsx` downloads the same cells. A fixed number of
+    queries whatever the seller's size."""
+    everything = matrix.access_matrix(seller)
+    form = MatrixFilterForm(request.GET or None, members=everything.members, stores=everything.places.stores)
+    filters = form.cleaned_data if form.is_valid() else {}
+    shown = everything
+    if any(filters.get(name) for name in ("member", "store", "permission")):
+        shown = matrix.narrow(
+            everything,
+            membership_id=filters.get("member"),
+            store_id=filters.get("store"),
+            permission=filters.get("permission") or None,
+        )
+    export = request.GET.get("export")
+    if export in spreadsheets.CONTENT_TYPES:
+        rows = matrix.export_rows(shown)
+        content = (
+            spreadsheets.csv_bytes(rows)
+            if export == "csv"
+            else spreadsheets.xlsx_bytes(rows, title=_("Access matrix"))
+        )
+        response = HttpResponse(content, content_type=spreadsheets.CONTENT_TYPES[export])
+        response["Content-Disposition"] = f'attachment; filename="access-matrix-{seller.pk}.{export}"'
+        response["Cache-Control"] = "no-store"
+        return response
+    tables = []
+    for level, title in (
+        (catalog.SELLER, _("On the seller")),
+        (catalog.STORE, _("Per store")),
+        (catalog.WAREHOUSE, _("Per warehouse")),
+    ):
+        permissions = [p for p in shown.permissions if p.level == level]
+        rows = [
+            (
+                member,
+                matrix.place_name(row_level, obj),
+                [
+                    (permission, "; ".join(matrix.grant_in_words(grant) for grant in grants))
+                    for permission, grants in cells
+                ],
+            )
+            for member, row_level, obj, cells in shown.rows()
+            if row_level == level
+        ]
+        if permissions and rows:
+            tables.append({"title": title, "permissions": permissions, "rows": rows})
+    return render(
+        request,
+        "roles/access_matrix.html",
+        {"form": form, "tables": tables, "query": request.GET.urlencode()},
+    )

@@ -150,6 +150,7 @@ ROUTES: dict[str, Route] = {
     "roles:grant": Route(DASHBOARD, {"POST": MEMBERS_MANAGE}),
     "roles:revoke": Route(DASHBOARD, {"GET": MEMBERS_MANAGE}),
     "roles:assignment_scope": Route(DASHBOARD, {"GET": MEMBERS_MANAGE, "POST": MEMBERS_MANAGE}),
+    "roles:access_matrix": Route(DASHBOARD, {"GET": AUDIT_VIEW}),
     # --- dashboard and audit apps (listed ahead of their merge: checked once their URLs are installed) ---
     "audit:events": Route(DASHBOARD, {"GET": AUDIT_VIEW}),
     "audit:export": Route(DASHBOARD, {"GET": AUDIT_VIEW}),
