@@ -275,6 +275,13 @@ SERVICE_ACCOUNT_CREATED = register(
     _("{actor} created the service account {target}"),
 )
 
+# --- bulk onboarding (onboarding app) ---
+MEMBERS_IMPORTED = register(
+    "members.imported",
+    pgettext_lazy("audit event", "Sub-accounts imported"),
+    _("{actor} started inviting {import_ready_rows} people from the spreadsheet {target}"),
+)
+
 # --- access reviews (reviews app) ---
 REVIEW_OPENED = register("review.opened", _("Access review opened"), _("{actor} opened an access review"))
 REVIEW_ITEM_DECIDED = register(

@@ -109,6 +109,12 @@ def _clean_scope(seller, scope_kind, market, stores, warehouses, role):
     return market, found_stores, found_warehouses
 
 
+def check_scope(*, seller, role, scope_kind, market=None, stores=(), warehouses=()):
+    """(market, stores, warehouses) as a grant of `role` at this scope would store them, or InvalidInput
+    saying why the scope does not fit (for previews that check before anyone grants)."""
+    return _clean_scope(seller, scope_kind, market, stores, warehouses, role)
+
+
 def _lock_membership(membership):
     return Membership.objects.select_for_update().select_related("user", "seller").get(pk=membership.pk)
 

@@ -505,6 +505,16 @@ def _(w):
     )
 
 
+@sample(events.MEMBERS_IMPORTED)
+def _(w):
+    from onboarding.models import MemberImport
+
+    upload, _created = MemberImport.objects.get_or_create(
+        seller=w.seller, file_name="新仓库拣货员.xlsx", defaults={"uploaded_by": w.owner.user}
+    )
+    return Sample(target=upload, changes={"import_rows": [None, 32], "import_ready_rows": [None, 30]})
+
+
 @sample(events.STORE_ADDED)
 def _(w):
     return Sample(
