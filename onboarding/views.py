@@ -38,7 +38,7 @@ def upload(request, *, seller, membership):
     return render(
         request,
         "onboarding/upload.html",
-        {"form": form, "imports": selectors.recent_imports(seller), "languages": settings.LANGUAGES},
+        {"form": form, "imports": selectors.recent_imports(seller), "template_languages": settings.LANGUAGES},
     )
 
 
