@@ -223,6 +223,11 @@ ASSIGNMENT_REVOKED = register(
     pgettext_lazy("audit event", "Role revoked"),
     _("{actor} took the role {role_id} from {target}"),
 )
+ASSIGNMENT_SCOPE_CHANGED = register(
+    "assignment.scope_changed",
+    pgettext_lazy("audit event", "Role scope changed"),
+    _("{actor} changed where {target} holds the role {role_id}"),
+)
 STORE_ADDED = register(
     "store.added", pgettext_lazy("audit event", "Store added"), _("{actor} added the store {target}")
 )
@@ -268,6 +273,13 @@ SERVICE_ACCOUNT_CREATED = register(
     "service_account.created",
     pgettext_lazy("audit event", "Service account created"),
     _("{actor} created the service account {target}"),
+)
+
+# --- bulk onboarding (onboarding app) ---
+MEMBERS_IMPORTED = register(
+    "members.imported",
+    pgettext_lazy("audit event", "Sub-accounts imported"),
+    _("{actor} started inviting {import_ready_rows} people from the spreadsheet {target}"),
 )
 
 # --- access reviews (reviews app) ---

@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "roles",
     "audit",
     "reviews",
+    "onboarding",
     "dashboard",
 ]
 
@@ -197,11 +198,17 @@ CELERY_BEAT_SCHEDULE = {
         "task": "accounts.tasks.remind_expiring_passwords",
         "schedule": timedelta(hours=1),
     },
+    "resume-stalled-imports": {
+        "task": "onboarding.tasks.resume_stalled_imports",
+        "schedule": timedelta(minutes=1),
+    },
     "forget-old-browser-sessions": {
         "task": "accounts.tasks.forget_old_browser_sessions",
         "schedule": timedelta(hours=24),
     },
 }
+# An applying spreadsheet import that moved no row for this long is queued again (its worker stopped).
+ONBOARDING_RESUME_AFTER_SECONDS = float(os.environ.get("OZONSEAT_ONBOARDING_RESUME_AFTER_SECONDS", "120"))
 # Rows of open-session lists (accounts.BrowserSession) are kept this long after their last activity.
 BROWSER_SESSION_RETENTION = timedelta(days=90)
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")

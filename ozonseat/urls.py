@@ -10,6 +10,7 @@ urlpatterns = [
     path("", include("roles.urls")),
     path("", include("audit.urls")),
     path("", include("reviews.urls")),
+    path("", include("onboarding.urls")),
     path("i18n/setlang/", set_language, name="set_language"),
     path("admin/", admin.site.urls),
 ]

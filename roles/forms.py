@@ -68,3 +68,38 @@ class GrantForm(forms.Form):
         self.fields["warehouses"].choices = [
             (w.pk, f"{w.store.name} · {w.name} ({w.kind})") for w in warehouses
         ]
+
+
+class ScopeForm(forms.Form):
+    """Where an assignment applies (its role stays): the grant form's scope part."""
+
+    scope_kind = forms.ChoiceField(label=_("Scope"), choices=ScopeKind.choices)
+    market = forms.ChoiceField(label=_("Market"), choices=[("", "—"), *Market.choices], required=False)
+    stores = forms.TypedMultipleChoiceField(
+        label=_("Stores"), coerce=int, required=False, widget=forms.CheckboxSelectMultiple
+    )
+    warehouses = forms.TypedMultipleChoiceField(
+        label=_("Warehouses"), coerce=int, required=False, widget=forms.CheckboxSelectMultiple
+    )
+
+    def __init__(self, *args, stores=(), warehouses=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["stores"].choices = [(s.pk, f"{s.name} ({s.market})") for s in stores]
+        self.fields["warehouses"].choices = [
+            (w.pk, f"{w.store.name} · {w.name} ({w.kind})") for w in warehouses
+        ]
+
+
+class MatrixFilterForm(forms.Form):
+    member = forms.TypedChoiceField(label=_("Member"), coerce=int, required=False, empty_value=None)
+    store = forms.TypedChoiceField(label=_("Store"), coerce=int, required=False, empty_value=None)
+    permission = forms.ChoiceField(label=_("Permission"), required=False)
+
+    def __init__(self, *args, members=(), stores=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["member"].choices = [("", _("Everyone")), *[(m.pk, m.display_name) for m in members]]
+        self.fields["store"].choices = [
+            ("", _("Everywhere")),
+            *[(s.pk, f"{s.name} ({s.market})") for s in stores],
+        ]
+        self.fields["permission"].choices = [("", _("Every permission")), *permission_choices()]

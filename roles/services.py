@@ -109,6 +109,12 @@ def _clean_scope(seller, scope_kind, market, stores, warehouses, role):
     return market, found_stores, found_warehouses
 
 
+def check_scope(*, seller, role, scope_kind, market=None, stores=(), warehouses=()):
+    """(market, stores, warehouses) as a grant of `role` at this scope would store them, or InvalidInput
+    saying why the scope does not fit (for previews that check before anyone grants)."""
+    return _clean_scope(seller, scope_kind, market, stores, warehouses, role)
+
+
 def _lock_membership(membership):
     return Membership.objects.select_for_update().select_related("user", "seller").get(pk=membership.pk)
 
@@ -158,6 +164,74 @@ def grant_role(*, actor, membership, role, scope_kind, market=None, stores=(), w
                 "market": [None, market],
                 "store_ids": [None, sorted(s.pk for s in stores)],
                 "warehouse_ids": [None, sorted(w.pk for w in warehouses)],
+            },
+        )
+    return assignment
+
+
+def change_assignment_scope(
+    *, actor, assignment, scope_kind, market=None, stores=(), warehouses=()
+) -> Assignment:
+    """Move an assignment to another scope (whole seller, a market, chosen stores or warehouses) as one
+    change: one `assignment.scope_changed` event, the index rewritten in the same transaction. Acting on the
+    member (roles.authority): the actor must be allowed to act on them as they are, and hold the role's
+    permissions over the whole new scope. Unchanged scope: nothing happens."""
+    seller = assignment.membership.seller
+    require_seller_permission(actor=actor, seller=seller, permission=catalog.MEMBERS_MANAGE)
+    with transaction.atomic():
+        membership = _lock_membership(assignment.membership)
+        holdings = authority.require_holdings_to_act_on(
+            actor=actor, membership=membership, permission=catalog.MEMBERS_MANAGE
+        )
+        assignment = (
+            Assignment.objects.select_for_update()
+            .select_related("role")
+            .filter(pk=assignment.pk, membership=membership)
+            .first()
+        )
+        if assignment is None:
+            raise NotFound()
+        if membership.status == MembershipStatus.REMOVED:
+            raise Conflict(_("A removed member's roles cannot be changed."), code="removed")
+        market, stores, warehouses = _clean_scope(
+            seller, scope_kind, market, stores, warehouses, assignment.role
+        )
+        old_kind, old_market, old_stores, old_warehouses = _scope_of(assignment)
+        old = (old_kind, old_market, {s.pk for s in old_stores}, {w.pk for w in old_warehouses})
+        new = (scope_kind, market, {s.pk for s in stores}, {w.pk for w in warehouses})
+        if old == new:
+            return assignment
+        authority.refuse_escalation(
+            holdings, assignment.role.permissions, scope_kind, market, stores, warehouses
+        )
+        for other in Assignment.objects.filter(
+            membership=membership, role=assignment.role, scope_kind=scope_kind
+        ).exclude(pk=assignment.pk):
+            _kind, other_market, other_stores, other_warehouses = _scope_of(other)
+            if (
+                scope_kind,
+                other_market,
+                {s.pk for s in other_stores},
+                {w.pk for w in other_warehouses},
+            ) == new:
+                raise Conflict(_("This member already has this role at this scope."), code="duplicate")
+        assignment.scope_kind, assignment.market = scope_kind, market
+        assignment.save(update_fields=["scope_kind", "market"])
+        assignment.stores.set(stores)
+        assignment.warehouses.set(warehouses)
+        reindex_membership(membership=membership)
+        record_event(
+            action=events.ASSIGNMENT_SCOPE_CHANGED,
+            seller=seller,
+            actor=actor,
+            target=membership,
+            changes={
+                "assignment_id": [assignment.pk, assignment.pk],
+                "role_id": [assignment.role_id, assignment.role_id],
+                "scope_kind": [old_kind, scope_kind],
+                "market": [old_market, market],
+                "store_ids": [sorted(old[2]), sorted(new[2])],
+                "warehouse_ids": [sorted(old[3]), sorted(new[3])],
             },
         )
     return assignment

@@ -29,7 +29,13 @@ urlpatterns = [
         name="warehouse_deactivate",
     ),
     path("sellers/<int:seller_id>/access/<int:membership_id>/grant/", views.grant, name="grant"),
+    path("sellers/<int:seller_id>/access/matrix/", views.access_matrix, name="access_matrix"),
     path(
         "sellers/<int:seller_id>/access/assignments/<int:assignment_id>/revoke/", views.revoke, name="revoke"
+    ),
+    path(
+        "sellers/<int:seller_id>/access/assignments/<int:assignment_id>/scope/",
+        views.assignment_scope,
+        name="assignment_scope",
     ),
 ]

@@ -2,6 +2,7 @@
 Thin: parse, call one service or selector, render."""
 
 from django.contrib import messages
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -12,10 +13,21 @@ from accounts.decorators import record_refusal, seller_view
 from accounts.forms import apply_service_error
 from accounts.models import MembershipStatus
 from accounts.selectors import get_membership_for_seller
+from ozonseat import spreadsheets
 from ozonseat.errors import Conflict, InvalidInput, NotAllowed
 
-from . import authority, catalog, selectors, services
-from .forms import CloneRoleForm, DeleteRoleForm, GrantForm, RenameForm, RoleForm, StoreForm, WarehouseForm
+from . import authority, catalog, matrix, selectors, services
+from .forms import (
+    CloneRoleForm,
+    DeleteRoleForm,
+    GrantForm,
+    MatrixFilterForm,
+    RenameForm,
+    RoleForm,
+    ScopeForm,
+    StoreForm,
+    WarehouseForm,
+)
 from .models import ScopeKind
 
 # --- roles ----------------------------------------------------------------------------------------
@@ -315,6 +327,12 @@ def member_access_context(request, *, seller, membership, target, grant_form=Non
     grid = selectors.effective_permissions(target)
     store_permissions = [p for p in catalog.all_permissions() if p.level == catalog.STORE]
     warehouse_permissions = [p for p in catalog.all_permissions() if p.level == catalog.WAREHOUSE]
+    # Why each cell is allowed: the assignments granting it, as the access matrix says.
+    granted = matrix.access_matrix(seller, membership_ids=[target.pk])
+
+    def why(level, object_id, codename):
+        return "; ".join(matrix.grant_in_words(g) for g in granted.why(target.pk, level, object_id, codename))
+
     return {
         "access_visible": True,
         "assignments": selectors.assignments_of(target),
@@ -322,13 +340,37 @@ def member_access_context(request, *, seller, membership, target, grant_form=Non
         "grant_form": (grant_form or _grant_form(seller)) if can_grant else None,
         "seller_permissions": [p for p in catalog.all_permissions() if p.level == catalog.SELLER],
         "held_seller_permissions": grid.seller_permissions,
+        "seller_why": {
+            p.codename: why(catalog.SELLER, seller.pk, p.codename)
+            for p in catalog.all_permissions()
+            if p.codename in grid.seller_permissions
+        },
         "store_permissions": store_permissions,
         "store_grid": [
-            (store, [p.codename in held for p in store_permissions]) for store, held in grid.stores
+            (
+                store,
+                [
+                    (
+                        p.codename in held,
+                        why(catalog.STORE, store.pk, p.codename) if p.codename in held else "",
+                    )
+                    for p in store_permissions
+                ],
+            )
+            for store, held in grid.stores
         ],
         "warehouse_permissions": warehouse_permissions,
         "warehouse_grid": [
-            (warehouse, [p.codename in held for p in warehouse_permissions])
+            (
+                warehouse,
+                [
+                    (
+                        p.codename in held,
+                        why(catalog.WAREHOUSE, warehouse.pk, p.codename) if p.codename in held else "",
+                    )
+                    for p in warehouse_permissions
+                ],
+            )
             for warehouse, held in grid.warehouses
         ],
     }
@@ -393,6 +435,65 @@ def revoke(request, assignment_id, *, seller, membership):
     )
 
 
+@seller_view(catalog.MEMBERS_MANAGE)
+@require_http_methods(["GET", "POST"])
+def assignment_scope(request, assignment_id, *, seller, membership):
+    """Change where an assignment applies: the form, then a confirmation of what is gained and lost, then
+    one service call. Only for a member the actor may act on (the service refuses the rest)."""
+    assignment = selectors.get_assignment_for_seller(seller, assignment_id)
+    target = assignment.membership
+    back = reverse("accounts:member", args=[seller.pk, target.pk])
+    if target.status == MembershipStatus.REMOVED or not authority.may_act_on(membership, target):
+        if request.method == "POST":
+            raise NotAllowed()
+        return redirect(back)
+    initial = {
+        "scope_kind": assignment.scope_kind,
+        "market": assignment.market,
+        "stores": [s.pk for s in assignment.stores.all()],
+        "warehouses": [w.pk for w in assignment.warehouses.all()],
+    }
+    form = ScopeForm(
+        request.POST if request.method == "POST" else None,
+        initial=initial,
+        stores=selectors.list_stores(seller),
+        warehouses=selectors.list_warehouses(seller),
+    )
+    change = None
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        scope = {
+            "scope_kind": data["scope_kind"],
+            "market": data["market"] or None,
+            "stores": data["stores"],
+            "warehouses": data["warehouses"],
+        }
+        if "confirm" in request.POST:
+            try:
+                services.change_assignment_scope(actor=request.user, assignment=assignment, **scope)
+            except (InvalidInput, Conflict, NotAllowed) as error:
+                if isinstance(error, NotAllowed):
+                    record_refusal(request, seller=seller, error=error)
+                apply_service_error(form, error)
+            else:
+                messages.success(request, _("Scope changed."))
+                return redirect(back)
+        else:
+            change = matrix.scope_change(assignment, **scope)
+    return render(
+        request,
+        "roles/assignment_scope.html",
+        {
+            "assignment": assignment,
+            "target": target,
+            "form": form,
+            "change": change,
+            "current_scope": matrix.scope_in_words(assignment),
+            "cancel_url": back,
+        },
+    )
+
+
 def _scope_in_words(assignment) -> str:
     """The scope as the member's page lists it: "Chosen warehouses: Moscow store · Khimki, …"."""
     kind = assignment.get_scope_kind_display()
@@ -406,3 +507,63 @@ def _scope_in_words(assignment) -> str:
     else:
         return str(kind)
     return _("%(scope)s: %(places)s") % {"scope": kind, "places": ", ".join(places)}
+
+
+# --- the access matrix ------------------------------------------------------------------------------
+
+
+@seller_view(catalog.AUDIT_VIEW)
+@require_safe
+def access_matrix(request, *, seller, membership):
+    """Who may do what, where, and why: members x the seller, stores and warehouses x permissions, filtered
+    by member, store and permission; `?export=csv` or `xlsx` downloads the same cells. A fixed number of
+    queries whatever the seller's size."""
+    everything = matrix.access_matrix(seller)
+    form = MatrixFilterForm(request.GET or None, members=everything.members, stores=everything.places.stores)
+    filters = form.cleaned_data if form.is_valid() else {}
+    shown = everything
+    if any(filters.get(name) for name in ("member", "store", "permission")):
+        shown = matrix.narrow(
+            everything,
+            membership_id=filters.get("member"),
+            store_id=filters.get("store"),
+            permission=filters.get("permission") or None,
+        )
+    export = request.GET.get("export")
+    if export in spreadsheets.CONTENT_TYPES:
+        rows = matrix.export_rows(shown)
+        content = (
+            spreadsheets.csv_bytes(rows)
+            if export == "csv"
+            else spreadsheets.xlsx_bytes(rows, title=_("Access matrix"))
+        )
+        response = HttpResponse(content, content_type=spreadsheets.CONTENT_TYPES[export])
+        response["Content-Disposition"] = f'attachment; filename="access-matrix-{seller.pk}.{export}"'
+        response["Cache-Control"] = "no-store"
+        return response
+    tables = []
+    for level, title in (
+        (catalog.SELLER, _("On the seller")),
+        (catalog.STORE, _("Per store")),
+        (catalog.WAREHOUSE, _("Per warehouse")),
+    ):
+        permissions = [p for p in shown.permissions if p.level == level]
+        rows = [
+            (
+                member,
+                matrix.place_name(row_level, obj),
+                [
+                    (permission, "; ".join(matrix.grant_in_words(grant) for grant in grants))
+                    for permission, grants in cells
+                ],
+            )
+            for member, row_level, obj, cells in shown.rows()
+            if row_level == level
+        ]
+        if permissions and rows:
+            tables.append({"title": title, "permissions": permissions, "rows": rows})
+    return render(
+        request,
+        "roles/access_matrix.html",
+        {"form": form, "tables": tables, "query": request.GET.urlencode()},
+    )

@@ -9,6 +9,7 @@ A route missing from ROUTES fails `test_every_route_is_known`, so a new route is
 add it to ROUTES (kind, methods → permission) and the checks below apply to it automatically.
 URL arguments are built from their names (OBJECT_ARGUMENTS); an unknown argument name fails too."""
 
+import base64
 import json
 import re
 from dataclasses import dataclass, field
@@ -90,6 +91,10 @@ ROUTES: dict[str, Route] = {
     "api:warehouse-deactivate": Route(API, {"POST": STORES_MANAGE}, needs_roles=True),
     "api:assignments": Route(API, {"GET": None, "POST": MEMBERS_MANAGE}, needs_roles=True),
     "api:assignment": Route(API, {"GET": None, "DELETE": MEMBERS_MANAGE}, needs_roles=True),
+    "api:assignment-scope": Route(API, {"POST": MEMBERS_MANAGE}, body="scope", needs_roles=True),
+    "api:member-imports": Route(API, {"POST": MEMBERS_MANAGE}, body="upload", needs_roles=True),
+    "api:member-import": Route(API, {"GET": MEMBERS_MANAGE}, needs_roles=True),
+    "api:member-import-apply": Route(API, {"POST": MEMBERS_MANAGE}, needs_roles=True),
     # asking about oneself needs nothing; the checks ask about another member
     "api:check": Route(API, {"POST": MEMBERS_MANAGE}, body="check", needs_roles=True),
     "api:reviews": Route(API, {"GET": REVIEWS_RUN, "POST": OWNER}, needs_roles=True),
@@ -148,6 +153,12 @@ ROUTES: dict[str, Route] = {
     "roles:warehouse_deactivate": Route(DASHBOARD, {"GET": STORES_MANAGE}),
     "roles:grant": Route(DASHBOARD, {"POST": MEMBERS_MANAGE}),
     "roles:revoke": Route(DASHBOARD, {"GET": MEMBERS_MANAGE}),
+    "roles:assignment_scope": Route(DASHBOARD, {"GET": MEMBERS_MANAGE, "POST": MEMBERS_MANAGE}),
+    "roles:access_matrix": Route(DASHBOARD, {"GET": AUDIT_VIEW}),
+    "onboarding:upload": Route(DASHBOARD, {"GET": MEMBERS_MANAGE, "POST": MEMBERS_MANAGE}),
+    "onboarding:template": Route(DASHBOARD, {"GET": MEMBERS_MANAGE}),
+    "onboarding:import": Route(DASHBOARD, {"GET": MEMBERS_MANAGE, "POST": MEMBERS_MANAGE}),
+    "onboarding:result": Route(DASHBOARD, {"GET": MEMBERS_MANAGE}),
     # --- dashboard and audit apps (listed ahead of their merge: checked once their URLs are installed) ---
     "audit:events": Route(DASHBOARD, {"GET": AUDIT_VIEW}),
     "audit:export": Route(DASHBOARD, {"GET": AUDIT_VIEW}),
@@ -187,6 +198,7 @@ class World:
     assignment: object  # `subject` holds `role` on `store`
     review: object = None  # an open access review
     item: object = None  # its item for `subject`
+    member_import: object = None  # a spreadsheet import in preview
 
 
 def build_world(name) -> World:
@@ -215,6 +227,11 @@ def build_world(name) -> World:
 
     review = review_opening.start_review(actor=owner.user, seller=seller)
     item = review.items.get(membership=subject)
+    from onboarding import services as onboarding_services
+
+    member_import = onboarding_services.upload_import(
+        actor=owner.user, seller=seller, file_name="team.csv", content=b"E-mail,Name\nnew@example.com,New\n"
+    )
     return World(
         seller,
         owner,
@@ -229,6 +246,7 @@ def build_world(name) -> World:
         assignment,
         review,
         item,
+        member_import,
     )
 
 
@@ -243,6 +261,7 @@ OBJECT_ARGUMENTS = {
     "assignment_id": lambda world: world.assignment.pk,
     "review_id": lambda world: world.review.pk,
     "item_id": lambda world: world.item.pk,
+    "import_id": lambda world: world.member_import.pk,
 }
 
 # Request bodies that name objects, built for the world whose objects they name.
@@ -251,6 +270,11 @@ BODIES = {
         "checks": [{"member": world.subject.pk, "permission": "orders.view", "store": world.store.pk}]
     },
     "decision": lambda world: {"decision": "keep"},
+    "scope": lambda world: {"scope_kind": "stores", "store_ids": [world.store.pk], "dry_run": True},
+    "upload": lambda world: {
+        "file_name": "team.csv",
+        "content_base64": base64.b64encode(b"E-mail,Name\nnew@example.com,New\n").decode(),
+    },
 }
 
 

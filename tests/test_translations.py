@@ -17,7 +17,7 @@ from tests.services import need
 
 ROOT = Path(__file__).resolve().parents[1]
 LANGUAGES = ("ru", "zh_Hans")
-SOURCES = ("accounts", "roles", "audit", "reviews", "dashboard", "ozonseat", "templates", "api")
+SOURCES = ("accounts", "roles", "audit", "reviews", "onboarding", "dashboard", "ozonseat", "templates", "api")
 PLACEHOLDER = re.compile(r"%\([a-z_]+\)[sd]|\{[a-z_]+\}")
 
 

@@ -62,7 +62,7 @@ urlpatterns = [
 ]
 
 if ROLES:  # the roles issue's resources and the check, as soon as roles.models / selectors exist
-    from . import check, reviews, scopes
+    from . import access, check, onboarding, reviews, scopes
 
     urlpatterns += [
         path(seller + "permissions", scopes.PermissionCatalogView.as_view(), name="permissions"),
@@ -93,6 +93,22 @@ if ROLES:  # the roles issue's resources and the check, as soon as roles.models 
             seller + "assignments/<int:assignment_id>",
             scopes.AssignmentDetailView.as_view(),
             name="assignment",
+        ),
+        path(
+            seller + "assignments/<int:assignment_id>/scope",
+            access.AssignmentScopeView.as_view(),
+            name="assignment-scope",
+        ),
+        path(seller + "member-imports", onboarding.ImportListView.as_view(), name="member-imports"),
+        path(
+            seller + "member-imports/<int:import_id>",
+            onboarding.ImportDetailView.as_view(),
+            name="member-import",
+        ),
+        path(
+            seller + "member-imports/<int:import_id>/apply",
+            onboarding.ImportApplyView.as_view(),
+            name="member-import-apply",
         ),
         path(seller + "check", check.CheckView.as_view(), name="check"),
         path(seller + "reviews", reviews.ReviewListView.as_view(), name="reviews"),

@@ -489,6 +489,32 @@ def _(w):
     return Sample(target=w.picker, changes={**changes, "reason": [None, RevocationReason.MEMBER_REMOVED]})
 
 
+@sample(events.ASSIGNMENT_SCOPE_CHANGED)
+def _(w):
+    scope = _scope(w)
+    return Sample(
+        target=w.picker,
+        changes={
+            "assignment_id": [31, 31],
+            "role_id": [scope["role_id"], scope["role_id"]],
+            "scope_kind": ["warehouses", "stores"],
+            "market": ["", ""],
+            "store_ids": [[], [w.store.pk]],
+            "warehouse_ids": [scope["warehouse_ids"], []],
+        },
+    )
+
+
+@sample(events.MEMBERS_IMPORTED)
+def _(w):
+    from onboarding.models import MemberImport
+
+    upload, _created = MemberImport.objects.get_or_create(
+        seller=w.seller, file_name="新仓库拣货员.xlsx", defaults={"uploaded_by": w.owner.user}
+    )
+    return Sample(target=upload, changes={"import_rows": [None, 32], "import_ready_rows": [None, 30]})
+
+
 @sample(events.STORE_ADDED)
 def _(w):
     return Sample(

@@ -203,6 +203,7 @@ TEN_KINDS_OF_EVENTS = [
     events.ACCESS_DENIED,
     events.REVIEW_CLOSED,
     events.LOGIN,
+    events.MEMBERS_IMPORTED,  # with the ten above, every kind of thing is mentioned
 ]
 
 

@@ -18,6 +18,7 @@ from audit import events
 from audit import services as audit_services
 from audit.models import AuditEvent
 from audit.selectors import EventFilters
+from onboarding import services as onboarding_services
 from reviews import opening
 from reviews import services as reviews_services
 from roles import services as roles_services
@@ -99,7 +100,20 @@ def run_every_service_we_can(client, world):
         scope_kind="warehouses",
         warehouses=[world.khimki.pk],
     )
+    roles_services.change_assignment_scope(
+        actor=owner,
+        assignment=Assignment.objects.get(pk=grant.pk),
+        scope_kind="warehouses",
+        warehouses=[world.khimki.pk, world.podolsk.pk],
+    )
     roles_services.revoke_assignment(actor=owner, assignment=Assignment.objects.get(pk=grant.pk))
+    upload = onboarding_services.upload_import(
+        actor=owner,
+        seller=seller,
+        file_name="拣货员.csv",
+        content="E-mail,Name\nnew.picker@example.com,Новый сборщик\n".encode(),
+    )
+    onboarding_services.apply_import(actor=owner, member_import=upload)
     roles_services.update_role(
         actor=owner, role=world.custom_role, name="质检组", description="抽检", permissions=["orders.view"]
     )
