@@ -24,18 +24,32 @@ WINDOW_SECONDS = 60
 TOKEN_KEY_CHARS = 32
 
 
+# INCR each key; a key just created (count 1) gets its lifetime. One EVALSHA: a single command and round
+# trip, and cheaper for the client than a pipeline object per request.
+_INCREMENT_SCRIPT = """
+local counts = {}
+for index, key in ipairs(KEYS) do
+  counts[index] = redis.call('INCR', key)
+  if counts[index] == 1 then redis.call('EXPIRE', key, ARGV[1]) end
+end
+return counts
+"""
+_scripts = {}
+
+
 def _increment_all(keys: list[str], timeout: int) -> list[int]:
     """Count one request in each window counter and return the new counts, in one round trip on Redis."""
     backend = caches["default"]
     if isinstance(backend, RedisCache):
-        # INCR creates a key at 1; EXPIRE NX sets its lifetime only the first time.
         redis_keys = [backend.make_and_validate_key(key) for key in keys]
-        pipeline = backend._cache.get_client(redis_keys[0], write=True).pipeline(transaction=False)
-        for redis_key in redis_keys:
-            pipeline.incr(redis_key)
-            pipeline.expire(redis_key, timeout, nx=True)
-        replies = pipeline.execute()
-        return [int(count) for count in replies[::2]]
+        # Django builds a new client object on every cache call; one per connection pool is kept here.
+        pool = backend._cache._get_connection_pool(True)
+        found = _scripts.get(id(pool))
+        if found is None or found[0] is not pool:
+            client = backend._cache._client(connection_pool=pool)
+            found = _scripts[id(pool)] = (pool, client, client.register_script(_INCREMENT_SCRIPT))
+        _pool, client, script = found
+        return [int(count) for count in script(keys=redis_keys, args=[timeout], client=client)]
     return [_increment_locally(key, timeout) for key in keys]
 
 
