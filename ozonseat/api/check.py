@@ -2,7 +2,7 @@
 
 The hot path. The number of queries depends on the number of distinct subjects (members) in the request,
 never on the number of triples: one for the subjects and the named stores and warehouses together, and
-`roles.selectors.check_permissions` (a fixed two) per subject."""
+`roles.selectors.check_permissions` (a fixed one) per subject."""
 
 from collections import defaultdict
 
