@@ -49,7 +49,7 @@ def format_timestamp(value: datetime) -> str:
         value = value.astimezone(UTC)
     if value.year < 1000:  # strftime does not pad such years; keep its bytes
         return value.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-    return f"{value.replace(tzinfo=None).isoformat(timespec='microseconds')}Z"
+    return value.isoformat(timespec="microseconds")[:-6] + "Z"  # without its "+00:00"
 
 
 def canonical_serialization(event) -> bytes:
