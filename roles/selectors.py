@@ -216,8 +216,8 @@ def _target_kind(target, seller):
     return None
 
 
-# The two queries of the check are hand-written SQL: the check is the hot path (every API call and page
-# asks it), and building these querysets cost several times more Python time than PostgreSQL takes to
+# The query of the check is hand-written SQL: the check is the hot path (every API call and page
+# asks it), and building querysets for it cost several times more Python time than PostgreSQL takes to
 # answer them. Table names come from the models, values are always parameters.
 
 
@@ -229,94 +229,95 @@ def _in(values):
     return ", ".join(["%s"] * len(values))
 
 
-def _membership_and_assignments(user, seller):
-    """Query 1: the membership, LEFT JOINed to its assignments and their roles."""
-    sql = (
-        f"SELECT m.id, m.kind, m.status, m.ends_at, a.id, a.scope_kind, a.market, r.id, r.name, "  # noqa: S608
-        f"r.template_key, r.permissions "
+# Column layout of the one query of the check: a tag, the membership and assignment columns, then the
+# columns of the target and chosen-scope rows. Each part fills its own columns and leaves NULLs elsewhere.
+_MEMBER_COLUMNS = 11
+_OTHER_COLUMNS = 5
+
+
+def _check_rows(user, seller, store_ids, warehouse_ids):
+    """One query (UNION ALL): the membership LEFT JOINed to its assignments and their roles; the targets'
+    current state; and the stores / warehouses chosen by the member's assignments in this seller."""
+    member_nulls = ", ".join(["NULL"] * _MEMBER_COLUMNS)
+    other_nulls = ", ".join(["NULL"] * _OTHER_COLUMNS)
+    parts = [
+        f"SELECT 'm', m.id, m.kind, m.status, m.ends_at, a.id, a.scope_kind, a.market, r.id, r.name, "  # noqa: S608
+        f"r.template_key, r.permissions, {other_nulls} "
         f"FROM {_table(Membership)} m "
         f"LEFT OUTER JOIN {_table(Assignment)} a ON a.membership_id = m.id "
         f"LEFT OUTER JOIN {_table(Role)} r ON r.id = a.role_id "
         f"WHERE m.user_id = %s AND m.seller_id = %s"
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [user.pk, seller.pk])
-        rows = cursor.fetchall()
-    if not rows:
-        return None, []
-    membership_id, kind, status, ends_at = rows[0][:4]
-    if ends_at is not None and timezone.is_naive(ends_at):
-        ends_at = timezone.make_aware(ends_at, UTC)
-    membership = {"pk": membership_id, "kind": kind, "status": status, "ends_at": ends_at}
-    assignments = []
-    for row in rows:
-        if row[4] is None:
-            continue
-        permissions = row[10]
-        if isinstance(permissions, str):  # SQLite returns JSON as text
-            permissions = json.loads(permissions)
-        assignments.append(
-            {
-                "pk": row[4],
-                "scope_kind": row[5],
-                "market": row[6],
-                "role": Role(
-                    pk=row[7], name=row[8], template_key=row[9] or "", permissions=permissions or []
-                ),
-            }
-        )
-    return membership, assignments
-
-
-def _objects_and_scopes(seller, store_ids, warehouse_ids, assignment_ids):
-    """Query 2 (one UNION ALL): the targets' current state and the chosen stores / warehouses of the
-    member's assignments."""
-    parts, params = [], []
+    ]
+    params = [user.pk, seller.pk]
     if store_ids:
         parts.append(
-            f"SELECT 's', s.id, s.id, s.market, CASE WHEN s.is_active THEN 1 ELSE 0 END, s.seller_id "  # noqa: S608
-            f"FROM {_table(Store)} s "
-            f"WHERE s.id IN ({_in(store_ids)})"
+            f"SELECT 's', {member_nulls}, s.id, s.id, s.market, "  # noqa: S608
+            f"CASE WHEN s.is_active THEN 1 ELSE 0 END, s.seller_id "
+            f"FROM {_table(Store)} s WHERE s.id IN ({_in(store_ids)})"
         )
         params += list(store_ids)
     if warehouse_ids:
         parts.append(
-            f"SELECT 'w', w.id, w.store_id, s.market, "  # noqa: S608
+            f"SELECT 'w', {member_nulls}, w.id, w.store_id, s.market, "  # noqa: S608
             f"CASE WHEN w.is_active AND s.is_active THEN 1 ELSE 0 END, w.seller_id "
             f"FROM {_table(Warehouse)} w JOIN {_table(Store)} s ON s.id = w.store_id "
             f"WHERE w.id IN ({_in(warehouse_ids)})"
         )
         params += list(warehouse_ids)
-    if assignment_ids:
-        parts.append(
-            f"SELECT 'as', t.assignment_id, t.store_id, '', 1, 0 FROM {_table(Assignment.stores.through)} t "  # noqa: S608
-            f"WHERE t.assignment_id IN ({_in(assignment_ids)})"
-        )
-        params += list(assignment_ids)
+    if store_ids or warehouse_ids:
+        chosen = [("as", Assignment.stores.through, "store_id")]
         if warehouse_ids:
+            chosen.append(("aw", Assignment.warehouses.through, "warehouse_id"))
+        for tag, through, column in chosen:
             parts.append(
-                f"SELECT 'aw', t.assignment_id, t.warehouse_id, '', 1, 0 "  # noqa: S608
-                f"FROM {_table(Assignment.warehouses.through)} t "
-                f"WHERE t.assignment_id IN ({_in(assignment_ids)})"
+                f"SELECT '{tag}', {member_nulls}, t.assignment_id, t.{column}, NULL, NULL, NULL "  # noqa: S608
+                f"FROM {_table(through)} t "
+                f"JOIN {_table(Assignment)} a ON a.id = t.assignment_id "
+                f"JOIN {_table(Membership)} m ON m.id = a.membership_id "
+                f"WHERE m.user_id = %s AND m.seller_id = %s"
             )
-            params += list(assignment_ids)
-    stores, warehouses = {}, {}
-    chosen_stores, chosen_warehouses = defaultdict(set), defaultdict(set)
-    if not parts:
-        return stores, warehouses, chosen_stores, chosen_warehouses
+            params += [user.pk, seller.pk]
     with connection.cursor() as cursor:
         cursor.execute(" UNION ALL ".join(parts), params)
         rows = cursor.fetchall()
-    for kind, a, b, market, active, seller_id in rows:
-        if kind == "s":
+
+    membership, assignments = None, []
+    stores, warehouses = {}, {}
+    chosen_stores, chosen_warehouses = defaultdict(set), defaultdict(set)
+    for row in rows:
+        tag = row[0]
+        if tag == "m":
+            if membership is None:
+                ends_at = row[4]
+                if ends_at is not None and timezone.is_naive(ends_at):
+                    ends_at = timezone.make_aware(ends_at, UTC)
+                membership = {"pk": row[1], "kind": row[2], "status": row[3], "ends_at": ends_at}
+            if row[5] is None:
+                continue
+            permissions = row[11]
+            if isinstance(permissions, str):  # SQLite returns JSON as text
+                permissions = json.loads(permissions)
+            assignments.append(
+                {
+                    "pk": row[5],
+                    "scope_kind": row[6],
+                    "market": row[7],
+                    "role": Role(
+                        pk=row[8], name=row[9], template_key=row[10] or "", permissions=permissions or []
+                    ),
+                }
+            )
+            continue
+        a, b, market, active, seller_id = row[1 + _MEMBER_COLUMNS :]
+        if tag == "s":
             stores[a] = (market, bool(active), seller_id)
-        elif kind == "w":
+        elif tag == "w":
             warehouses[a] = (b, market, bool(active), seller_id)
-        elif kind == "as":
+        elif tag == "as":
             chosen_stores[a].add(b)
         else:
             chosen_warehouses[a].add(b)
-    return stores, warehouses, chosen_stores, chosen_warehouses
+    return membership, assignments, stores, warehouses, chosen_stores, chosen_warehouses
 
 
 def _store_of(warehouse, state):
@@ -327,7 +328,7 @@ def _store_of(warehouse, state):
 
 
 def check_permissions(*, user, seller, queries) -> list[CheckResult]:
-    """Answer many (permission, target) pairs for one user in one seller in at most two queries.
+    """Answer many (permission, target) pairs for one user in one seller in one query.
     Target: a Store, a Warehouse, or None (the seller). Exact: reads the assignments and the
     membership's state (end date included), not the derived index."""
     queries = list(queries)
@@ -338,7 +339,11 @@ def check_permissions(*, user, seller, queries) -> list[CheckResult]:
         for result in results:
             result.reason = "user_inactive"
         return results
-    membership, assignments = _membership_and_assignments(user, seller)
+    store_ids = {target.pk for _permission, target in queries if isinstance(target, Store)}
+    warehouse_ids = {target.pk for _permission, target in queries if isinstance(target, Warehouse)}
+    membership, assignments, stores, warehouses, chosen_stores, chosen_warehouses = _check_rows(
+        user, seller, store_ids, warehouse_ids
+    )
     if membership is None:
         for result in results:
             result.reason = "not_a_member"
@@ -355,7 +360,6 @@ def check_permissions(*, user, seller, queries) -> list[CheckResult]:
 
     is_owner = membership["kind"] == MembershipKind.OWNER
     pending = []
-    store_ids, warehouse_ids = set(), set()
     for result in results:
         if not catalog.exists(result.permission):
             result.reason = "unknown_permission"
@@ -367,22 +371,10 @@ def check_permissions(*, user, seller, queries) -> list[CheckResult]:
         if level == catalog.SELLER and result.target is not None and result.target.pk != seller.pk:
             result.reason = "other_seller"
             continue
-        if level == catalog.STORE:
-            store_ids.add(result.target.pk)
-        elif level == catalog.WAREHOUSE:
-            warehouse_ids.add(result.target.pk)
         pending.append((result, level))
     if not pending:
         return results
     relevant = [a for a in assignments if any(r.permission in a["role"].permissions for r, _level in pending)]
-    stores, warehouses, chosen_stores, chosen_warehouses = _objects_and_scopes(
-        seller,
-        store_ids,
-        warehouse_ids,
-        [a["pk"] for a in relevant if a["scope_kind"] in (ScopeKind.STORES, ScopeKind.WAREHOUSES)]
-        if not is_owner
-        else [],
-    )
     for result, level in pending:
         target = result.target
         if level == catalog.SELLER:

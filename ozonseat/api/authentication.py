@@ -4,7 +4,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import authentication, exceptions
 
 from accounts.api_tokens import authenticate_api_token
-from accounts.models import MembershipKind, TwoFactorDevice
+from accounts.models import MembershipKind
 from audit.context import update_context
 
 from .exceptions import TwoFactorRequired
@@ -39,9 +39,7 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
         if (
             membership.seller.require_two_factor
             and membership.kind != MembershipKind.SERVICE
-            and not TwoFactorDevice.objects.filter(
-                user_id=membership.user_id, confirmed_at__isnull=False
-            ).exists()
+            and not token.two_factor_confirmed  # read in the token's own query
         ):
             raise TwoFactorRequired()
         return membership.user, token

@@ -1,19 +1,19 @@
 """The check endpoint: "may this member do this, here?" for one or many triples, with the reason.
 
 The hot path. The number of queries depends on the number of distinct subjects (members) in the request,
-never on the number of triples: one for the subjects, one each for the named stores and warehouses, and
-`roles.selectors.check_permissions` (a fixed two) per subject."""
+never on the number of triples: one for the subjects and the named stores and warehouses together, and
+`roles.selectors.check_permissions` (a fixed one) per subject."""
 
 from collections import defaultdict
 
-from django.db.models import Q
+from django.db import connection
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import exceptions, serializers
 from rest_framework.response import Response
 
 from accounts.authorization import member_has_seller_permission
-from accounts.models import Membership, MembershipKind
+from accounts.models import Membership, MembershipKind, User
 from roles import catalog
 from roles.models import Store, Warehouse
 from roles.selectors import REASONS, check_permissions
@@ -97,6 +97,64 @@ def _scope(grant) -> dict:
     return {"type": kind, "id": getattr(scope_object, "pk", None), "market": None}
 
 
+def _table(model) -> str:
+    return connection.ops.quote_name(model._meta.db_table)
+
+
+def _in(values) -> str:
+    return ", ".join(["%s"] * len(values))
+
+
+def _subjects_and_targets(seller, member_ids, user_ids, store_ids, warehouse_ids):
+    """One query (UNION ALL) for the request's members (by membership or user id) and its stores and
+    warehouses, each only in this seller: an id of another seller is not found, like one that does not
+    exist. Returns unsaved references (ids and the fields the check reads); `check_permissions` then reads
+    the members' state and the targets' state itself, fresh."""
+    parts, params = [], []
+    if member_ids or user_ids:
+        conditions = []
+        params.append(seller.pk)
+        if member_ids:
+            conditions.append(f"m.id IN ({_in(member_ids)})")
+            params += list(member_ids)
+        if user_ids:
+            conditions.append(f"m.user_id IN ({_in(user_ids)})")
+            params += list(user_ids)
+        parts.append(
+            f"SELECT 'm', m.id, m.user_id, CASE WHEN u.is_active THEN 1 ELSE 0 END "  # noqa: S608
+            f"FROM {_table(Membership)} m JOIN {_table(User)} u ON u.id = m.user_id "
+            f"WHERE m.seller_id = %s AND ({' OR '.join(conditions)})"
+        )
+    if store_ids:
+        parts.append(
+            f"SELECT 's', s.id, NULL, 0 FROM {_table(Store)} s "  # noqa: S608
+            f"WHERE s.seller_id = %s AND s.id IN ({_in(store_ids)})"
+        )
+        params += [seller.pk, *store_ids]
+    if warehouse_ids:
+        parts.append(
+            f"SELECT 'w', w.id, w.store_id, 0 FROM {_table(Warehouse)} w "  # noqa: S608
+            f"WHERE w.seller_id = %s AND w.id IN ({_in(warehouse_ids)})"
+        )
+        params += [seller.pk, *warehouse_ids]
+    memberships, stores, warehouses = [], {}, {}
+    if not parts:
+        return memberships, stores, warehouses
+    with connection.cursor() as cursor:
+        cursor.execute(" UNION ALL ".join(parts), params)
+        rows = cursor.fetchall()
+    for kind, pk, other, active in rows:
+        if kind == "m":
+            membership = Membership(pk=pk, seller_id=seller.pk, user_id=other)
+            membership.user = User(pk=other, is_active=bool(active))
+            memberships.append(membership)
+        elif kind == "s":
+            stores[pk] = Store(pk=pk, seller_id=seller.pk)
+        else:
+            warehouses[pk] = Warehouse(pk=pk, seller_id=seller.pk, store_id=other)
+    return memberships, stores, warehouses
+
+
 class CheckView(SellerView):
     @extend_schema(
         operation_id="check",
@@ -125,16 +183,17 @@ class CheckView(SellerView):
         checks = items.validated_data["checks"]
         member_ids = {item["member"] for item in checks if "member" in item}
         user_ids = {item["user"] for item in checks if "user" in item}
-        memberships = list(
-            Membership.objects.filter(seller=self.seller)
-            .filter(Q(pk__in=member_ids) | Q(user_id__in=user_ids))
-            .select_related("user")
+        store_ids = {item["store"] for item in checks if "store" in item}
+        warehouse_ids = {item["warehouse"] for item in checks if "warehouse" in item}
+        memberships, stores, warehouses = _subjects_and_targets(
+            self.seller, member_ids, user_ids, store_ids, warehouse_ids
         )
         by_member = {m.pk: m for m in memberships}
         by_user = {m.user_id: m for m in memberships}
         subjects = {(("m", i)) for i in member_ids} | {("u", i) for i in user_ids}
         asks_about_others = any(
-            (by_member.get(i) if kind == "m" else by_user.get(i)) != self.membership for kind, i in subjects
+            getattr(by_member.get(i) if kind == "m" else by_user.get(i), "pk", None) != self.membership.pk
+            for kind, i in subjects
         )
         if asks_about_others and not (
             self.membership.kind == MembershipKind.SERVICE
@@ -146,21 +205,6 @@ class CheckView(SellerView):
             raise exceptions.ValidationError(
                 {"checks": [_("At most %(count)d distinct members per request.") % {"count": MAX_SUBJECTS}]}
             )
-        store_ids = {item["store"] for item in checks if "store" in item}
-        warehouse_ids = {item["warehouse"] for item in checks if "warehouse" in item}
-        stores = (
-            {s.pk: s for s in Store.objects.filter(seller=self.seller, pk__in=store_ids)} if store_ids else {}
-        )
-        warehouses = (
-            {
-                w.pk: w
-                for w in Warehouse.objects.filter(seller=self.seller, pk__in=warehouse_ids).select_related(
-                    "store"
-                )
-            }
-            if warehouse_ids
-            else {}
-        )
 
         results: list[dict | None] = [None] * len(checks)
         pending = defaultdict(list)  # membership -> [(index, permission, target)]

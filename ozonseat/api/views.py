@@ -17,7 +17,7 @@ from audit.services import record_denial
 from . import problems
 from .authentication import BearerTokenAuthentication, SessionAuthentication
 from .parsers import LimitedJSONParser
-from .throttling import IPRateThrottle, TokenRateThrottle
+from .throttling import IPRateThrottle, TokenRateThrottle, count_before_authentication
 
 
 class ProblemJSONRenderer(JSONRenderer):
@@ -39,7 +39,9 @@ class ApiView(GenericAPIView):
             if language:
                 translation.activate(language)
                 request.LANGUAGE_CODE = language
-        # The per-IP limit runs before authentication, so guessing tokens is limited too.
+        # The per-IP limit runs before authentication, so guessing tokens is limited too. The token's own
+        # request is counted in the same round trip (see throttling).
+        count_before_authentication(request, self)
         ip_throttle = IPRateThrottle()
         if not ip_throttle.allow_request(request, self):
             self.throttled(request, ip_throttle.wait())

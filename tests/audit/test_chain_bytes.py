@@ -1,0 +1,196 @@
+"""The faster chain serialisation hashes exactly the bytes of the original one, so every chain written
+before it still verifies. The original implementation is kept here, verbatim, as the reference."""
+
+import hashlib
+import json
+import uuid
+from datetime import UTC, datetime, timedelta, timezone
+from decimal import Decimal
+from types import SimpleNamespace
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from audit import chain
+from audit.models import AuditEvent
+from audit.verification import verify_chain
+from tests.audit.helpers import append, chain_events
+
+# --- the reference: audit/chain.py before the speed-up ------------------------------------------------
+
+
+def _reference_json_default(value):
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return str(value)
+
+
+def reference_canonical_json(value) -> str:
+    return json.dumps(
+        value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=_reference_json_default
+    )
+
+
+def reference_format_timestamp(value: datetime) -> str:
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def reference_serialization(event) -> bytes:
+    data = {name: getattr(event, name) for name in chain.CHAINED_FIELDS}
+    data["created_at"] = reference_format_timestamp(event.created_at)
+    data["changes"] = json.loads(reference_canonical_json(event.changes or {}))
+    return reference_canonical_json(data).encode("utf-8")
+
+
+def reference_hash(event) -> str:
+    return hashlib.sha256(reference_serialization(event)).hexdigest()
+
+
+# --- generated events -----------------------------------------------------------------------------
+
+text = st.text(max_size=30)  # any code point: non-ASCII, controls, quotes, surrogates excluded by st.text
+json_scalars = st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | text
+# What the database gives back: plain JSON, string keys.
+stored_json = st.recursive(
+    json_scalars,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(text, inner, max_size=4),
+    max_leaves=12,
+)
+aware_datetimes = st.datetimes(
+    min_value=datetime(1, 1, 1),
+    max_value=datetime(9999, 12, 30),
+    timezones=st.sampled_from(
+        [UTC, timezone(timedelta(hours=3)), timezone(timedelta(hours=-5, minutes=-30))]
+    ),
+)
+# What a service may pass record_event: also dates, decimals, UUIDs, tuples, non-string keys.
+service_scalars = (
+    json_scalars
+    | aware_datetimes
+    | st.decimals(allow_nan=False, allow_infinity=False)
+    | st.uuids()
+    | st.floats()  # NaN and infinities too
+)
+service_json = st.recursive(
+    service_scalars,
+    lambda inner: (
+        st.lists(inner, max_size=4)
+        | st.lists(inner, max_size=3).map(tuple)
+        | st.dictionaries(text, inner, max_size=4)
+        | st.dictionaries(st.integers(), inner, max_size=4)
+    ),
+    max_leaves=12,
+)
+maybe_id = st.none() | st.integers(min_value=1, max_value=2**62)
+hashes = st.text(alphabet="0123456789abcdef", min_size=64, max_size=64)
+
+
+def events(changes):
+    return st.builds(
+        SimpleNamespace,
+        seller_id=maybe_id,
+        sequence=st.integers(min_value=1, max_value=2**62),
+        actor_user_id=maybe_id,
+        actor_token_id=maybe_id,
+        action=st.sampled_from(["member.invited", "token.revoked", "audit.archived"]) | text,
+        target_type=text,
+        target_id=maybe_id,
+        store_id=maybe_id,
+        changes=st.none() | st.dictionaries(text, changes, max_size=5),
+        ip=st.none() | st.sampled_from(["203.0.113.7", "2001:db8::1", "::ffff:192.0.2.1"]),
+        user_agent=text,
+        request_id=text,
+        created_at=aware_datetimes,
+        previous_hash=hashes,
+    )
+
+
+@settings(max_examples=400, suppress_health_check=[HealthCheck.too_slow])
+@given(events(service_json))
+def test_compute_hash_is_byte_identical_to_the_original(event):
+    assert chain.canonical_serialization(event) == reference_serialization(event)
+    assert chain.compute_hash(event) == reference_hash(event)
+
+
+@settings(max_examples=400, suppress_health_check=[HealthCheck.too_slow])
+@given(events(stored_json))
+def test_hashing_as_stored_matches_the_original_for_what_the_database_returns(event):
+    assert chain.stored_serialization(event) == reference_serialization(event)
+    assert chain.compute_stored_hash(event) == reference_hash(event)
+
+
+@given(aware_datetimes)
+def test_timestamps_render_as_before(value):
+    assert chain.format_timestamp(value) == reference_format_timestamp(value)
+
+
+def test_canonical_json_of_odd_values_is_unchanged():
+    odd = {
+        2: "b",
+        10: "a",
+        "n": [float("nan"), float("inf"), -0.0, 1e-7, 10**30],
+        "when": datetime(2026, 1, 2, 3, 4, 5, 6, tzinfo=UTC),
+        "money": Decimal("1.10"),
+        "id": uuid.UUID(int=7),
+        "quote": 'он сказал "да" 好',
+    }
+    with pytest.raises(TypeError):  # mixed key types cannot be sorted, before and after
+        reference_canonical_json(odd)
+    with pytest.raises(TypeError):
+        chain.canonical_json(odd)
+    del odd[2], odd[10]
+    assert chain.canonical_json(odd) == reference_canonical_json(odd)
+
+
+@pytest.mark.django_db
+def test_events_appended_now_verify_and_match_the_original_hash(seller, owner):
+    made = append(seller, 4, actor=owner)
+    stored = chain_events(seller)
+    assert [event.hash for event in stored] == [event.hash for event in made]
+    assert all(reference_hash(event) == event.hash for event in stored)
+    assert verify_chain(seller.pk).ok
+
+
+@pytest.mark.django_db
+def test_a_chain_hashed_by_the_original_code_still_verifies(seller, owner):
+    """Events written with the reference serialisation (as every chain before this change was) verify."""
+    from django.db import connection
+
+    from audit.models import AuditChain
+
+    previous = chain.GENESIS_HASH
+    base = datetime(2024, 5, 6, 7, 8, 9, 123456, tzinfo=UTC)
+    columns = [*chain.CHAINED_FIELDS, "hash"]
+    with connection.cursor() as cursor:
+        for sequence in range(1, 6):
+            event = AuditEvent(
+                seller_id=seller.pk,
+                sequence=sequence,
+                actor_user_id=owner.pk,
+                action="member.updated",
+                target_type="membership",
+                target_id=owner.pk,
+                changes={"job_title": [f"Старший {sequence}", "店长 ✓"], "count": [1.5, None]},
+                ip="198.51.100.4",
+                user_agent="Mozilla/5.0",
+                request_id=f"r{sequence}",
+                created_at=base + timedelta(seconds=sequence),
+                previous_hash=previous,
+            )
+            event.hash = reference_hash(event)
+            previous = event.hash
+            values = [
+                json.dumps(event.changes) if name == "changes" else getattr(event, name) for name in columns
+            ]
+            placeholders = ", ".join(["%s"] * len(columns))
+            cursor.execute(
+                f"INSERT INTO audit_auditevent ({', '.join(columns)}) VALUES ({placeholders})", values
+            )
+    AuditChain.objects.update_or_create(
+        key=chain.chain_key(seller.pk),
+        defaults={"seller_id": seller.pk, "last_sequence": 5, "last_hash": previous},
+    )
+    report = verify_chain(seller.pk)
+    assert report.ok, report.problem
+    assert report.checked == 5
