@@ -27,6 +27,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
 from django.contrib.contenttypes.models import ContentType
 from django.db import connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import Membership, MembershipKind, MembershipStatus, Seller
@@ -315,7 +316,10 @@ def _objects(seller_id, restriction):
     All active stores are needed to decide coverage even when only some stores' rows are computed."""
     stores = dict(Store.objects.filter(seller_id=seller_id, is_active=True).values_list("pk", "market"))
     warehouses = {}
-    if restriction.warehouse_ids is None or restriction.warehouse_ids:
+    wanted = restriction.permissions
+    if (restriction.warehouse_ids is None or restriction.warehouse_ids) and (
+        wanted is None or any(catalog.exists(p) and catalog.level_of(p) == catalog.WAREHOUSE for p in wanted)
+    ):
         queryset = Warehouse.objects.filter(seller_id=seller_id, is_active=True, store__is_active=True)
         if restriction.warehouse_ids is not None:
             queryset = queryset.filter(pk__in=restriction.warehouse_ids)
@@ -488,7 +492,14 @@ def _sync(seller_id, restriction, *, check_only, now):
         # membership -> role -> seller -> audit chain), so concurrent changes cannot interleave their diffs.
         list(Seller.objects.select_for_update().filter(pk=seller_id).values_list("pk", flat=True))
     report = SyncReport()
-    groups = dict(IndexGroup.objects.filter(seller_id=seller_id).values_list("key", "group_id"))
+    groups = IndexGroup.objects.filter(seller_id=seller_id)
+    if restriction.role_ids is not None and restriction.membership_ids is None:
+        # Only the rows of these roles' groups change: read only those groups.
+        by_role = Q(pk__in=[])
+        for role_id in restriction.role_ids:
+            by_role |= Q(key__startswith=f"{role_id}:")
+        groups = groups.filter(by_role)
+    groups = dict(groups.values_list("key", "group_id"))
     if restriction.is_full:
         _new, awaiting, wanted = _sync_members(seller_id, restriction, groups, report, check_only, now)
         _sync_rows(seller_id, wanted, restriction, groups, report, check_only, awaiting, every_group=True)
