@@ -421,14 +421,18 @@ def desired_rows(seller_id, restriction: Restriction, *, now=None) -> tuple[dict
     return rows, users
 
 
-def _scoped(queryset, level, seller_id, restriction):
-    """Rows of one level's table on the seller's objects within the restriction (None: nothing to read)."""
+def _scoped(queryset, level, seller_id, restriction, *, group_ids=None):
+    """Rows of one level's table on the seller's objects within the restriction (None: nothing to read).
+    `group_ids` (the seller's own groups) stand for the seller: no join to the objects then."""
+    if group_ids is not None:
+        queryset = queryset.filter(group_id__in=group_ids)
     if level == catalog.SELLER:
         if not restriction.include_seller:
             return None
         queryset = queryset.filter(content_object_id=seller_id)
     else:
-        queryset = queryset.filter(content_object__seller_id=seller_id)
+        if group_ids is None:
+            queryset = queryset.filter(content_object__seller_id=seller_id)
         object_ids = restriction.store_ids if level == catalog.STORE else restriction.warehouse_ids
         if object_ids is not None:
             if not object_ids:
@@ -612,11 +616,10 @@ def _sync_rows(
     by_id = {group_id: key for key, group_id in groups.items()}
     names = {pk: codename for codename, pk in permission_ids().items()}
     for level, table in GROUP_TABLES.items():
-        queryset = _scoped(table.objects.all(), level, seller_id, restriction)
+        group_ids = None if every_group else [groups[k] for k in keys if k in groups]
+        queryset = _scoped(table.objects.all(), level, seller_id, restriction, group_ids=group_ids)
         existing = {}
-        if queryset is not None:
-            if not every_group:
-                queryset = queryset.filter(group_id__in=[groups[k] for k in keys if k in groups])
+        if queryset is not None and group_ids != []:
             for pk, group_id, permission_id, object_id in queryset.values_list(
                 "pk", "group_id", "permission_id", "content_object_id"
             ):
