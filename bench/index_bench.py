@@ -37,7 +37,7 @@ WAREHOUSES_PER_STORE = 4
 MARKETS = ("RU", "KZ", "BY", "UZ")
 SMALL_SELLERS = 20
 SMALL_MEMBERS = 20
-ROUNDS = 3
+ROUNDS = 7
 
 
 def build_seller(name, members_count, stores_count, warehouses_per_store, prefix):

@@ -424,8 +424,6 @@ def desired_rows(seller_id, restriction: Restriction, *, now=None) -> tuple[dict
 def _scoped(queryset, level, seller_id, restriction, *, group_ids=None):
     """Rows of one level's table on the seller's objects within the restriction (None: nothing to read).
     `group_ids` (the seller's own groups) stand for the seller: no join to the objects then."""
-    if group_ids is not None:
-        queryset = queryset.filter(group_id__in=group_ids)
     if level == catalog.SELLER:
         if not restriction.include_seller:
             return None
@@ -446,6 +444,8 @@ def _scoped(queryset, level, seller_id, restriction, *, group_ids=None):
         if not wanted:
             return None
         queryset = queryset.filter(permission_id__in=wanted)
+    if group_ids is not None:
+        queryset = queryset.filter(group_id__in=group_ids)
     return queryset
 
 
@@ -483,8 +483,9 @@ def _delete(table, pks):
 def sync(seller_id, restriction: Restriction | None = None, *, check_only=False, now=None) -> SyncReport:
     """Make (or, with check_only, compare) the part of the seller's index within `restriction` equal to
     what the assignments say. Called inside the transaction of the change that made it necessary (its own
-    atomic block is then a savepoint). Reads and writes only this seller's rows."""
-    with transaction.atomic():
+    atomic block joins it: no savepoint, a failure fails the change). Reads and writes only this seller's
+    rows."""
+    with transaction.atomic(savepoint=False):
         return _sync(
             seller_id, restriction or Restriction(), check_only=check_only, now=now or timezone.now()
         )
