@@ -549,7 +549,8 @@ def update_member(*, actor: User, membership: Membership, job_title: str, ends_a
         membership.job_title = job_title
         membership.ends_at = ends_at
         membership.save(update_fields=["job_title", "ends_at"])
-        hooks.membership_changed(membership)
+        if "ends_at" in changes:  # a job title cannot change permissions: the index is left alone
+            hooks.membership_changed(membership)
         record_event(
             action=events.MEMBER_UPDATED,
             seller=membership.seller,

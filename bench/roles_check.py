@@ -135,14 +135,24 @@ def table_sizes():
     from django.db import connection
 
     from roles.models import (
+        SellerGroupObjectPermission,
         SellerUserObjectPermission,
+        StoreGroupObjectPermission,
         StoreUserObjectPermission,
+        WarehouseGroupObjectPermission,
         WarehouseUserObjectPermission,
     )
 
     rows = []
     with connection.cursor() as cursor:
-        for model in (StoreUserObjectPermission, WarehouseUserObjectPermission, SellerUserObjectPermission):
+        for model in (
+            StoreGroupObjectPermission,
+            WarehouseGroupObjectPermission,
+            SellerGroupObjectPermission,
+            StoreUserObjectPermission,
+            WarehouseUserObjectPermission,
+            SellerUserObjectPermission,
+        ):
             table = model._meta.db_table
             cursor.execute(f"SELECT count(*), pg_total_relation_size('{table}') FROM {table}")
             count, size = cursor.fetchone()

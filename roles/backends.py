@@ -1,13 +1,14 @@
 """`user.has_perm(perm, obj)` for stores, warehouses and sellers: django-guardian's answer from the
-derived index, gated on the membership being effective *now*.
+derived index (the group object permissions of the role x scope groups the user is in, see roles.index),
+gated on the membership being effective *now*.
 
 Why the gate: suspending, removing, reactivating, editing roles and assignments all rewrite the index in
 their own transaction, so the rows are never stale for them. A membership reaching `ends_at` is different:
 nothing happens at that instant; the periodic `expire_memberships` job (every 5 minutes) suspends it and
-removes its rows. In between, the rows still exist — this backend answers False for them anyway, because
-it checks the membership's end date on every call (one indexed query). Code that reads guardian tables
-directly (e.g. `get_objects_for_user`) must use `roles.selectors.objects_for_user`, which applies the
-same gate. Platform superusers are answered True by Django itself before any backend runs.
+takes the user out of the seller's groups. In between, the user is still in them — this backend answers
+False anyway, because it checks the membership's end date on every call (one indexed query). Code that
+reads guardian tables directly (e.g. `get_objects_for_user`) must use `roles.selectors.objects_for_user`,
+which applies the same gate. Platform superusers are answered True by Django itself before any backend runs.
 """
 
 from guardian.backends import ObjectPermissionBackend as GuardianBackend

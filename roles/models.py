@@ -8,7 +8,7 @@ from django.db.models.functions import Lower
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
-from guardian.models import UserObjectPermissionBase
+from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
 from . import catalog
 from .role_templates import BY_KEY
@@ -179,8 +179,32 @@ class Assignment(models.Model):
 
 
 # --- the derived index: django-guardian direct foreign-key tables -----------------------------------
-# Rows here are written only by roles.services (reindex), never by hand: `permissions_sync --check`
-# proves they equal what the assignments say.
+# Rows here are written only by roles.index (called by the services), never by hand: `permissions_sync
+# --check` proves they equal what the assignments say.
+#
+# The index grows with roles, not people: one guardian group per role x scope unit that some working
+# member holds (IndexGroup), holding the group object permissions; members join the groups of their
+# assignments (user.groups) while their membership works. The user tables stay empty (any row there is
+# reported as extra); guardian still reads them, so they stay as direct tables rather than its generic one.
+
+
+class IndexGroup(models.Model):
+    """A guardian group of the index. `key` names what it stands for within the seller: "owner" (every
+    permission everywhere), "<role id>:seller", "<role id>:market:<market>", "<role id>:store:<store id>"
+    or "<role id>:warehouse:<warehouse id>" — a chosen-stores assignment joins one group per store."""
+
+    group = models.OneToOneField(
+        "auth.Group", on_delete=models.CASCADE, primary_key=True, related_name="ozonseat_index"
+    )
+    seller = models.ForeignKey("accounts.Seller", on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=64)
+
+    class Meta:
+        default_permissions = ()
+        constraints = [models.UniqueConstraint(fields=["seller", "key"], name="roles_indexgroup_key_unique")]
+
+    def __str__(self):
+        return f"{self.seller_id}:{self.key}"
 
 
 class StoreUserObjectPermission(UserObjectPermissionBase):
@@ -201,4 +225,25 @@ class SellerUserObjectPermission(UserObjectPermissionBase):
     content_object = models.ForeignKey("accounts.Seller", on_delete=models.CASCADE)
 
     class Meta(UserObjectPermissionBase.Meta):
+        default_permissions = ()
+
+
+class StoreGroupObjectPermission(GroupObjectPermissionBase):
+    content_object = models.ForeignKey(Store, on_delete=models.CASCADE)
+
+    class Meta(GroupObjectPermissionBase.Meta):
+        default_permissions = ()
+
+
+class WarehouseGroupObjectPermission(GroupObjectPermissionBase):
+    content_object = models.ForeignKey(Warehouse, on_delete=models.CASCADE)
+
+    class Meta(GroupObjectPermissionBase.Meta):
+        default_permissions = ()
+
+
+class SellerGroupObjectPermission(GroupObjectPermissionBase):
+    content_object = models.ForeignKey("accounts.Seller", on_delete=models.CASCADE)
+
+    class Meta(GroupObjectPermissionBase.Meta):
         default_permissions = ()

@@ -476,18 +476,15 @@ def update_role(*, actor, role, name=None, description=None, permissions=None) -
         added = set(new["permissions"]) - set(old["permissions"])
         removed = set(old["permissions"]) - set(new["permissions"])
         _refuse_unheld(holdings, sorted(added))
-        assignments = _holder_assignments(role) if added or removed else []
+        # The holders' scopes matter only for refusing a non-owner a widening (the index needs none of
+        # them: it rewrites the role's groups); the owner holds everything everywhere.
+        assignments = _holder_assignments(role) if added and not holdings.is_owner else []
         _refuse_widening(holdings, sorted(added), assignments)
         role.name, role.description, role.permissions = new["name"], new["description"], new["permissions"]
         role.save(update_fields=["name", "description", "permissions", "updated_at"])
-        if assignments:
-            # Set-based: one pass over all holders, limited to the permissions that changed.
-            index.sync(
-                seller.pk,
-                index.Restriction(
-                    membership_ids={a.membership_id for a in assignments}, permissions=added | removed
-                ),
-            )
+        if added or removed:
+            # The role's groups' rows for the permissions that changed: rows per store, not per holder.
+            index.sync(seller.pk, index.Restriction(role_ids={role.pk}, permissions=added | removed))
         if "description" in changes:
             changes["description"] = [bool(old["description"]), bool(new["description"])]
         record_event(action=events.ROLE_UPDATED, seller=seller, actor=actor, target=role, changes=changes)
@@ -531,13 +528,8 @@ def delete_role(*, actor, role, move_to=None) -> None:
                     ) from None
             _refuse_widening(holdings, move_to.permissions, assignments)
             Assignment.objects.filter(role=role).update(role=move_to)
-            index.sync(
-                seller.pk,
-                index.Restriction(
-                    membership_ids={a.membership_id for a in assignments},
-                    permissions=set(role.permissions) | set(move_to.permissions),
-                ),
-            )
+            # The holders move from this role's groups to the other role's (created as needed).
+            index.sync(seller.pk, index.Restriction(membership_ids={a.membership_id for a in assignments}))
         changes = {
             "name": [role.name, None],
             "permissions": [sorted(role.permissions), None],

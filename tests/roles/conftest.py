@@ -60,4 +60,11 @@ def assert_index_clean():
         raise AssertionError(f"permissions_sync --check failed with {exit_.code}") from None
 
 
-__all__ = ["MembershipKind", "World", "assert_index_clean"]
+def index_groups_of(user, seller):
+    """Keys of the seller's index groups the user is in."""
+    return set(
+        user.groups.filter(ozonseat_index__seller=seller).values_list("ozonseat_index__key", flat=True)
+    )
+
+
+__all__ = ["MembershipKind", "World", "assert_index_clean", "index_groups_of"]

@@ -19,6 +19,7 @@ import re
 from unittest import mock
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.core import mail
 from django.db import transaction
 from hypothesis import HealthCheck, settings
@@ -317,9 +318,11 @@ class AccessMachine(RuleBasedStateMachine):
     def only_working_memberships_have_index_rows(self):
         """Cheap per-step check beside the full comparison at the end of each example."""
         not_working = Membership.objects.filter(seller=self.seller).exclude(status=MembershipStatus.ACTIVE)
-        assert (
-            not index.TABLES[catalog.SELLER]
-            .objects.filter(user_id__in=not_working.values("user_id"), content_object_id=self.seller.pk)
+        assert not (
+            get_user_model()
+            .groups.through.objects.filter(
+                user_id__in=not_working.values("user_id"), group__ozonseat_index__seller=self.seller
+            )
             .exists()
         )
 

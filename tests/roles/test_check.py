@@ -106,9 +106,9 @@ def test_expired_member_is_refused_before_the_periodic_job_runs_and_rows_go_when
     # time passes: the end date is reached, the job has not run yet, the index rows are still there
     Membership.objects.filter(pk=member.pk).update(ends_at=timezone.now() - timedelta(seconds=1))
     assert member.user.has_perm  # the guardian rows exist ...
-    from roles.models import StoreUserObjectPermission
+    from tests.roles.conftest import index_groups_of
 
-    assert StoreUserObjectPermission.objects.filter(user=member.user).exists()
+    assert index_groups_of(member.user, world.seller)
     # ... yet neither the check nor user.has_perm allows anything
     result = check(member, "orders.process", world.ru1)
     assert not result.allowed and result.reason == "membership_expired"
@@ -120,7 +120,7 @@ def test_expired_member_is_refused_before_the_periodic_job_runs_and_rows_go_when
     assert "belong to members past their end date" in out.getvalue()
     # the job processes the end date and removes the rows
     assert account_services.expire_memberships() == 1
-    assert not StoreUserObjectPermission.objects.filter(user=member.user).exists()
+    assert not index_groups_of(member.user, world.seller)
     assert_index_clean()
 
 

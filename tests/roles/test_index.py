@@ -1,5 +1,5 @@
-"""The guardian index equals what the assignments say after every kind of change, with no stale window;
-permissions_sync finds and repairs corruption."""
+"""The guardian index (role x scope groups) equals what the assignments say after every kind of change,
+with no stale window; permissions_sync finds and repairs corruption."""
 
 from datetime import timedelta
 from io import StringIO
@@ -12,8 +12,13 @@ from accounts import services as account_services
 from accounts.models import Membership
 from audit.models import AuditEvent
 from roles import index, services
-from roles.models import StoreUserObjectPermission, WarehouseUserObjectPermission
-from tests.roles.conftest import assert_index_clean
+from roles.models import (
+    IndexGroup,
+    StoreGroupObjectPermission,
+    StoreUserObjectPermission,
+    WarehouseGroupObjectPermission,
+)
+from tests.roles.conftest import assert_index_clean, index_groups_of
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
 
@@ -61,7 +66,7 @@ def test_every_kind_of_change_keeps_the_index_exact_and_has_perm_current(world):
     services.deactivate_store(actor=owner, store=kz2)
     kz2.refresh_from_db()
     assert not fresh(sales).has_perm("roles.analytics_view", kz2)
-    assert not StoreUserObjectPermission.objects.filter(content_object=kz2).exists()
+    assert not StoreGroupObjectPermission.objects.filter(content_object=kz2).exists()
     assert_index_clean()
 
     # warehouse added / deactivated
@@ -72,13 +77,13 @@ def test_every_kind_of_change_keeps_the_index_exact_and_has_perm_current(world):
     services.deactivate_warehouse(actor=owner, warehouse=warehouse)
     warehouse.refresh_from_db()
     assert not fresh(picker).has_perm("roles.warehouse_shipments_manage", warehouse)
-    assert not WarehouseUserObjectPermission.objects.filter(content_object=warehouse).exists()
+    assert not WarehouseGroupObjectPermission.objects.filter(content_object=warehouse).exists()
     assert_index_clean()
 
     # member suspended / reactivated / end date / expired / removed
     account_services.suspend_member(actor=owner, membership=sales)
     assert not fresh(sales).has_perm("roles.finance_view", world.ru1)
-    assert not StoreUserObjectPermission.objects.filter(user_id=sales.user_id).exists()
+    assert not index_groups_of(sales.user, world.seller)
     assert_index_clean()
     account_services.reactivate_member(actor=owner, membership=sales)
     assert fresh(sales).has_perm("roles.finance_view", world.ru1)
@@ -112,13 +117,19 @@ def test_every_kind_of_change_keeps_the_index_exact_and_has_perm_current(world):
 def test_permissions_sync_reports_a_corrupted_index_and_repairs_it(world):
     sales = world.member(("sales", "stores", {"stores": [world.ru1]}))
     ids = index.permission_ids()
-    # one row too many (a permission nobody gave), one missing (a permission that was given)
-    StoreUserObjectPermission.objects.create(
-        user=sales.user, permission_id=ids["finance.view"], content_object=world.kz1
+    key = f"{world.role('sales').pk}:store:{world.ru1.pk}"
+    group = IndexGroup.objects.get(seller=world.seller, key=key).group
+    # one group row too many (a permission nobody gave), one missing (a permission that was given),
+    # one row in guardian's per-user table (which the index keeps empty)
+    StoreGroupObjectPermission.objects.create(
+        group=group, permission_id=ids["finance.view"], content_object=world.kz1
     )
-    StoreUserObjectPermission.objects.filter(
-        user=sales.user, permission_id=ids["orders.process"], content_object=world.ru1
+    StoreGroupObjectPermission.objects.filter(
+        group=group, permission_id=ids["orders.process"], content_object=world.ru1
     ).delete()
+    StoreUserObjectPermission.objects.create(
+        user=sales.user, permission_id=ids["prices.edit"], content_object=world.kz1
+    )
     assert sales.user.has_perm("roles.finance_view", world.kz1)  # the corruption is visible ...
 
     out, err = StringIO(), StringIO()
@@ -127,20 +138,41 @@ def test_permissions_sync_reports_a_corrupted_index_and_repairs_it(world):
     assert exit_.value.code == 1
     report = out.getvalue()
     seller_id, user_id = world.seller.pk, sales.user_id
-    assert f"extra: seller={seller_id} store={world.kz1.pk} user={user_id} permission=finance.view" in report
-    missing = f"missing: seller={seller_id} store={world.ru1.pk} user={user_id} permission=orders.process"
-    assert missing in report
-    assert "2 index row(s) differ" in err.getvalue()
+    assert f"extra: seller={seller_id} group={key} store={world.kz1.pk} permission=finance.view" in report
+    assert f"missing: seller={seller_id} group={key} store={world.ru1.pk} permission=orders.process" in report
+    assert f"extra: seller={seller_id} store={world.kz1.pk} user={user_id} permission=prices.edit" in report
+    assert "3 index entries differ" in err.getvalue()
 
     out = StringIO()
     call_command("permissions_sync", stdout=out)
-    assert "Repaired 2 index row(s)." in out.getvalue()
+    assert "Repaired 3 index entries." in out.getvalue()
     assert_index_clean()
     user = type(sales.user).objects.get(pk=sales.user_id)
     assert not user.has_perm("roles.finance_view", world.kz1)
+    assert not user.has_perm("roles.prices_edit", world.kz1)
     assert user.has_perm("roles.orders_process", world.ru1)
     event = AuditEvent.objects.get(action="permissions.repaired", seller_id=world.seller.pk)
-    assert event.changes == {"added_rows": [0, 1], "removed_rows": [0, 1]}
+    assert event.changes == {"added_rows": [0, 1], "removed_rows": [0, 2]}
+
+
+def test_permissions_sync_reports_wrong_group_members_and_groups(world):
+    sales = world.member(("sales", "stores", {"stores": [world.ru1]}))
+    other = world.member()
+    key = f"{world.role('sales').pk}:store:{world.ru1.pk}"
+    group = IndexGroup.objects.get(seller=world.seller, key=key).group
+    other.user.groups.add(group)  # in a group of a role they do not hold
+    sales.user.groups.remove(group)  # out of the group of a role they hold
+    assert not fresh(sales).has_perm("roles.orders_process", world.ru1)
+    out = StringIO()
+    with pytest.raises(SystemExit):
+        call_command("permissions_sync", "--check", stdout=out, stderr=StringIO())
+    report = out.getvalue()
+    assert f"extra: seller={world.seller.pk} group={key} user={other.user_id}" in report
+    assert f"missing: seller={world.seller.pk} group={key} user={sales.user_id}" in report
+    call_command("permissions_sync", "--seller", str(world.seller.pk), stdout=StringIO())
+    assert_index_clean()
+    assert fresh(sales).has_perm("roles.orders_process", world.ru1)
+    assert not fresh(other).has_perm("roles.orders_process", world.ru1)
 
 
 def test_rows_of_a_user_without_membership_are_reported(world):
@@ -169,7 +201,7 @@ def test_roles_given_while_invited_start_working_when_the_invitation_is_accepted
         stores=[world.ru2],
     )
     assert not fresh(invited).has_perm("roles.orders_process", world.ru2)
-    assert not StoreUserObjectPermission.objects.filter(user_id=invited.user_id).exists()
+    assert not index_groups_of(invited.user, world.seller)
     _invitation, token = sent_invitation(invited)
     account_services.accept_invitation(
         token=token, signed_in_user=None, display_name="New", password="a-long-enough-pass"
@@ -224,3 +256,182 @@ def test_reindexing_is_set_based_the_same_queries_for_3_and_30_holders(change, d
     few = _queries_for(World(), 3, change)
     many = _queries_for(World(), 30, change)
     assert few == many
+
+
+INDEX_TABLES = (
+    "auth_group",
+    "accounts_user_groups",
+    "roles_indexgroup",
+    "roles_storegroupobjectpermission",
+    "roles_warehousegroupobjectpermission",
+    "roles_sellergroupobjectpermission",
+    "roles_storeuserobjectpermission",
+    "roles_warehouseuserobjectpermission",
+    "roles_selleruserobjectpermission",
+)
+
+
+def _index_queries(change):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as context:
+        change()
+    assert context.captured_queries  # the change did run
+    return [q["sql"] for q in context.captured_queries if any(f'"{t}"' in q["sql"] for t in INDEX_TABLES)]
+
+
+def test_changes_that_cannot_alter_permissions_do_not_touch_the_index(world):
+    member = world.member(("sales", "market", {"market": "RU"}))
+    assert (
+        _index_queries(
+            lambda: account_services.update_member(
+                actor=world.owner, membership=member, job_title="Night shift"
+            )
+        )
+        == []
+    )
+    assert (
+        _index_queries(
+            lambda: account_services.update_seller_settings(
+                actor=world.owner,
+                seller=world.seller,
+                name="Shop renamed",
+                default_language="ru",
+                time_zone="Europe/Moscow",
+                invitation_lifetime_hours=48,
+                require_two_factor=False,
+                access_review_interval_days=90,
+            )
+        )
+        == []
+    )
+    assert (
+        _index_queries(lambda: services.rename_store(actor=world.owner, store=world.ru1, name="RU first"))
+        == []
+    )
+    # the detector sees the index when a change does reach it
+    assert _index_queries(
+        lambda: account_services.update_member(
+            actor=world.owner,
+            membership=member,
+            job_title="Night shift",
+            ends_at=timezone.now() + timedelta(days=9),
+        )
+    )
+    assert fresh(member).has_perm("roles.orders_process", world.ru1)
+    assert_index_clean()
+
+
+def test_end_date_extended_after_a_reindex_of_an_expired_member_brings_the_groups_back(world):
+    member = world.member(("sales", "market", {"market": "RU"}), ends_at=timezone.now() + timedelta(days=1))
+    Membership.objects.filter(pk=member.pk).update(ends_at=timezone.now() - timedelta(seconds=1))
+    services.reindex_membership(membership=member)  # e.g. a grant while past the end date
+    assert not index_groups_of(member.user, world.seller)
+    member.refresh_from_db()
+    account_services.update_member(
+        actor=world.owner, membership=member, job_title="", ends_at=timezone.now() + timedelta(days=9)
+    )
+    assert fresh(member).has_perm("roles.orders_process", world.ru1)
+    assert_index_clean()
+
+
+def _check_one(seller):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    out = StringIO()
+    with CaptureQueriesContext(connection) as context:
+        call_command("permissions_sync", "--check", "--seller", str(seller.pk), stdout=out)
+    return out.getvalue(), len(context.captured_queries)
+
+
+def test_permissions_sync_for_one_seller_reads_only_that_seller(world):
+    from tests.roles.conftest import World
+
+    world.member(("sales", "stores", {"stores": [world.ru1, world.kz1]}))
+    _out, alone = _check_one(world.seller)
+    # another seller, bigger and with a corrupted index: invisible to --seller, and costs no query
+    other = World()
+    for _ in range(5):
+        other.member(("analyst", "seller"), ("picker", "warehouses", {"warehouses": [other.ru1_fbs]}))
+    IndexGroup.objects.filter(seller=other.seller).first().group.user_set.clear()
+    StoreGroupObjectPermission.objects.filter(content_object=other.ru2).delete()
+    out, beside = _check_one(world.seller)
+    assert "matches" in out
+    assert beside == alone
+    with pytest.raises(SystemExit):
+        call_command(
+            "permissions_sync",
+            "--check",
+            "--seller",
+            str(other.seller.pk),
+            stdout=StringIO(),
+            stderr=StringIO(),
+        )
+    # repairing one seller leaves the other as it is
+    call_command("permissions_sync", "--seller", str(world.seller.pk), stdout=StringIO())
+    with pytest.raises(SystemExit):
+        call_command(
+            "permissions_sync",
+            "--check",
+            "--seller",
+            str(other.seller.pk),
+            stdout=StringIO(),
+            stderr=StringIO(),
+        )
+    call_command("permissions_sync", "--seller", str(other.seller.pk), stdout=StringIO())
+    assert_index_clean()
+
+
+def test_a_role_edit_writes_rows_per_store_not_per_holder(world):
+    """Ten more holders of the same role at the same scopes add no group row."""
+    from roles.models import StoreGroupObjectPermission as Rows
+
+    world.member(("analyst", "stores", {"stores": [world.ru1, world.kz1]}))
+    world.member(("analyst", "market", {"market": "RU"}))
+    rows_before = Rows.objects.count()
+    for _ in range(10):
+        world.member(
+            ("analyst", "stores", {"stores": [world.ru1, world.kz1]}), ("analyst", "market", {"market": "RU"})
+        )
+    assert Rows.objects.count() == rows_before
+    role = world.role("analyst")
+    services.update_role(actor=world.owner, role=role, permissions=[*role.permissions, "prices.edit"])
+    ids = index.permission_ids()
+    # the stores groups (ru1, kz1) and the RU market group (ru1, ru2): one row per group x store
+    assert (
+        Rows.objects.filter(permission_id=ids["prices.edit"])
+        .exclude(group__ozonseat_index__key="owner")
+        .count()
+        == 4
+    )
+    assert_index_clean()
+
+
+def test_migration_converts_per_person_rows_to_groups(world):
+    """The data migration: per-person rows of the old scheme go, groups come, --check is clean."""
+    import importlib
+
+    from django.apps import apps
+    from django.db import connection
+
+    from roles.models import Assignment
+
+    member = world.member(("sales", "market", {"market": "RU"}))
+    # the old scheme: per-person rows, no groups
+    per_person, _users = index.desired_rows(world.seller.pk, index.Restriction())
+    for level, rows in per_person.items():
+        index.TABLES[level].objects.bulk_create(
+            [index.TABLES[level](user_id=u, permission_id=p, content_object_id=o) for u, p, o in rows]
+        )
+    from django.contrib.auth.models import Group
+
+    Group.objects.filter(ozonseat_index__seller=world.seller).delete()
+    assert not fresh(member).groups.exists()
+    migration = importlib.import_module("roles.migrations.0004_index_by_role_groups")
+    migration.rebuild_index_by_groups(apps, connection.schema_editor().__class__(connection))
+    assert not StoreUserObjectPermission.objects.exists()
+    assert Assignment.objects.filter(membership=member).exists()
+    assert fresh(member).has_perm("roles.orders_process", world.ru2)
+    assert_index_clean()
