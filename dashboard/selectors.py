@@ -284,3 +284,20 @@ def people_labels(seller, user_ids) -> list[tuple[int, str]]:
         .order_by("name", "pk")
         .values_list("user_id", "name")
     )
+
+
+def store_select(seller, store=None, *, name: str, include_inactive: bool = False) -> str:
+    """A searchable select of the seller's stores for a filter form (no form around it), `store` chosen."""
+    from functools import partial
+
+    from django.urls import reverse
+
+    from ozonseat.widgets import SearchableSelect
+
+    url = reverse("dashboard:store_options", kwargs={"seller_id": seller.pk})
+    if include_inactive:
+        url += "?inactive=1"
+    widget = SearchableSelect(
+        url=url, labels=partial(store_labels, seller, include_inactive=include_inactive)
+    )
+    return widget.render(name, store.pk if store is not None else None, attrs={"id": name})
