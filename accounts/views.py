@@ -491,8 +491,7 @@ def invite(request, *, seller, membership):
     access_form = access_form_class()(
         request.POST or None,
         roles=roles_selectors.list_roles(seller),
-        stores=roles_selectors.list_stores(seller),
-        warehouses=roles_selectors.list_warehouses(seller),
+        seller=seller,  # stores and warehouses: searchable selects loaded on demand
         prefix="grant",
     )
     if request.method == "POST" and form.is_valid() and access_form.is_valid():

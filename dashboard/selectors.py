@@ -65,13 +65,16 @@ def members_by_role(seller) -> list[Bar]:
     return _bars([("owner", gettext("Owner"), owners)] + [row for row in rows if row[2]])
 
 
-def my_access(membership) -> dict:
+def my_access(membership, *, stores_page=None, warehouses_page=None) -> dict:
     """What the member may do where, from the same computation as the permission index: seller-wide
-    permissions, then per store and per warehouse only where they hold something."""
+    permissions, then per store and per warehouse only where they hold something — a page of each at a
+    time, so the page stays the same size for a seller of 500 stores."""
     from roles import catalog
-    from roles.selectors import effective_permissions
+    from roles.selectors import effective_permissions_page
 
-    grid = effective_permissions(membership)
+    grid = effective_permissions_page(
+        membership, stores_page=stores_page, warehouses_page=warehouses_page, only_held_stores=True
+    )
     by_level = {level: [p for p in catalog.all_permissions() if p.level == level] for level in catalog.LEVELS}
 
     def labelled(level, held):
@@ -79,8 +82,10 @@ def my_access(membership) -> dict:
 
     return {
         "seller_permissions": labelled(catalog.SELLER, grid.seller_permissions),
-        "stores": [(store, labelled(catalog.STORE, held)) for store, held in grid.stores if held],
+        "stores": [(store, labelled(catalog.STORE, held)) for store, held in grid.stores],
         "warehouses": [(warehouse, labelled(catalog.WAREHOUSE, held)) for warehouse, held in grid.warehouses],
+        "stores_page": grid.stores_page,
+        "warehouses_page": grid.warehouses_page,
     }
 
 
@@ -191,101 +196,6 @@ def get_token_for_seller(seller, token_id):
     return token
 
 
-# --- options of the searchable selects (ozonseat/widgets.py) --------------------------------------
-
-OPTIONS_LIMIT = 20
-
-
-def _page_of_options(rows) -> tuple[list[tuple[int, str]], bool]:
-    rows = list(rows)
-    return rows[:OPTIONS_LIMIT], len(rows) > OPTIONS_LIMIT
-
-
-def _store_label(name, market, active=True) -> str:
-    from django.utils.translation import gettext
-
-    label = f"{name} ({market})"
-    return label if active else f"{label} — {gettext('deactivated')}"
-
-
-def store_options(seller, search: str = "", *, include_inactive: bool = False):
-    """([(store id, label)], more): the first stores matching `search` (name or Client-ID), one query."""
-    from roles.models import Store
-
-    queryset = Store.objects.filter(seller=seller)
-    if not include_inactive:
-        queryset = queryset.filter(is_active=True)
-    search = search.strip()[:100]
-    if search:
-        queryset = queryset.filter(Q(name__icontains=search) | Q(client_id__icontains=search))
-    rows = queryset.order_by("name", "pk").values_list("pk", "name", "market", "is_active")[
-        : OPTIONS_LIMIT + 1
-    ]
-    return _page_of_options((pk, _store_label(name, market, active)) for pk, name, market, active in rows)
-
-
-def store_labels(seller, ids, *, include_inactive: bool = False) -> list[tuple[int, str]]:
-    """(id, label) of the chosen stores that are the seller's (others are dropped), one query."""
-    from roles.models import Store
-
-    queryset = Store.objects.filter(seller=seller, pk__in=list(ids)[:500])
-    if not include_inactive:
-        queryset = queryset.filter(is_active=True)
-    rows = queryset.order_by("name", "pk").values_list("pk", "name", "market", "is_active")
-    return [(pk, _store_label(name, market, active)) for pk, name, market, active in rows]
-
-
-def _warehouse_label(store_name, name, kind) -> str:
-    return f"{store_name} · {name} ({kind})"
-
-
-def warehouse_options(seller, search: str = ""):
-    """([(warehouse id, label)], more): the first active warehouses whose name or store's name matches."""
-    from roles.models import Warehouse
-
-    queryset = Warehouse.objects.filter(seller=seller, is_active=True, store__is_active=True)
-    search = search.strip()[:100]
-    if search:
-        queryset = queryset.filter(Q(name__icontains=search) | Q(store__name__icontains=search))
-    rows = queryset.order_by("store__name", "name", "pk").values_list("pk", "store__name", "name", "kind")
-    return _page_of_options((pk, _warehouse_label(*rest)) for pk, *rest in rows[: OPTIONS_LIMIT + 1])
-
-
-def warehouse_labels(seller, ids) -> list[tuple[int, str]]:
-    from roles.models import Warehouse
-
-    rows = (
-        Warehouse.objects.filter(seller=seller, is_active=True, store__is_active=True, pk__in=list(ids)[:500])
-        .order_by("store__name", "name", "pk")
-        .values_list("pk", "store__name", "name", "kind")
-    )
-    return [(pk, _warehouse_label(*rest)) for pk, *rest in rows]
-
-
-def people_options(seller, search: str = ""):
-    """([(user id, name)], more): the seller's people (removed ones too: their events stay findable) whose
-    name, as this seller sees it, or e-mail matches — the audit log's person filter. One query."""
-    from accounts.selectors import member_name
-
-    queryset = Membership.objects.filter(seller=seller).annotate(name=member_name())
-    search = search.strip()[:100]
-    if search:
-        queryset = queryset.filter(Q(name__icontains=search) | Q(user__email__icontains=search))
-    rows = queryset.order_by("name", "pk").values_list("user_id", "name")[: OPTIONS_LIMIT + 1]
-    return _page_of_options(rows)
-
-
-def people_labels(seller, user_ids) -> list[tuple[int, str]]:
-    from accounts.selectors import member_name
-
-    return list(
-        Membership.objects.filter(seller=seller, user_id__in=list(user_ids)[:500])
-        .annotate(name=member_name())
-        .order_by("name", "pk")
-        .values_list("user_id", "name")
-    )
-
-
 def store_select(seller, store=None, *, name: str, include_inactive: bool = False) -> str:
     """A searchable select of the seller's stores for a filter form (no form around it), `store` chosen."""
     from functools import partial
@@ -293,11 +203,12 @@ def store_select(seller, store=None, *, name: str, include_inactive: bool = Fals
     from django.urls import reverse
 
     from ozonseat.widgets import SearchableSelect
+    from roles import options
 
     url = reverse("dashboard:store_options", kwargs={"seller_id": seller.pk})
     if include_inactive:
         url += "?inactive=1"
     widget = SearchableSelect(
-        url=url, labels=partial(store_labels, seller, include_inactive=include_inactive)
+        url=url, labels=partial(options.store_labels, seller, include_inactive=include_inactive)
     )
     return widget.render(name, store.pk if store is not None else None, attrs={"id": name})

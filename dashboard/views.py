@@ -18,9 +18,11 @@ from accounts.forms import ChangePasswordForm, ProfileForm, TwoFactorCodeForm, a
 from accounts.middleware import activate_time_zone
 from accounts.selectors import current_seller_for_user
 from accounts.views import change_own_password
+from audit import selectors as audit_selectors
 from audit.services import AUDIT_VIEW
 from ozonseat.errors import InvalidInput
 from reviews import selectors as review_selectors
+from roles import options as role_options
 
 from . import selectors
 
@@ -47,9 +49,16 @@ def overview(request, *, seller, membership):
 
 @seller_view()
 def my_access(request, *, seller, membership):
-    return render(
-        request, "dashboard/my_access.html", {"target": membership, **selectors.my_access(membership)}
+    from ozonseat.paging import page_links
+
+    access = selectors.my_access(
+        membership,
+        stores_page=request.GET.get("stores_page"),
+        warehouses_page=request.GET.get("warehouses_page"),
     )
+    access["stores_links"] = page_links(request, access.pop("stores_page"), "stores_page")
+    access["warehouses_links"] = page_links(request, access.pop("warehouses_page"), "warehouses_page")
+    return render(request, "dashboard/my_access.html", {"target": membership, **access})
 
 
 @login_required
@@ -271,7 +280,7 @@ def _options(rows_and_more) -> JsonResponse:
 def store_options(request, *, seller, membership):
     """Stores matching `q`, for every member (as the stores page); `inactive=1` adds deactivated ones."""
     return _options(
-        selectors.store_options(
+        role_options.store_options(
             seller, request.GET.get("q", ""), include_inactive=request.GET.get("inactive") == "1"
         )
     )
@@ -281,11 +290,11 @@ def store_options(request, *, seller, membership):
 @require_safe
 def warehouse_options(request, *, seller, membership):
     """Active warehouses matching `q` (their name or their store's), for every member (as a store's page)."""
-    return _options(selectors.warehouse_options(seller, request.GET.get("q", "")))
+    return _options(role_options.warehouse_options(seller, request.GET.get("q", "")))
 
 
 @seller_view(AUDIT_VIEW)
 @require_safe
 def people_options(request, *, seller, membership):
     """The seller's people matching `q`: the audit log's person filter, for those who may read the log."""
-    return _options(selectors.people_options(seller, request.GET.get("q", "")))
+    return _options(audit_selectors.people_options(seller, request.GET.get("q", "")))

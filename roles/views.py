@@ -13,6 +13,7 @@ from accounts.forms import apply_service_error
 from accounts.models import MembershipStatus
 from accounts.selectors import get_membership_for_seller
 from ozonseat.errors import Conflict, InvalidInput, NotAllowed
+from ozonseat.paging import page_links
 
 from . import authority, catalog, selectors, services
 from .forms import CloneRoleForm, DeleteRoleForm, GrantForm, RenameForm, RoleForm, StoreForm, WarehouseForm
@@ -293,17 +294,13 @@ def warehouse_deactivate(request, warehouse_id, *, seller, membership):
 
 
 def _grant_form(seller, data=None):
-    return GrantForm(
-        data,
-        roles=selectors.list_roles(seller),
-        stores=selectors.list_stores(seller),
-        warehouses=selectors.list_warehouses(seller),
-        prefix="grant",
-    )
+    # Stores and warehouses are searchable selects loaded on demand: the page holds only the chosen ones.
+    return GrantForm(data, roles=selectors.list_roles(seller), seller=seller, prefix="grant")
 
 
 def member_access_context(request, *, seller, membership, target, grant_form=None) -> dict:
-    """The access section of a member's page (templates/roles/member_access.html)."""
+    """The access section of a member's page (templates/roles/member_access.html): the grid of what they
+    may do a page of stores and of warehouses at a time (`stores_page`, `warehouses_page`)."""
     can_manage = member_has_seller_permission(membership, catalog.MEMBERS_MANAGE)
     if not (can_manage or target.pk == membership.pk):
         return {"access_visible": False}
@@ -312,7 +309,11 @@ def member_access_context(request, *, seller, membership, target, grant_form=Non
     can_grant = (
         can_manage and target.status != MembershipStatus.REMOVED and authority.may_act_on(membership, target)
     )
-    grid = selectors.effective_permissions(target)
+    grid = selectors.effective_permissions_page(
+        target,
+        stores_page=request.GET.get("stores_page"),
+        warehouses_page=request.GET.get("warehouses_page"),
+    )
     store_permissions = [p for p in catalog.all_permissions() if p.level == catalog.STORE]
     warehouse_permissions = [p for p in catalog.all_permissions() if p.level == catalog.WAREHOUSE]
     return {
@@ -326,11 +327,13 @@ def member_access_context(request, *, seller, membership, target, grant_form=Non
         "store_grid": [
             (store, [p.codename in held for p in store_permissions]) for store, held in grid.stores
         ],
+        "stores_links": page_links(request, grid.stores_page, "stores_page"),
         "warehouse_permissions": warehouse_permissions,
         "warehouse_grid": [
             (warehouse, [p.codename in held for p in warehouse_permissions])
             for warehouse, held in grid.warehouses
         ],
+        "warehouses_links": page_links(request, grid.warehouses_page, "warehouses_page"),
     }
 
 
