@@ -65,27 +65,78 @@ def members_by_role(seller) -> list[Bar]:
     return _bars([("owner", gettext("Owner"), owners)] + [row for row in rows if row[2]])
 
 
-def my_access(membership, *, stores_page=None, warehouses_page=None) -> dict:
-    """What the member may do where, from the same computation as the permission index: seller-wide
-    permissions, then per store and per warehouse only where they hold something — a page of each at a
-    time, so the page stays the same size for a seller of 500 stores."""
-    from roles import catalog
-    from roles.selectors import effective_permissions_page
+PLACES_SHOWN = 10
 
-    grid = effective_permissions_page(
-        membership, stores_page=stores_page, warehouses_page=warehouses_page, only_held_stores=True
+
+@dataclass
+class PlaceGroup:
+    """Places (stores or warehouses) where the member holds the same permissions: the permissions once,
+    the first PLACES_SHOWN places by name, and how many more."""
+
+    permissions: list
+    places: list
+    more: int
+
+
+def _groups(held_by_id: dict, permissions: list, queryset, order: tuple) -> list[PlaceGroup]:
+    """Group the places by the permissions held there; one query loads each group's first PLACES_SHOWN
+    places by name (a window function numbers them within their group)."""
+    from django.db.models import Case, IntegerField, Value, When, Window
+    from django.db.models.functions import RowNumber
+
+    by_set: dict[frozenset, list[int]] = {}
+    for pk, held in held_by_id.items():
+        if held:
+            by_set.setdefault(frozenset(held), []).append(pk)
+    if not by_set:
+        return []
+    sets = list(by_set.items())
+    shown = (
+        queryset.filter(pk__in=[pk for _held, ids in sets for pk in ids])
+        .annotate(
+            group=Case(
+                *(When(pk__in=ids, then=Value(n)) for n, (_held, ids) in enumerate(sets)),
+                output_field=IntegerField(),
+            )
+        )
+        .annotate(rank=Window(RowNumber(), partition_by="group", order_by=order))
+        .filter(rank__lte=PLACES_SHOWN)
+        .order_by("group", *order)
     )
+    places: dict[int, list] = {n: [] for n in range(len(sets))}
+    for place in shown:
+        places[place.group].append(place)
+    groups = [
+        PlaceGroup([p for p in permissions if p.codename in held], places[n], max(0, len(ids) - PLACES_SHOWN))
+        for n, (held, ids) in enumerate(sets)
+    ]
+    return sorted(
+        groups, key=lambda group: (-len(group.permissions), [p.codename for p in group.permissions])
+    )
+
+
+def my_access(membership) -> dict:
+    """What the member may do where, from the same computation as the permission index: seller-wide
+    permissions, then the stores and the warehouses where they hold something, grouped by what they may
+    do there (each group's permissions once, its first places by name): the page stays the same size
+    for a seller of 500 stores."""
+    from roles import catalog
+    from roles.models import Store, Warehouse
+    from roles.selectors import effective_permission_ids
+
+    seller_held, per_store, per_warehouse = effective_permission_ids(membership)
     by_level = {level: [p for p in catalog.all_permissions() if p.level == level] for level in catalog.LEVELS}
-
-    def labelled(level, held):
-        return [p for p in by_level[level] if p.codename in held]
-
     return {
-        "seller_permissions": labelled(catalog.SELLER, grid.seller_permissions),
-        "stores": [(store, labelled(catalog.STORE, held)) for store, held in grid.stores],
-        "warehouses": [(warehouse, labelled(catalog.WAREHOUSE, held)) for warehouse, held in grid.warehouses],
-        "stores_page": grid.stores_page,
-        "warehouses_page": grid.warehouses_page,
+        "seller_permissions": [p for p in by_level[catalog.SELLER] if p.codename in seller_held],
+        "store_groups": _groups(
+            per_store, by_level[catalog.STORE], Store.objects.all(), ("market", "name", "pk")
+        ),
+        "warehouse_groups": _groups(
+            per_warehouse,
+            by_level[catalog.WAREHOUSE],
+            Warehouse.objects.select_related("store"),
+            ("store__name", "name", "pk"),
+        ),
     }
 
 

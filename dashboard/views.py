@@ -49,16 +49,9 @@ def overview(request, *, seller, membership):
 
 @seller_view()
 def my_access(request, *, seller, membership):
-    from ozonseat.paging import page_links
-
-    access = selectors.my_access(
-        membership,
-        stores_page=request.GET.get("stores_page"),
-        warehouses_page=request.GET.get("warehouses_page"),
+    return render(
+        request, "dashboard/my_access.html", {"target": membership, **selectors.my_access(membership)}
     )
-    access["stores_links"] = page_links(request, access.pop("stores_page"), "stores_page")
-    access["warehouses_links"] = page_links(request, access.pop("warehouses_page"), "warehouses_page")
-    return render(request, "dashboard/my_access.html", {"target": membership, **access})
 
 
 @login_required

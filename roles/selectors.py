@@ -482,7 +482,7 @@ def effective_permissions(membership) -> EffectivePermissions:
     return EffectivePermissions(seller_permissions, stores, warehouses)
 
 
-GRID_PER_PAGE = 20
+GRID_PER_PAGE = 10
 
 
 @dataclass
