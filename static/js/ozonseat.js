@@ -115,6 +115,8 @@ document.addEventListener("DOMContentLoaded", function () {
   function changed(element) { element.dispatchEvent(new Event("change", { bubbles: true })); }
   function choose(box, item) {
     var p = parts(box);
+    clearTimeout(timers.get(box));  // a search still waiting or under way must not reopen the list
+    box.dataset.ticket = ++sequence;
     if (box.hasAttribute("data-multiple")) {
       if (!p.chosen.querySelector("input[value='" + item.dataset.value + "']")) {
         var li = document.createElement("li");
