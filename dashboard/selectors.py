@@ -78,34 +78,21 @@ class PlaceGroup:
     more: int
 
 
-def _groups(held_by_id: dict, permissions: list, queryset, order: tuple) -> list[PlaceGroup]:
-    """Group the places by the permissions held there; one query loads each group's first PLACES_SHOWN
-    places by name (a window function numbers them within their group)."""
-    from django.db.models import Case, IntegerField, Value, When, Window
-    from django.db.models.functions import RowNumber
-
+def _groups(held_by_id: dict, permissions: list, rows, make) -> list[PlaceGroup]:
+    """Group the places by the permissions held there. `rows` are the seller's places as plain values in
+    display order (one light query, no ids sent to the database); each group keeps its first PLACES_SHOWN
+    as objects made by `make(row)`."""
     by_set: dict[frozenset, list[int]] = {}
     for pk, held in held_by_id.items():
         if held:
             by_set.setdefault(frozenset(held), []).append(pk)
-    if not by_set:
-        return []
     sets = list(by_set.items())
-    shown = (
-        queryset.filter(pk__in=[pk for _held, ids in sets for pk in ids])
-        .annotate(
-            group=Case(
-                *(When(pk__in=ids, then=Value(n)) for n, (_held, ids) in enumerate(sets)),
-                output_field=IntegerField(),
-            )
-        )
-        .annotate(rank=Window(RowNumber(), partition_by="group", order_by=order))
-        .filter(rank__lte=PLACES_SHOWN)
-        .order_by("group", *order)
-    )
+    group_of = {pk: n for n, (_held, ids) in enumerate(sets) for pk in ids}
     places: dict[int, list] = {n: [] for n in range(len(sets))}
-    for place in shown:
-        places[place.group].append(place)
+    for row in rows:
+        n = group_of.get(row[0])
+        if n is not None and len(places[n]) < PLACES_SHOWN:
+            places[n].append(make(row))
     groups = [
         PlaceGroup([p for p in permissions if p.codename in held], places[n], max(0, len(ids) - PLACES_SHOWN))
         for n, (held, ids) in enumerate(sets)
@@ -126,16 +113,29 @@ def my_access(membership) -> dict:
 
     seller_held, per_store, per_warehouse = effective_permission_ids(membership)
     by_level = {level: [p for p in catalog.all_permissions() if p.level == level] for level in catalog.LEVELS}
+    stores = (
+        Store.objects.filter(seller_id=membership.seller_id, is_active=True)
+        .order_by("market", "name", "pk")
+        .values_list("pk", "name", "market")
+    )
+    warehouses = (
+        Warehouse.objects.filter(seller_id=membership.seller_id, is_active=True, store__is_active=True)
+        .order_by("store__name", "name", "pk")
+        .values_list("pk", "name", "kind", "store__name")
+    )
     return {
         "seller_permissions": [p for p in by_level[catalog.SELLER] if p.codename in seller_held],
         "store_groups": _groups(
-            per_store, by_level[catalog.STORE], Store.objects.all(), ("market", "name", "pk")
+            per_store,
+            by_level[catalog.STORE],
+            stores,
+            lambda row: Store(pk=row[0], name=row[1], market=row[2]),
         ),
         "warehouse_groups": _groups(
             per_warehouse,
             by_level[catalog.WAREHOUSE],
-            Warehouse.objects.select_related("store"),
-            ("store__name", "name", "pk"),
+            warehouses,
+            lambda row: Warehouse(pk=row[0], name=row[1], kind=row[2], store=Store(name=row[3])),
         ),
     }
 

@@ -2,6 +2,7 @@
 Thin: parse, call one service or selector, render."""
 
 from django.contrib import messages
+from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -160,6 +161,9 @@ def role_delete(request, role_id, *, seller, membership):
 # --- stores and warehouses ------------------------------------------------------------------------
 
 
+STORES_PER_PAGE = 10
+
+
 @seller_view(change_permission=catalog.STORES_MANAGE)
 @require_http_methods(["GET", "POST"])
 def store_list(request, *, seller, membership):
@@ -173,10 +177,17 @@ def store_list(request, *, seller, membership):
         else:
             messages.success(request, _("Store %(name)s added.") % {"name": store.name})
             return redirect("roles:stores", seller_id=seller.pk)
+    # STORES_PER_PAGE at a time (each with its warehouses): the page stays small for 500 stores.
+    page = Paginator(selectors.list_stores(seller), STORES_PER_PAGE).get_page(request.GET.get("page"))
     return render(
         request,
         "roles/stores.html",
-        {"stores": selectors.list_stores(seller), "form": form, "can_manage": can_manage},
+        {
+            "stores": list(page.object_list),
+            "stores_links": page_links(request, page),
+            "form": form,
+            "can_manage": can_manage,
+        },
     )
 
 

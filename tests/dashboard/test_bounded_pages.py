@@ -97,6 +97,8 @@ def pages(world) -> list[tuple[str, str]]:
         ("member (seller-wide)", reverse("accounts:member", args=[seller, admin])),
         ("my access", reverse("dashboard:my_access", args=[seller])),
         ("invite", reverse("accounts:invite", args=[seller])),
+        ("stores", reverse("roles:stores", args=[seller])),
+        ("stores, page 2", reverse("roles:stores", args=[seller]) + "?page=2"),
         ("audit log", reverse("audit:events", args=[seller])),
         ("audit log by person", reverse("audit:events", args=[seller]) + f"?actor={world['owner'].user_id}"),
         ("options: stores", reverse("dashboard:store_options", args=[seller]) + "?q=Store"),
