@@ -5,6 +5,7 @@ from django.contrib.auth import login as auth_login
 from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.db.models import F
 from django.http import Http404
 from django.shortcuts import redirect, render
@@ -340,8 +341,13 @@ MEMBER_SORTS = {
 }
 
 
+MEMBERS_PER_PAGE = 20
+
+
 @seller_view()
 def members(request, *, seller, membership):
+    """The seller's people, MEMBERS_PER_PAGE at a time (sorted, searched and filtered in the database):
+    the page costs the same queries and about the same bytes for 10 people or 5,000."""
     from roles import selectors as roles_selectors
     from roles.models import Market
 
@@ -351,9 +357,8 @@ def members(request, *, seller, membership):
     search = request.GET.get("q", "").strip()[:100]
     sort = request.GET.get("sort", "")
     roles = list(roles_selectors.list_roles(seller))
-    stores = list(roles_selectors.list_stores(seller))
     role = next((r for r in roles if str(r.pk) == request.GET.get("role")), None)
-    store = next((s for s in stores if str(s.pk) == request.GET.get("store")), None)
+    store = _chosen_store(seller, request.GET.get("store"))
     market = request.GET.get("market", "")
     if market not in Market.values:
         market = ""
@@ -367,34 +372,48 @@ def members(request, *, seller, membership):
         queryset = queryset.order_by(*MEMBER_SORTS[sort])
     else:
         sort = ""
+    page = Paginator(queryset, MEMBERS_PER_PAGE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("sort", None)
+    query.pop("page", None)
     can_manage = member_has_seller_permission(membership, MANAGE_MEMBERS)
+    people = list(page.object_list)
     if can_manage:
         from roles.authority import memberships_actor_may_act_on
-
-        queryset = list(queryset)
     return render(
         request,
         "accounts/members.html",
         {
-            "members": queryset,
+            "members": people,
+            "page": page,
             "status": status,
             "search": search,
             "sort": sort,
             "base_query": query.urlencode(),
             "statuses": MembershipStatus.choices,
             "roles": roles,
-            "stores": stores,
+            "store_select": dashboard_selectors.store_select(seller, store, name="store"),
             "markets": Market.choices,
             "role": role,
             "store": store,
             "market": market,
             "can_manage": can_manage,
             # Only those the services would let this manager act on can be selected for a bulk action.
-            "actable": memberships_actor_may_act_on(membership, queryset) if can_manage else set(),
+            "actable": memberships_actor_may_act_on(membership, people) if can_manage else set(),
         },
     )
+
+
+def _chosen_store(seller, store_id):
+    """The store of the filter, if it is one of the seller's active stores (else no filter). One query."""
+    from roles import selectors as roles_selectors
+
+    if not store_id:
+        return None
+    try:
+        return roles_selectors.get_store_for_seller(seller, store_id)
+    except NotFound:
+        return None
 
 
 BULK_ACTIONS = {
@@ -472,8 +491,7 @@ def invite(request, *, seller, membership):
     access_form = access_form_class()(
         request.POST or None,
         roles=roles_selectors.list_roles(seller),
-        stores=roles_selectors.list_stores(seller),
-        warehouses=roles_selectors.list_warehouses(seller),
+        seller=seller,  # stores and warehouses: searchable selects loaded on demand
         prefix="grant",
     )
     if request.method == "POST" and form.is_valid() and access_form.is_valid():

@@ -180,41 +180,71 @@ def recent_events(seller, *, limit: int, membership_id: int | None = None, user_
     return list(queryset.order_by("-created_at", "-id")[:limit])
 
 
-def people_choices(seller) -> list[tuple[int, str]]:
-    """(user id, name) of everyone who has been a member of the seller, for the person filter."""
-    from accounts.models import Membership
-    from accounts.selectors import member_name
-
-    return list(
-        Membership.objects.filter(seller=seller)
-        .annotate(name=member_name())  # as this seller sees them
-        .order_by("name", "pk")
-        .values_list("user_id", "name")
-    )
-
-
 def is_person_of_seller(seller, user_id) -> bool:
     """Whether the user id is one of the seller's people, removed members too (their events stay
-    findable): the people the person filter accepts, as people_choices offers them. One query."""
+    findable): the people the person filter accepts, as people_options offers them. One query."""
     from accounts.models import Membership
 
     return Membership.objects.filter(seller=seller, user_id=user_id).exists()
 
 
-def store_choices(seller) -> list[tuple[int, str]]:
-    """(store id, name) for the store filter, once the roles app has stores."""
+def has_stores(seller) -> bool:
+    """Whether the seller has stores (the store filter is offered then), once the roles app has them."""
+    try:
+        store_model = apps.get_model("roles", "Store")
+    except LookupError:
+        return False
+    return store_model.objects.filter(seller=seller).exists()
+
+
+def store_labels(seller, ids) -> list[tuple[int, str]]:
+    """(store id, name) of the chosen stores of the seller, active or not, for the store filter."""
     try:
         store_model = apps.get_model("roles", "Store")
     except LookupError:
         return []
-    return list(store_model.objects.filter(seller=seller).order_by("name").values_list("pk", "name"))
+    return list(
+        store_model.objects.filter(seller=seller, pk__in=list(ids)[:500])
+        .order_by("name", "pk")
+        .values_list("pk", "name")
+    )
 
 
 def is_store_of_seller(seller, store_id) -> bool:
     """Whether the id is one of the seller's stores, active or not (a deactivated store's events stay
-    findable): the stores the store filter accepts, as store_choices offers them. One query."""
+    findable): the stores the store filter accepts. One query."""
     try:
         store_model = apps.get_model("roles", "Store")
     except LookupError:
         return False
     return store_model.objects.filter(seller=seller, pk=store_id).exists()
+
+
+OPTIONS_LIMIT = 20
+
+
+def people_options(seller, search: str = ""):
+    """([(user id, name)], more): the seller's people (removed ones too: their events stay findable) whose
+    name, as this seller sees it, or e-mail matches — the audit log's person filter. One query."""
+    from accounts.models import Membership
+    from accounts.selectors import member_name
+
+    queryset = Membership.objects.filter(seller=seller).annotate(name=member_name())
+    search = search.strip()[:100]
+    if search:
+        queryset = queryset.filter(Q(name__icontains=search) | Q(user__email__icontains=search))
+    rows = queryset.order_by("name", "pk").values_list("user_id", "name")[: OPTIONS_LIMIT + 1]
+    rows = list(rows)
+    return rows[:OPTIONS_LIMIT], len(rows) > OPTIONS_LIMIT
+
+
+def people_labels(seller, user_ids) -> list[tuple[int, str]]:
+    from accounts.models import Membership
+    from accounts.selectors import member_name
+
+    return list(
+        Membership.objects.filter(seller=seller, user_id__in=list(user_ids)[:500])
+        .annotate(name=member_name())
+        .order_by("name", "pk")
+        .values_list("user_id", "name")
+    )

@@ -22,9 +22,7 @@ AUDIT_VIEW = services.AUDIT_VIEW
 def _filters(request, seller):
     """(form, filters); filters is None when the form has errors: then nothing is shown or exported,
     rather than more than the viewer asked for."""
-    form = EventFilterForm(
-        request.GET or None, people=selectors.people_choices(seller), stores=selectors.store_choices(seller)
-    )
+    form = EventFilterForm(request.GET or None, seller=seller)
     if not form.is_bound:
         return form, selectors.EventFilters()
     if not form.is_valid():

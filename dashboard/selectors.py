@@ -65,22 +65,78 @@ def members_by_role(seller) -> list[Bar]:
     return _bars([("owner", gettext("Owner"), owners)] + [row for row in rows if row[2]])
 
 
+PLACES_SHOWN = 10
+
+
+@dataclass
+class PlaceGroup:
+    """Places (stores or warehouses) where the member holds the same permissions: the permissions once,
+    the first PLACES_SHOWN places by name, and how many more."""
+
+    permissions: list
+    places: list
+    more: int
+
+
+def _groups(held_by_id: dict, permissions: list, rows, make) -> list[PlaceGroup]:
+    """Group the places by the permissions held there. `rows` are the seller's places as plain values in
+    display order (one light query, no ids sent to the database); each group keeps its first PLACES_SHOWN
+    as objects made by `make(row)`."""
+    by_set: dict[frozenset, list[int]] = {}
+    for pk, held in held_by_id.items():
+        if held:
+            by_set.setdefault(frozenset(held), []).append(pk)
+    sets = list(by_set.items())
+    group_of = {pk: n for n, (_held, ids) in enumerate(sets) for pk in ids}
+    places: dict[int, list] = {n: [] for n in range(len(sets))}
+    for row in rows:
+        n = group_of.get(row[0])
+        if n is not None and len(places[n]) < PLACES_SHOWN:
+            places[n].append(make(row))
+    groups = [
+        PlaceGroup([p for p in permissions if p.codename in held], places[n], max(0, len(ids) - PLACES_SHOWN))
+        for n, (held, ids) in enumerate(sets)
+    ]
+    return sorted(
+        groups, key=lambda group: (-len(group.permissions), [p.codename for p in group.permissions])
+    )
+
+
 def my_access(membership) -> dict:
     """What the member may do where, from the same computation as the permission index: seller-wide
-    permissions, then per store and per warehouse only where they hold something."""
+    permissions, then the stores and the warehouses where they hold something, grouped by what they may
+    do there (each group's permissions once, its first places by name): the page stays the same size
+    for a seller of 500 stores."""
     from roles import catalog
-    from roles.selectors import effective_permissions
+    from roles.models import Store, Warehouse
+    from roles.selectors import effective_permission_ids
 
-    grid = effective_permissions(membership)
+    seller_held, per_store, per_warehouse = effective_permission_ids(membership)
     by_level = {level: [p for p in catalog.all_permissions() if p.level == level] for level in catalog.LEVELS}
-
-    def labelled(level, held):
-        return [p for p in by_level[level] if p.codename in held]
-
+    stores = (
+        Store.objects.filter(seller_id=membership.seller_id, is_active=True)
+        .order_by("market", "name", "pk")
+        .values_list("pk", "name", "market")
+    )
+    warehouses = (
+        Warehouse.objects.filter(seller_id=membership.seller_id, is_active=True, store__is_active=True)
+        .order_by("store__name", "name", "pk")
+        .values_list("pk", "name", "kind", "store__name")
+    )
     return {
-        "seller_permissions": labelled(catalog.SELLER, grid.seller_permissions),
-        "stores": [(store, labelled(catalog.STORE, held)) for store, held in grid.stores if held],
-        "warehouses": [(warehouse, labelled(catalog.WAREHOUSE, held)) for warehouse, held in grid.warehouses],
+        "seller_permissions": [p for p in by_level[catalog.SELLER] if p.codename in seller_held],
+        "store_groups": _groups(
+            per_store,
+            by_level[catalog.STORE],
+            stores,
+            lambda row: Store(pk=row[0], name=row[1], market=row[2]),
+        ),
+        "warehouse_groups": _groups(
+            per_warehouse,
+            by_level[catalog.WAREHOUSE],
+            warehouses,
+            lambda row: Warehouse(pk=row[0], name=row[1], kind=row[2], store=Store(name=row[3])),
+        ),
     }
 
 
@@ -189,3 +245,21 @@ def get_token_for_seller(seller, token_id):
     if token is None:
         raise NotFound()
     return token
+
+
+def store_select(seller, store=None, *, name: str, include_inactive: bool = False) -> str:
+    """A searchable select of the seller's stores for a filter form (no form around it), `store` chosen."""
+    from functools import partial
+
+    from django.urls import reverse
+
+    from ozonseat.widgets import SearchableSelect
+    from roles import options
+
+    url = reverse("dashboard:store_options", kwargs={"seller_id": seller.pk})
+    if include_inactive:
+        url += "?inactive=1"
+    widget = SearchableSelect(
+        url=url, labels=partial(options.store_labels, seller, include_inactive=include_inactive)
+    )
+    return widget.render(name, store.pk if store is not None else None, attrs={"id": name})

@@ -3,11 +3,12 @@
 from django.contrib import messages
 from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth.decorators import login_required
+from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 from django.views.i18n import set_language as django_set_language
 
 from accounts import browser_sessions, password_policy, services, two_factor
@@ -17,9 +18,11 @@ from accounts.forms import ChangePasswordForm, ProfileForm, TwoFactorCodeForm, a
 from accounts.middleware import activate_time_zone
 from accounts.selectors import current_seller_for_user
 from accounts.views import change_own_password
+from audit import selectors as audit_selectors
 from audit.services import AUDIT_VIEW
 from ozonseat.errors import InvalidInput
 from reviews import selectors as review_selectors
+from roles import options as role_options
 
 from . import selectors
 
@@ -255,3 +258,36 @@ def _revoke_token(request, *, seller, membership, manage):
     else:
         messages.success(request, _("Token %(name)s revoked.") % {"name": token.name})
     return redirect(back)
+
+
+# --- options of the searchable selects: a page of matches, scoped to the seller ---------------------
+
+
+def _options(rows_and_more) -> JsonResponse:
+    rows, more = rows_and_more
+    return JsonResponse({"results": [{"id": pk, "label": label} for pk, label in rows], "more": more})
+
+
+@seller_view()
+@require_safe
+def store_options(request, *, seller, membership):
+    """Stores matching `q`, for every member (as the stores page); `inactive=1` adds deactivated ones."""
+    return _options(
+        role_options.store_options(
+            seller, request.GET.get("q", ""), include_inactive=request.GET.get("inactive") == "1"
+        )
+    )
+
+
+@seller_view()
+@require_safe
+def warehouse_options(request, *, seller, membership):
+    """Active warehouses matching `q` (their name or their store's), for every member (as a store's page)."""
+    return _options(role_options.warehouse_options(seller, request.GET.get("q", "")))
+
+
+@seller_view(AUDIT_VIEW)
+@require_safe
+def people_options(request, *, seller, membership):
+    """The seller's people matching `q`: the audit log's person filter, for those who may read the log."""
+    return _options(audit_selectors.people_options(seller, request.GET.get("q", "")))

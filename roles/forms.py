@@ -61,9 +61,28 @@ class GrantForm(forms.Form):
         label=_("Warehouses"), coerce=int, required=False, widget=forms.CheckboxSelectMultiple
     )
 
-    def __init__(self, *args, roles=(), stores=(), warehouses=(), **kwargs):
+    def __init__(self, *args, roles=(), stores=(), warehouses=(), seller=None, **kwargs):
+        """With `seller`, stores and warehouses are searchable selects loaded on demand from the seller's
+        option endpoints (the page holds only the chosen ones); else checkboxes of `stores`, `warehouses`."""
         super().__init__(*args, **kwargs)
         self.fields["role"].choices = [(r.pk, r.display_name) for r in roles]
+        if seller is not None:
+            from functools import partial
+
+            from django.urls import reverse
+
+            from ozonseat.widgets import IdsField
+
+            from .options import store_labels, warehouse_labels
+
+            for name, labels in (("stores", store_labels), ("warehouses", warehouse_labels)):
+                self.fields[name] = IdsField(
+                    label=self.fields[name].label,
+                    required=False,
+                    url=reverse(f"dashboard:{name[:-1]}_options", kwargs={"seller_id": seller.pk}),
+                    labels=partial(labels, seller),
+                )
+            return
         self.fields["stores"].choices = [(s.pk, f"{s.name} ({s.market})") for s in stores]
         self.fields["warehouses"].choices = [
             (w.pk, f"{w.store.name} · {w.name} ({w.kind})") for w in warehouses

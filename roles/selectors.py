@@ -444,25 +444,76 @@ class EffectivePermissions:
     warehouses: list  # [(Warehouse, set of warehouse-level codenames)]
 
 
-def effective_permissions(membership) -> EffectivePermissions:
-    """What the member may do right now, per store and per warehouse, computed from the assignments
-    with the same code that builds the index (so the grid and `user.has_perm` agree)."""
+def effective_permission_ids(membership) -> tuple[set, dict, dict]:
+    """(seller-level codenames, {store id: codenames}, {warehouse id: codenames}) the member holds right
+    now, computed from the assignments with the same code that builds the index. No model instances: a
+    page shows a page of them (effective_permissions_page)."""
     rows, _users = index.desired_rows(membership.seller_id, index.Restriction(membership_ids={membership.pk}))
     names = {pk: codename for codename, pk in index.permission_ids().items()}
     per_object = {level: defaultdict(set) for level in rows}
     for level, level_rows in rows.items():
         for _user_id, permission_id, object_id in level_rows:
             per_object[level][object_id].add(names[permission_id])
-    seller_permissions = per_object[catalog.SELLER].get(membership.seller_id, set())
-    stores = [
-        (store, per_object[catalog.STORE].get(store.pk, set())) for store in list_stores(membership.seller)
-    ]
+    return (
+        per_object[catalog.SELLER].get(membership.seller_id, set()),
+        dict(per_object[catalog.STORE]),
+        dict(per_object[catalog.WAREHOUSE]),
+    )
+
+
+def effective_permissions(membership) -> EffectivePermissions:
+    """What the member may do right now, per store and per warehouse, computed from the assignments
+    with the same code that builds the index (so the grid and `user.has_perm` agree)."""
+    seller_permissions, per_store, per_warehouse = effective_permission_ids(membership)
+    stores = [(store, per_store.get(store.pk, set())) for store in list_stores(membership.seller)]
     warehouses = [
-        (warehouse, per_object[catalog.WAREHOUSE].get(warehouse.pk, set()))
+        (warehouse, per_warehouse.get(warehouse.pk, set()))
         for warehouse in list_warehouses(membership.seller)
-        if per_object[catalog.WAREHOUSE].get(warehouse.pk)
+        if per_warehouse.get(warehouse.pk)
     ]
     return EffectivePermissions(seller_permissions, stores, warehouses)
+
+
+GRID_PER_PAGE = 10
+
+
+@dataclass
+class EffectivePermissionsPage:
+    seller_permissions: set
+    stores: list  # [(Store, set of store-level codenames)], one page
+    warehouses: list  # [(Warehouse, set of warehouse-level codenames)], one page of those held
+    stores_page: object  # django.core.paginator.Page
+    warehouses_page: object
+
+
+def effective_permissions_page(
+    membership, *, stores_page=None, warehouses_page=None, only_held_stores=False, per_page=GRID_PER_PAGE
+) -> EffectivePermissionsPage:
+    """effective_permissions a page at a time: a page of the seller's active stores (or of those where the
+    member holds something) and a page of the warehouses where they hold something — a fixed number of
+    queries and rows, however many stores the seller has."""
+    from django.core.paginator import Paginator
+
+    seller_permissions, per_store, per_warehouse = effective_permission_ids(membership)
+    stores = Store.objects.filter(seller_id=membership.seller_id, is_active=True)
+    if only_held_stores:
+        stores = stores.filter(pk__in=[pk for pk, held in per_store.items() if held])
+    store_page = Paginator(stores.order_by("market", "name", "pk"), per_page).get_page(stores_page)
+    warehouses = (
+        Warehouse.objects.filter(
+            seller_id=membership.seller_id, pk__in=[pk for pk, held in per_warehouse.items() if held]
+        )
+        .select_related("store")
+        .order_by("store__name", "name", "pk")
+    )
+    warehouse_page = Paginator(warehouses, per_page).get_page(warehouses_page)
+    return EffectivePermissionsPage(
+        seller_permissions,
+        [(store, per_store.get(store.pk, set())) for store in store_page],
+        [(warehouse, per_warehouse[warehouse.pk]) for warehouse in warehouse_page],
+        store_page,
+        warehouse_page,
+    )
 
 
 def objects_for_user(user, seller, permission):

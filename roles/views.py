@@ -2,6 +2,7 @@
 Thin: parse, call one service or selector, render."""
 
 from django.contrib import messages
+from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -15,6 +16,7 @@ from accounts.models import MembershipStatus
 from accounts.selectors import get_membership_for_seller
 from ozonseat import spreadsheets
 from ozonseat.errors import Conflict, InvalidInput, NotAllowed
+from ozonseat.paging import page_links
 
 from . import authority, catalog, matrix, selectors, services
 from .forms import (
@@ -171,6 +173,9 @@ def role_delete(request, role_id, *, seller, membership):
 # --- stores and warehouses ------------------------------------------------------------------------
 
 
+STORES_PER_PAGE = 10
+
+
 @seller_view(change_permission=catalog.STORES_MANAGE)
 @require_http_methods(["GET", "POST"])
 def store_list(request, *, seller, membership):
@@ -184,10 +189,17 @@ def store_list(request, *, seller, membership):
         else:
             messages.success(request, _("Store %(name)s added.") % {"name": store.name})
             return redirect("roles:stores", seller_id=seller.pk)
+    # STORES_PER_PAGE at a time (each with its warehouses): the page stays small for 500 stores.
+    page = Paginator(selectors.list_stores(seller), STORES_PER_PAGE).get_page(request.GET.get("page"))
     return render(
         request,
         "roles/stores.html",
-        {"stores": selectors.list_stores(seller), "form": form, "can_manage": can_manage},
+        {
+            "stores": list(page.object_list),
+            "stores_links": page_links(request, page),
+            "form": form,
+            "can_manage": can_manage,
+        },
     )
 
 
@@ -305,17 +317,13 @@ def warehouse_deactivate(request, warehouse_id, *, seller, membership):
 
 
 def _grant_form(seller, data=None):
-    return GrantForm(
-        data,
-        roles=selectors.list_roles(seller),
-        stores=selectors.list_stores(seller),
-        warehouses=selectors.list_warehouses(seller),
-        prefix="grant",
-    )
+    # Stores and warehouses are searchable selects loaded on demand: the page holds only the chosen ones.
+    return GrantForm(data, roles=selectors.list_roles(seller), seller=seller, prefix="grant")
 
 
 def member_access_context(request, *, seller, membership, target, grant_form=None) -> dict:
-    """The access section of a member's page (templates/roles/member_access.html)."""
+    """The access section of a member's page (templates/roles/member_access.html): the grid of what they
+    may do a page of stores and of warehouses at a time (`stores_page`, `warehouses_page`)."""
     can_manage = member_has_seller_permission(membership, catalog.MEMBERS_MANAGE)
     if not (can_manage or target.pk == membership.pk):
         return {"access_visible": False}
@@ -324,7 +332,11 @@ def member_access_context(request, *, seller, membership, target, grant_form=Non
     can_grant = (
         can_manage and target.status != MembershipStatus.REMOVED and authority.may_act_on(membership, target)
     )
-    grid = selectors.effective_permissions(target)
+    grid = selectors.effective_permissions_page(
+        target,
+        stores_page=request.GET.get("stores_page"),
+        warehouses_page=request.GET.get("warehouses_page"),
+    )
     store_permissions = [p for p in catalog.all_permissions() if p.level == catalog.STORE]
     warehouse_permissions = [p for p in catalog.all_permissions() if p.level == catalog.WAREHOUSE]
     # Why each cell is allowed: the assignments granting it, as the access matrix says.
@@ -359,6 +371,7 @@ def member_access_context(request, *, seller, membership, target, grant_form=Non
             )
             for store, held in grid.stores
         ],
+        "stores_links": page_links(request, grid.stores_page, "stores_page"),
         "warehouse_permissions": warehouse_permissions,
         "warehouse_grid": [
             (
@@ -373,6 +386,7 @@ def member_access_context(request, *, seller, membership, target, grant_form=Non
             )
             for warehouse, held in grid.warehouses
         ],
+        "warehouses_links": page_links(request, grid.warehouses_page, "warehouses_page"),
     }
 
 

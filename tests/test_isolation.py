@@ -166,6 +166,10 @@ ROUTES: dict[str, Route] = {
     "dashboard:overview": Route(DASHBOARD),
     "dashboard:my_access": Route(DASHBOARD),
     "dashboard:tokens": Route(DASHBOARD, {"GET": None, "POST": None}),
+    # options of the searchable selects: as the pages they serve (stores, a store's page, the audit log)
+    "dashboard:store_options": Route(DASHBOARD),
+    "dashboard:warehouse_options": Route(DASHBOARD),
+    "dashboard:people_options": Route(DASHBOARD, {"GET": AUDIT_VIEW}),
     "accounts:bulk_action": Route(DASHBOARD, {"POST": MEMBERS_MANAGE}),
     "dashboard:profile": Route(CALLER, reason="the signed-in person's own profile"),
     "reviews:reviews": Route(DASHBOARD, {"GET": REVIEWS_RUN}),
@@ -563,6 +567,34 @@ def test_dashboard_route_ends_a_suspended_members_session(worlds, name, method):
     services.suspend_member(actor=a.owner.user, membership=member)
     response = client.generic(method, build_url(name, a, a))
     assert response.status_code == 302 and "/login/" in response["Location"]
+
+
+@pytest.mark.parametrize(
+    "name", ["dashboard:store_options", "dashboard:warehouse_options", "dashboard:people_options"]
+)
+def test_searchable_select_options_name_only_the_sellers_own(worlds, name):
+    """The options endpoints search only the seller in the URL: B's store, warehouse and people (whose
+    names match the same words) never appear in A's options, whatever is searched."""
+    a, b = worlds
+    client = signed_in(a.owner)
+    own = {
+        "dashboard:store_options": {a.store.pk},
+        "dashboard:warehouse_options": {a.warehouse.pk},
+        "dashboard:people_options": {m.user_id for m in (a.owner, a.subject, a.plain, a.suspended)},
+    }[name]
+    foreign = {
+        "dashboard:store_options": {b.store.pk},
+        "dashboard:warehouse_options": {b.warehouse.pk},
+        "dashboard:people_options": {m.user_id for m in (b.owner, b.subject, b.plain, b.suspended)},
+    }[name]
+    for search in ("", "Store", "Warehouse", "@", "example", "1", "inactive=1"):
+        query = {"q": search} if search != "inactive=1" else {"inactive": "1"}
+        response = client.get(reverse(name, kwargs={"seller_id": a.seller.pk}), query)
+        assert response.status_code == 200
+        found = {row["id"] for row in response.json()["results"]}
+        assert not found & foreign, (search, found)
+    everything = client.get(reverse(name, kwargs={"seller_id": a.seller.pk})).json()["results"]
+    assert {row["id"] for row in everything} == own
 
 
 # --- the rest ------------------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ from roles import services as roles_services
 from roles.models import Assignment, Market, ScopeKind, WarehouseKind
 
 from .members import MemberAssignmentSerializer
+from .pagination import IdCursorPagination
 from .schema import ANY_MEMBER, needs
 from .serializers import SellerObjectIdField, StrictSerializer
 from .views import SellerView
@@ -133,6 +134,8 @@ class AssignmentFilterSerializer(StrictSerializer):
         required=False,
         help_text="Assignments of this role (id). Another seller's role or an unknown id answers 400.",
     )
+    cursor = serializers.CharField(required=False, help_text="The `next` or `previous` link's cursor.")
+    page_size = serializers.IntegerField(required=False, min_value=1, max_value=500)
 
 
 def _valid(serializer_class, data, *, seller=None):
@@ -264,17 +267,18 @@ class _WarehouseObject(_ScopeObjectView):
 class StoreListView(_ScopeListView):
     output = StoreSerializer
     add_input = StoreCreateSerializer
+    pagination_class = IdCursorPagination
 
     @extend_schema(
         operation_id="stores_list",
         responses=StoreWithWarehousesSerializer(many=True),
         summary="Active stores with their active warehouses",
-        description=f"The seller's active stores, each with its active warehouses. {ANY_MEMBER}",
+        description="The seller's active stores, each with its active warehouses, oldest first in cursor "
+        f"pages of `page_size` (default 100, at most 500): follow `next`. {ANY_MEMBER}",
     )
     def get(self, request, seller_id):
-        return Response(
-            StoreWithWarehousesSerializer(roles_selectors.list_stores(self.seller), many=True).data
-        )
+        page = self.paginate_queryset(roles_selectors.list_stores(self.seller))
+        return self.get_paginated_response(StoreWithWarehousesSerializer(page, many=True).data)
 
     def parent(self):
         return self.seller
@@ -490,6 +494,7 @@ def _assignments(seller):
 
 class AssignmentListView(SellerView):
     permissions = {"POST": catalog.MEMBERS_MANAGE}
+    pagination_class = IdCursorPagination
 
     @extend_schema(
         operation_id="assignments_list",
@@ -497,8 +502,8 @@ class AssignmentListView(SellerView):
         responses=AssignmentSerializer(many=True),
         summary="Assignments: member x role x scope",
         description="Which member holds which role, at which scope (the whole seller, one market, chosen "
-        "stores or chosen warehouses). `membership_id` and `role_id` narrow the list. "
-        f"{ANY_MEMBER}",
+        "stores or chosen warehouses). `membership_id` and `role_id` narrow the list. Oldest first, in "
+        f"cursor pages of `page_size` (default 100, at most 500): follow `next`. {ANY_MEMBER}",
     )
     def get(self, request, seller_id):
         filters = _valid(AssignmentFilterSerializer, request.query_params.dict(), seller=self.seller)
@@ -507,7 +512,8 @@ class AssignmentListView(SellerView):
             queryset = queryset.filter(membership_id=filters["membership_id"])
         if "role_id" in filters:
             queryset = queryset.filter(role_id=filters["role_id"])
-        return Response(AssignmentSerializer(queryset, many=True).data)
+        page = self.paginate_queryset(queryset)
+        return self.get_paginated_response(AssignmentSerializer(page, many=True).data)
 
     @extend_schema(
         operation_id="assignments_create",

@@ -36,7 +36,7 @@ def test_store_and_warehouse_lifecycle(owner_api, seller):
     )
     assert warehouse.status_code == 201, warehouse.content
     warehouse_id = warehouse.json()["id"]
-    listed = owner_api.get(url(seller, "stores")).json()
+    listed = owner_api.get(url(seller, "stores")).json()["results"]
     assert listed[0]["warehouses"][0]["id"] == warehouse_id
     assert owner_api.get(url(seller, f"warehouses/{warehouse_id}")).json()["store_id"] == store_id
     assert owner_api.post(url(seller, f"warehouses/{warehouse_id}/deactivate")).json()["is_active"] is False
@@ -89,7 +89,7 @@ def test_assignments_grant_and_revoke(owner_api, seller, owner):
     body = created.json()
     assert body["store_ids"] == [store["id"]] and body["role_id"] == role.pk
     assert AuditEvent.objects.filter(action="assignment.granted", target_id=member.pk).exists()
-    listed = owner_api.get(url(seller, "assignments"), {"membership_id": member.pk}).json()
+    listed = owner_api.get(url(seller, "assignments"), {"membership_id": member.pk}).json()["results"]
     assert [a["id"] for a in listed] == [body["id"]]
     members = owner_api.get(url(seller, "members"), {"role": role.pk}).json()["results"]
     assert [m["id"] for m in members] == [member.pk]
@@ -118,10 +118,10 @@ def test_the_id_filters_take_what_the_seller_still_holds_a_deactivated_store_and
     assert by_store.status_code == 200
     assert member.pk in [m["id"] for m in by_store.json()["results"]]
     listed = owner_api.get(url(seller, "assignments"), {"membership_id": member.pk, "role_id": role.pk})
-    assert listed.status_code == 200 and [a["id"] for a in listed.json()] == [granted.pk]
+    assert listed.status_code == 200 and [a["id"] for a in listed.json()["results"]] == [granted.pk]
     account_services.remove_member(actor=owner, membership=member)  # a leaver's assignments end
     listed = owner_api.get(url(seller, "assignments"), {"membership_id": member.pk, "role_id": role.pk})
-    assert listed.status_code == 200 and listed.json() == []
+    assert listed.status_code == 200 and listed.json()["results"] == []
 
 
 def test_assignment_with_another_sellers_role_or_store_is_404(owner_api, seller, other_seller):
@@ -177,3 +177,39 @@ def test_me_shows_store_permissions(seller, owner):
     expected = sorted(p for p in role.permissions if catalog.level_of(p) == "store")
     assert stores == [{"id": store.pk, "permissions": expected}]
     assert me["memberships"][0]["seller_permissions"] == []
+
+
+@pytest.mark.parametrize("resource", ["stores", "assignments"])
+def test_long_lists_come_in_cursor_pages_that_cover_every_row_once_at_a_fixed_query_count(
+    owner_api, seller, owner, resource
+):
+    """Stores and assignments grow with the seller: keyset pages of `page_size`, followed by `next`, give
+    every row exactly once, and a later page costs the queries the first one does."""
+    from roles import services
+
+    role = Role.objects.get(seller=seller, template_key="sales")
+    stores = Store.objects.bulk_create(
+        [Store(seller=seller, name=f"S{i}", client_id=str(500 + i), market="RU") for i in range(7)]
+    )
+    for store in stores:
+        services.grant_role(
+            actor=owner, membership=make_member(seller), role=role, scope_kind="stores", stores=[store]
+        )
+    if resource == "stores":
+        expected = sorted(s.pk for s in stores)
+    else:
+        expected = sorted(Assignment.objects.filter(membership__seller=seller).values_list("pk", flat=True))
+    seen, counts = [], []
+    link = url(seller, resource) + "?page_size=3"
+    owner_api.get(link)  # warm: the token's last use is stamped once
+    while link:
+        with CaptureQueriesContext(connection) as captured:
+            response = owner_api.get(link)
+        assert response.status_code == 200
+        body = response.json()
+        assert len(body["results"]) <= 3
+        seen += [row["id"] for row in body["results"]]
+        counts.append(len(captured))
+        link = body["next"]
+    assert seen == expected
+    assert len(counts) == 3 and len(set(counts)) == 1

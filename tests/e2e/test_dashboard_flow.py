@@ -154,7 +154,11 @@ def run_owner_and_sub_user_flow(app, mailbox, browser, texts: Texts, tag: str):
     owner.locator("#id_grant-role").select_option(label=texts.picker)
     owner.locator("#id_grant-scope_kind").select_option("warehouses")
     expect(owner.locator("[data-field=stores]")).to_be_hidden()
-    owner.locator("[data-field=warehouses] label", has_text="Khimki").click()
+    # Warehouses are a searchable select: typing loads the matches from the seller's endpoint.
+    owner.locator("#id_grant-warehouses").fill("Khim")
+    owner.get_by_role("option", name="Moscow store · Khimki (FBS)").click()
+    expect(owner.locator("[data-field=warehouses] .combo-chosen input:checked")).to_have_count(1)
+    expect(owner.locator("#id_grant-warehouses-options")).to_be_hidden()
     owner.locator("main button[type=submit]").click()
     expect(owner.locator(".alert-success")).to_contain_text(texts.invitation_sent)
     member_url = owner.url

@@ -293,7 +293,8 @@ def test_members_page_uses_the_same_number_of_queries_for_5_and_200_members(clie
         with CaptureQueriesContext(connection) as context:
             response = client.get(reverse("accounts:members", args=[world.seller.pk]))
         assert response.status_code == 200
-        assert response.content.decode().count("Sales · RU one") == count
+        # One page of people (accounts.views.MEMBERS_PER_PAGE), whatever the number of members.
+        assert response.content.decode().count("Sales · RU one") == min(count, 20)
         return len(context.captured_queries)
 
     assert page_queries(5) == page_queries(200)
