@@ -3,7 +3,7 @@
 import json
 
 from django.core.cache import cache
-from django.db import transaction
+from django.db import connections, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -29,13 +29,49 @@ EXPORT_FORMATS = ("csv", "jsonl")
 
 
 def lock_chain(seller_id: int | None) -> AuditChain:
+    """The chain head, created if missing and locked until the transaction ends. On PostgreSQL through
+    audit_lock_chain (migration 0004), the only door to the head that the application role has."""
     key = chain_key(seller_id)
+    connection = connections[AuditChain.objects.db]
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(_LOCK_HEAD_SQL, [key, seller_id])
+            row = cursor.fetchone()
+        return AuditChain.from_db(connection.alias, _HEAD_FIELDS, row)
     chain = AuditChain.objects.select_for_update().filter(key=key).first()
     if chain is None:
         # A concurrent first append may create the row first: get_or_create then reads it.
         AuditChain.objects.get_or_create(key=key, defaults={"seller_id": seller_id})
         chain = AuditChain.objects.select_for_update().get(key=key)
     return chain
+
+
+_HEAD_FIELDS = [
+    "id",
+    "key",
+    "seller_id",
+    "last_sequence",
+    "last_hash",
+    "checkpoint_sequence",
+    "checkpoint_hash",
+]
+_LOCK_HEAD_SQL = (
+    "SELECT id, key, seller_id, last_sequence, last_hash, checkpoint_sequence, checkpoint_hash "
+    "FROM audit_lock_chain(%s, %s)"
+)
+
+
+def advance_chain(chain: AuditChain, event: AuditEvent) -> None:
+    """Move the head to `event`, just appended. On PostgreSQL through audit_advance_chain, which refuses
+    anything but the next event linking to the head."""
+    connection = connections[AuditChain.objects.db]
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT audit_advance_chain(%s, %s, %s)", [chain.key, event.sequence, event.hash])
+    chain.last_sequence = event.sequence
+    chain.last_hash = event.hash
+    if connection.vendor != "postgresql":
+        chain.save(update_fields=["last_sequence", "last_hash"])
 
 
 def _id(value):
@@ -102,8 +138,9 @@ def record_event(
             target_id=_id(target_id),
             store_id=store_id,
             changes=json.loads(canonical_json(changes or {})),
-            ip=context.ip,
-            user_agent=context.user_agent,
+            # The request's address and device stay out of the chain (erasable, see the model).
+            client_ip=context.ip,
+            client_agent=context.user_agent or None,
             request_id=context.request_id,
             # Taken under the chain lock, so time order and chain order agree within a seller.
             created_at=timezone.now(),
@@ -111,9 +148,7 @@ def record_event(
         )
         event.hash = compute_hash(event)
         event.save(force_insert=True)
-        chain.last_sequence = event.sequence
-        chain.last_hash = event.hash
-        chain.save(update_fields=["last_sequence", "last_hash"])
+        advance_chain(chain, event)
     return event
 
 
@@ -191,6 +226,44 @@ def set_retention(*, actor, seller, retention_days: int | None) -> AuditPolicy:
             actor=actor,
             target=seller,
             changes={"retention_days": [old, retention_days]},
+        )
+    return policy
+
+
+MAX_DIGEST_RECIPIENTS = 5
+
+
+def set_digest_recipients(*, actor, seller, addresses: list[str]) -> AuditPolicy:
+    """Who, besides the owner, receives the daily digest of the seller's audit chain (audit/digests.py).
+    The event records how many addresses, not the addresses: the log names people by id only."""
+    from accounts.authorization import require_seller_permission
+    from accounts.cleaning import clean_email
+
+    require_seller_permission(actor=actor, seller=seller, permission=SECURITY_MANAGE)
+    cleaned = []
+    for address in addresses:
+        if address.strip():
+            email = clean_email(address, field="digest_recipients")
+            if email not in cleaned:
+                cleaned.append(email)
+    if len(cleaned) > MAX_DIGEST_RECIPIENTS:
+        raise InvalidInput(
+            field="digest_recipients",
+            message=_("At most %(count)d addresses.") % {"count": MAX_DIGEST_RECIPIENTS},
+        )
+    with transaction.atomic():
+        policy, _created = AuditPolicy.objects.select_for_update().get_or_create(seller_id=seller.pk)
+        old = list(policy.digest_recipients or [])
+        if old == cleaned:
+            return policy
+        policy.digest_recipients = cleaned
+        policy.save(update_fields=["digest_recipients"])
+        record_event(
+            action=events.DIGEST_RECIPIENTS_CHANGED,
+            seller=seller,
+            actor=actor,
+            target=seller,
+            changes={"digest_recipient_count": [len(old), len(cleaned)]},
         )
     return policy
 

@@ -416,6 +416,11 @@ def _(w):
     return Sample(target=w.seller, changes={"retention_days": [None, 365]})
 
 
+@sample(events.DIGEST_RECIPIENTS_CHANGED)
+def _(w):
+    return Sample(target=w.seller, changes={"digest_recipient_count": [0, 2]})
+
+
 # --- roles, assignments, stores ---
 
 

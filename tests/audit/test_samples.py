@@ -114,6 +114,9 @@ def run_every_service_we_can(client, world):
         actor=owner, seller=seller, export_format="csv", filters=EventFilters(store_id=world.store.pk)
     )
     audit_services.set_retention(actor=owner, seller=seller, retention_days=400)
+    audit_services.set_digest_recipients(
+        actor=owner, seller=seller, addresses=["auditor@example.com", "Board@Example.com"]
+    )
     # People.
     services.change_password(user=picker.user, old_password=DEFAULT_PASSWORD, new_password=NEW_PASSWORD)
     services.reset_password(user=picker.user, password=DEFAULT_PASSWORD)
