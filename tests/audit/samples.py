@@ -355,6 +355,21 @@ def _(w):
     return Sample(target=w.picker, actor=w.picker.user)
 
 
+@sample(events.DATA_EXPORTED)
+def _(w):
+    return Sample(target=w.picker.user, actor=w.picker.user)
+
+
+@sample(events.ERASURE_REQUESTED)
+def _(w):
+    return Sample(target=w.picker.user, actor=w.picker.user)
+
+
+@sample(events.ERASED)
+def _(w):
+    return Sample(target=w.picker.user, actor=w.picker.user)
+
+
 @sample(events.PROFILE_UPDATED)
 def _(w):
     return Sample(
