@@ -30,6 +30,7 @@ from .models import (
     Seller,
     User,
 )
+from .privacy import former_member, is_erased
 from .selectors import member_name, member_names
 from .time_zones import time_zone_label
 
@@ -49,12 +50,22 @@ def _users(keys):
     own = {user_id for seller_id, user_id in keys if seller_id is None}
     for pk, display_name, email in User.objects.filter(pk__in=own).values_list("pk", "display_name", "email"):
         names[(None, pk)] = display_name or email
+    erased = {key for key, name in names.items() if is_erased(name)}
+    if erased:  # someone erased (accounts/privacy.py) reads as "former member #<member id there>"
+        members = Membership.objects.filter(
+            seller_id__in={seller_id for seller_id, _user_id in erased if seller_id is not None},
+            user_id__in={user_id for _seller_id, user_id in erased},
+        ).values_list("seller_id", "user_id", "pk")
+        member_ids = {(seller_id, user_id): pk for seller_id, user_id, pk in members}
+        for key in erased:
+            names[key] = former_member(member_ids.get(key, key[1]))
     return names
 
 
 def _memberships(ids):
-    """Members as their seller sees them (Membership.display_name)."""
-    return dict(Membership.objects.filter(pk__in=ids).annotate(name=member_name()).values_list("pk", "name"))
+    """Members as their seller sees them (Membership.display_name); erased people as former members."""
+    names = dict(Membership.objects.filter(pk__in=ids).annotate(name=member_name()).values_list("pk", "name"))
+    return {pk: former_member(pk) if is_erased(name) else name for pk, name in names.items()}
 
 
 class TimeZone(Text):

@@ -119,3 +119,9 @@ register_field(
     none=gettext_lazy("forever"),
     actions=[events.RETENTION_CHANGED],
 )
+register_field(
+    "digest_recipient_count",
+    pgettext_lazy("audit field", "Extra digest recipients"),
+    Count(ngettext_lazy("%(count)d address", "%(count)d addresses", "count")),
+    actions=[events.DIGEST_RECIPIENTS_CHANGED],
+)

@@ -192,6 +192,29 @@ RETENTION_CHANGED = register(
     pgettext_lazy("audit event", "Audit retention changed"),
     _("{actor} changed how long the audit log is kept: {retention_days}"),
 )
+DIGEST_RECIPIENTS_CHANGED = register(
+    "audit.digest_recipients_changed",
+    pgettext_lazy("audit event", "Digest recipients changed"),
+    _("{actor} changed who receives the audit log's daily digest: {digest_recipient_count}"),
+)
+DATA_EXPORTED = register(
+    "user.data_exported",
+    pgettext_lazy("audit event", "Personal data downloaded"),
+    _("{actor} downloaded everything OzonSeat holds about them"),
+)
+ERASURE_REQUESTED = register(
+    "user.erasure_requested",
+    pgettext_lazy("audit event", "Erasure requested"),
+    _("{actor} asked to be erased"),
+)
+ERASED = register(
+    "user.erased",
+    pgettext_lazy("audit event", "Person erased"),
+    _("{actor} erased {target}: name, e-mail, devices and addresses replaced by a pseudonym"),
+    without_actor=_(
+        "{target} was erased by an operator: name, e-mail, devices and addresses replaced by a pseudonym"
+    ),
+)
 PROFILE_UPDATED = register(
     "user.profile_updated",
     pgettext_lazy("audit event", "Profile changed"),

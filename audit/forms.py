@@ -74,3 +74,12 @@ class RetentionForm(forms.Form):
         max_value=365 * 20,
         help_text=_("Empty: keep forever. Older events can then be archived to a file by an operator."),
     )
+
+
+class DigestRecipientsForm(forms.Form):
+    addresses = forms.CharField(
+        label=_("Also e-mail the daily digest to"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("One address a line, at most five. The owner always receives it."),
+    )

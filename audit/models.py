@@ -40,6 +40,11 @@ class AuditEvent(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     previous_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64, unique=True)
+    # Where the request came from, kept beside the chain (not hashed) so that erasing a person
+    # (accounts/privacy.py) can clear it: the one UPDATE the triggers allow sets both to NULL and changes
+    # nothing else. Events written before migration 0006 hold these in the chained ip/user_agent.
+    client_ip = models.GenericIPAddressField(null=True, blank=True)
+    client_agent = models.CharField(max_length=300, null=True, blank=True)
 
     objects = AuditEventQuerySet.as_manager()
 
@@ -77,6 +82,14 @@ class AuditEvent(models.Model):
     def delete(self, *args, **kwargs):
         raise TypeError("Audit events are immutable.")
 
+    @property
+    def shown_ip(self):
+        return self.client_ip or self.ip
+
+    @property
+    def shown_user_agent(self) -> str:
+        return self.client_agent or self.user_agent
+
 
 class AuditChain(models.Model):
     """The head of one chain: one row per seller, plus one (key 'global') for events outside any seller.
@@ -103,6 +116,8 @@ class AuditPolicy(models.Model):
 
     seller_id = models.BigIntegerField(unique=True)
     retention_days = models.PositiveIntegerField(null=True, blank=True)
+    # Addresses, beyond the owner's, that receive the daily digest of the seller's chain (audit/digests.py).
+    digest_recipients = models.JSONField(default=list, blank=True)
 
     def __str__(self):
         return f"seller {self.seller_id}: {self.retention_days or 'forever'}"

@@ -3,6 +3,7 @@ leaving a checkpoint so the rest of the chain still verifies. Only `manage.py au
 
 import hashlib
 import json
+import logging
 import os
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -20,6 +21,8 @@ from .models import AuditEvent, AuditPolicy
 from .services import lock_chain, record_event
 from .verification import verify_chain
 
+logger = logging.getLogger(__name__)
+
 
 @dataclass
 class ArchiveResult:
@@ -36,6 +39,8 @@ def event_as_record(event: AuditEvent) -> dict:
     record["created_at"] = format_timestamp(event.created_at)
     record["id"] = event.pk
     record["hash"] = event.hash
+    record["client_ip"] = event.client_ip
+    record["client_agent"] = event.client_agent
     return record
 
 
@@ -80,17 +85,27 @@ def archive_events(*, seller_id: int, output: str, before: datetime | None = Non
                 count += 1
             archive.flush()
             os.fsync(archive.fileno())
-        with removal_switch(), connection.cursor() as cursor:
-            cursor.execute(
-                "DELETE FROM audit_auditevent WHERE seller_id = %s AND sequence <= %s",
-                [seller_id, last.sequence],
-            )
-            if cursor.rowcount != count:
-                raise Conflict(_("The events changed while archiving; nothing was removed."))
-        old_sequence, old_hash = chain.checkpoint_sequence, chain.checkpoint_hash
-        chain.checkpoint_sequence = last.sequence
-        chain.checkpoint_hash = last.hash
-        chain.save(update_fields=["checkpoint_sequence", "checkpoint_hash"])
+        if connection.vendor == "postgresql":
+            # Migration 0004's SECURITY DEFINER function: it re-checks the seller's policy, removes, and
+            # moves the checkpoint; only the retention role (`manage.py db_roles`) may call it.
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT audit_apply_retention(%s, %s)", [seller_id, last.sequence])
+                if cursor.fetchone()[0] != count:
+                    raise Conflict(_("The events changed while archiving; nothing was removed."))
+            old_sequence, old_hash = chain.checkpoint_sequence, chain.checkpoint_hash
+            chain.checkpoint_sequence, chain.checkpoint_hash = last.sequence, last.hash
+        else:
+            with removal_switch(), connection.cursor() as cursor:
+                cursor.execute(
+                    "DELETE FROM audit_auditevent WHERE seller_id = %s AND sequence <= %s",
+                    [seller_id, last.sequence],
+                )
+                if cursor.rowcount != count:
+                    raise Conflict(_("The events changed while archiving; nothing was removed."))
+            old_sequence, old_hash = chain.checkpoint_sequence, chain.checkpoint_hash
+            chain.checkpoint_sequence = last.sequence
+            chain.checkpoint_hash = last.hash
+            chain.save(update_fields=["checkpoint_sequence", "checkpoint_hash"])
         event = record_event(
             action=events.ARCHIVED,
             seller=seller_id,
@@ -106,3 +121,27 @@ def archive_events(*, seller_id: int, output: str, before: datetime | None = Non
             },
         )
     return ArchiveResult(count, last.sequence, last.hash, digest.hexdigest(), cutoff, event)
+
+
+def apply_all_policies(now: datetime | None = None) -> dict[int, int]:
+    """The beat's retention job: `archive_events` for every seller with a retention setting, each archive
+    in its own new file under settings.AUDIT_ARCHIVE_DIR. {seller_id: events removed}. Run twice, the
+    second run removes nothing (nothing older than the setting is left)."""
+    from pathlib import Path
+
+    from django.conf import settings
+
+    directory = Path(settings.AUDIT_ARCHIVE_DIR)
+    directory.mkdir(parents=True, exist_ok=True)
+    moment = format_timestamp(now or timezone.now()).replace(":", "").replace(".", "-")
+    removed = {}
+    sellers = AuditPolicy.objects.filter(retention_days__isnull=False).values_list("seller_id", flat=True)
+    for seller_id in sellers.order_by("seller_id"):
+        output = directory / f"seller-{seller_id}-{moment}.jsonl"
+        try:
+            result = archive_events(seller_id=seller_id, output=str(output))
+        except (Conflict, InvalidInput) as error:
+            logger.error("audit retention of seller %s: %s", seller_id, error.message)
+            continue
+        removed[seller_id] = result.removed
+    return removed

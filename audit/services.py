@@ -1,6 +1,5 @@
 """Writing the audit log. `record_event` is called by every service inside its own transaction."""
 
-import functools
 import json
 
 from django.core.cache import cache
@@ -31,7 +30,15 @@ EXPORT_FORMATS = ("csv", "jsonl")
 
 
 def lock_chain(seller_id: int | None) -> AuditChain:
+    """The chain head, created if missing and locked until the transaction ends. On PostgreSQL through
+    audit_lock_chain (migration 0004), the only door to the head that the application role has."""
     key = chain_key(seller_id)
+    connection = connections[AuditChain.objects.db]
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(_LOCK_HEAD_SQL, [key, seller_id])
+            row = cursor.fetchone()
+        return AuditChain.from_db(connection.alias, _HEAD_FIELDS, row)
     chain = AuditChain.objects.select_for_update().filter(key=key).first()
     if chain is None:
         # A concurrent first append may create the row first: get_or_create then reads it.
@@ -40,70 +47,32 @@ def lock_chain(seller_id: int | None) -> AuditChain:
     return chain
 
 
-# The append is two statements, hand-written (the ORM spent longer compiling its three queries than
-# PostgreSQL took to run them): lock the chain head and read it; then insert the event and move the head
-# to it, in one statement on PostgreSQL.
+_HEAD_FIELDS = [
+    "id",
+    "key",
+    "seller_id",
+    "last_sequence",
+    "last_hash",
+    "checkpoint_sequence",
+    "checkpoint_hash",
+]
+_LOCK_HEAD_SQL = (
+    "SELECT id, key, seller_id, last_sequence, last_hash, checkpoint_sequence, checkpoint_hash "
+    "FROM audit_lock_chain(%s, %s)"
+)
 
 
-def _lock_head(seller_id: int | None) -> tuple[int, int, str]:
-    """Lock the seller's chain head (created on the first append) and return (id, last_sequence,
-    last_hash)."""
+def advance_chain(chain: AuditChain, event: AuditEvent) -> None:
+    """Move the head to `event`, just appended. On PostgreSQL through audit_advance_chain, which refuses
+    anything but the next event linking to the head."""
     connection = connections[AuditChain.objects.db]
-    sql = (
-        f"SELECT id, last_sequence, last_hash FROM {connection.ops.quote_name(AuditChain._meta.db_table)} "  # noqa: S608
-        f"WHERE key = %s"
-    )
-    if connection.features.has_select_for_update:  # SQLite locks the whole database on write instead
-        sql += " FOR UPDATE"
-    key = chain_key(seller_id)
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [key])
-        row = cursor.fetchone()
-        if row is None:
-            lock_chain(seller_id)  # the first append: create the row, then read it locked
-            cursor.execute(sql, [key])
-            row = cursor.fetchone()
-    return row
-
-
-@functools.cache
-def _append_sql(vendor: str) -> tuple[str, list]:
-    connection = connections[AuditEvent.objects.db]
-    quote = connection.ops.quote_name
-    fields = [field for field in AuditEvent._meta.concrete_fields if not field.primary_key]
-    columns = ", ".join(quote(field.column) for field in fields)
-    values = ", ".join(["%s"] * len(fields))
-    events_table = quote(AuditEvent._meta.db_table)
-    chains_table = quote(AuditChain._meta.db_table)
-    if vendor == "postgresql":
-        sql = (
-            f"WITH appended AS (INSERT INTO {events_table} ({columns}) VALUES ({values}) RETURNING id) "  # noqa: S608
-            f"UPDATE {chains_table} SET last_sequence = %s, last_hash = %s WHERE id = %s "
-            f"RETURNING (SELECT id FROM appended)"
-        )
-    else:
-        sql = f"INSERT INTO {events_table} ({columns}) VALUES ({values}) RETURNING id"  # noqa: S608
-    return sql, fields
-
-
-def _insert_and_advance(event: AuditEvent, head_id: int) -> None:
-    connection = connections[AuditEvent.objects.db]
-    sql, fields = _append_sql(connection.vendor)
-    params = [field.get_db_prep_save(field.pre_save(event, True), connection) for field in fields]
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute(sql, [*params, event.sequence, event.hash, head_id])
-            event.pk = cursor.fetchone()[0]
-        else:
-            cursor.execute(sql, params)
-            event.pk = cursor.fetchone()[0]
-            cursor.execute(
-                f"UPDATE {connection.ops.quote_name(AuditChain._meta.db_table)} "  # noqa: S608
-                f"SET last_sequence = %s, last_hash = %s WHERE id = %s",
-                [event.sequence, event.hash, head_id],
-            )
-    event._state.adding = False
-    event._state.db = connection.alias
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT audit_advance_chain(%s, %s, %s)", [chain.key, event.sequence, event.hash])
+    chain.last_sequence = event.sequence
+    chain.last_hash = event.hash
+    if connection.vendor != "postgresql":
+        chain.save(update_fields=["last_sequence", "last_hash"])
 
 
 def _id(value):
@@ -159,10 +128,10 @@ def record_event(
     # No savepoint: if the append fails, the caller's whole transaction must roll back with it, so a change
     # can never commit without its event.
     with transaction.atomic(savepoint=False):
-        head_id, last_sequence, last_hash = _lock_head(seller_id)
+        chain = lock_chain(seller_id)
         event = AuditEvent(
             seller_id=seller_id,
-            sequence=last_sequence + 1,
+            sequence=chain.last_sequence + 1,
             actor_user_id=_id(actor),
             actor_token_id=actor_token_id if actor_token_id is not None else context.token_id,
             action=action,
@@ -170,16 +139,18 @@ def record_event(
             target_id=_id(target_id),
             store_id=store_id,
             changes=json.loads(canonical_json(changes or {})),
-            ip=context.ip,
-            user_agent=context.user_agent,
+            # The request's address and device stay out of the chain (erasable, see the model).
+            client_ip=context.ip,
+            client_agent=context.user_agent or None,
             request_id=context.request_id,
             # Taken under the chain lock, so time order and chain order agree within a seller.
             created_at=timezone.now(),
-            previous_hash=last_hash,
+            previous_hash=chain.last_hash,
         )
         # The changes were just round-tripped through JSON: hashed as stored, without a second round trip.
         event.hash = compute_stored_hash(event)
-        _insert_and_advance(event, head_id)
+        event.save(force_insert=True)
+        advance_chain(chain, event)
     return event
 
 
@@ -257,6 +228,44 @@ def set_retention(*, actor, seller, retention_days: int | None) -> AuditPolicy:
             actor=actor,
             target=seller,
             changes={"retention_days": [old, retention_days]},
+        )
+    return policy
+
+
+MAX_DIGEST_RECIPIENTS = 5
+
+
+def set_digest_recipients(*, actor, seller, addresses: list[str]) -> AuditPolicy:
+    """Who, besides the owner, receives the daily digest of the seller's audit chain (audit/digests.py).
+    The event records how many addresses, not the addresses: the log names people by id only."""
+    from accounts.authorization import require_seller_permission
+    from accounts.cleaning import clean_email
+
+    require_seller_permission(actor=actor, seller=seller, permission=SECURITY_MANAGE)
+    cleaned = []
+    for address in addresses:
+        if address.strip():
+            email = clean_email(address, field="digest_recipients")
+            if email not in cleaned:
+                cleaned.append(email)
+    if len(cleaned) > MAX_DIGEST_RECIPIENTS:
+        raise InvalidInput(
+            field="digest_recipients",
+            message=_("At most %(count)d addresses.") % {"count": MAX_DIGEST_RECIPIENTS},
+        )
+    with transaction.atomic():
+        policy, _created = AuditPolicy.objects.select_for_update().get_or_create(seller_id=seller.pk)
+        old = list(policy.digest_recipients or [])
+        if old == cleaned:
+            return policy
+        policy.digest_recipients = cleaned
+        policy.save(update_fields=["digest_recipients"])
+        record_event(
+            action=events.DIGEST_RECIPIENTS_CHANGED,
+            seller=seller,
+            actor=actor,
+            target=seller,
+            changes={"digest_recipient_count": [len(old), len(cleaned)]},
         )
     return policy
 

@@ -11,9 +11,9 @@ from accounts.authorization import member_has_seller_permission
 from accounts.decorators import seller_view
 from ozonseat.errors import InvalidInput
 
-from . import exports, selectors, services
+from . import digests, exports, selectors, services
 from .describe import describe_events
-from .forms import EventFilterForm, RetentionForm
+from .forms import DigestRecipientsForm, EventFilterForm, RetentionForm
 from .models import AuditPolicy
 
 AUDIT_VIEW = services.AUDIT_VIEW
@@ -52,6 +52,7 @@ def events(request, *, seller, membership):
         except InvalidInput:
             page = selectors.list_events(seller, filters)
     rows = describe_events(page.events, time_zone=seller.time_zone)
+    retention_form, policy = _retention_form(seller, membership, with_policy=True)
     query = request.GET.copy()
     query.pop("cursor", None)
     next_query = None
@@ -69,16 +70,40 @@ def events(request, *, seller, membership):
             "filter_query": query.urlencode(),
             "is_first_page": not request.GET.get("cursor"),
             "seller_time_zone": seller.time_zone,
-            "retention_form": _retention_form(seller, membership),
+            "retention_form": retention_form,
+            "digest_form": _digest_form(policy) if retention_form is not None else None,
+            "digests": digests.latest_digests(seller.pk),
         },
     )
 
 
-def _retention_form(seller, membership, data=None):
+def _retention_form(seller, membership, data=None, *, with_policy=False):
     if not member_has_seller_permission(membership, services.SECURITY_MANAGE):
-        return None
+        return (None, None) if with_policy else None
     policy = AuditPolicy.objects.filter(seller_id=seller.pk).first()
-    return RetentionForm(data, initial={"retention_days": policy.retention_days if policy else None})
+    form = RetentionForm(data, initial={"retention_days": policy.retention_days if policy else None})
+    return (form, policy) if with_policy else form
+
+
+def _digest_form(policy, data=None):
+    addresses = "\n".join(policy.digest_recipients or []) if policy else ""
+    return DigestRecipientsForm(data, initial={"addresses": addresses})
+
+
+@require_POST
+@seller_view(services.SECURITY_MANAGE)
+def digest_recipients(request, *, seller, membership):
+    form = _digest_form(None, request.POST)
+    if form.is_valid():
+        try:
+            services.set_digest_recipients(
+                actor=request.user, seller=seller, addresses=form.cleaned_data["addresses"].splitlines()
+            )
+        except InvalidInput as error:
+            messages.error(request, str(error.message))
+        else:
+            messages.success(request, _("The digest recipients were saved."))
+    return redirect("audit:events", seller_id=seller.pk)
 
 
 @require_POST

@@ -139,6 +139,27 @@ else:
             "OPTIONS": {"timeout": 20, "transaction_mode": "IMMEDIATE"},
         }
     }
+# Least privilege on PostgreSQL (`manage.py db_roles`, docs/operations.md): DATABASE_URL is the application
+# role; migrations run as the owner role (`manage.py migrate`); `db_roles` runs as a
+# superuser (`DATABASE_ADMIN_URL`, else DATABASE_URL).
+_role_urls = {
+    "owner": os.environ.get("DATABASE_OWNER_URL", ""),
+    "admin": os.environ.get("DATABASE_ADMIN_URL", ""),
+}
+for _alias, _url in _role_urls.items():
+    if _url:
+        DATABASES[_alias] = {**dj_database_url.parse(_url), "TEST": {"MIRROR": "default"}}
+DATABASE_ROLES = {
+    "owner": os.environ.get("OZONSEAT_DB_OWNER_ROLE", "ozonseat_owner"),
+    "app": os.environ.get("OZONSEAT_DB_APP_ROLE", "ozonseat_app"),
+    "retention": os.environ.get("OZONSEAT_DB_RETENTION_ROLE", "ozonseat_retention"),
+}
+# Passwords `db_roles` sets on those roles (on every run), when given.
+DATABASE_ROLE_PASSWORDS = {
+    "owner": os.environ.get("OZONSEAT_DB_OWNER_PASSWORD", ""),
+    "app": os.environ.get("OZONSEAT_DB_APP_PASSWORD", ""),
+    "retention": os.environ.get("OZONSEAT_DB_RETENTION_PASSWORD", ""),
+}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # E-mail uniqueness is a case-insensitive constraint (Lower("email")), which this check cannot see.
 # guardian.W001 looks for guardian's own backend by name; roles.backends.ObjectPermissionBackend is a
@@ -213,9 +234,27 @@ CELERY_BEAT_SCHEDULE = {
         "task": "accounts.tasks.forget_old_browser_sessions",
         "schedule": timedelta(hours=24),
     },
+    "record-audit-digests": {
+        "task": "audit.tasks.record_audit_digests",
+        "schedule": timedelta(hours=24),
+    },
+    "apply-audit-retention": {
+        "task": "audit.tasks.apply_audit_retention",
+        "schedule": timedelta(hours=24),
+    },
 }
 # An applying spreadsheet import that moved no row for this long is queued again (its worker stopped).
 ONBOARDING_RESUME_AFTER_SECONDS = float(os.environ.get("OZONSEAT_ONBOARDING_RESUME_AFTER_SECONDS", "120"))
+# Digests of every audit chain, appended daily (audit/digests.py): point it at write-once storage the
+# database's administrators cannot write (docs/operations.md).
+AUDIT_DIGEST_DIR = Path(os.environ.get("OZONSEAT_AUDIT_DIGEST_DIR", VAR_DIR / "audit-digests"))
+# Where the retention job writes the archives of the events it removes.
+AUDIT_ARCHIVE_DIR = Path(os.environ.get("OZONSEAT_AUDIT_ARCHIVE_DIR", VAR_DIR / "audit-archive"))
+# On PostgreSQL the retention job needs the retention role: name the queue a worker connected as that role
+# consumes (`celery -A ozonseat worker -Q <queue>` with DATABASE_URL of ozonseat_retention).
+AUDIT_RETENTION_QUEUE = os.environ.get("OZONSEAT_AUDIT_RETENTION_QUEUE", "")
+if AUDIT_RETENTION_QUEUE:
+    CELERY_TASK_ROUTES = {"audit.tasks.apply_audit_retention": {"queue": AUDIT_RETENTION_QUEUE}}
 # Rows of open-session lists (accounts.BrowserSession) are kept this long after their last activity.
 BROWSER_SESSION_RETENTION = timedelta(days=90)
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")

@@ -6,6 +6,7 @@ from django.views.i18n import set_language
 urlpatterns = [
     path("api/", include("ozonseat.api.urls")),
     path("", include("accounts.urls")),
+    path("", include("accounts.privacy_urls")),
     path("", include("dashboard.urls")),
     path("", include("roles.urls")),
     path("", include("audit.urls")),

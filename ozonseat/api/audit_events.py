@@ -56,8 +56,8 @@ class AuditEventSerializer(serializers.Serializer):
         "on it), as the `store` filter finds it; null when none.",
     )
     changes = serializers.JSONField(source="event.changes", help_text="{field: [old, new]} as recorded.")
-    ip = serializers.IPAddressField(source="event.ip", allow_null=True)
-    user_agent = serializers.CharField(source="event.user_agent")
+    ip = serializers.IPAddressField(source="event.shown_ip", allow_null=True)
+    user_agent = serializers.CharField(source="event.shown_user_agent")
     request_id = serializers.CharField(source="event.request_id")
     previous_hash = serializers.CharField(source="event.previous_hash")
     hash = serializers.CharField(source="event.hash")

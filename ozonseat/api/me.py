@@ -129,6 +129,24 @@ class MeView(ApiView):
         return Response(MeSerializer(body).data)
 
 
+class MyDataView(ApiView):
+    @extend_schema(
+        operation_id="me_data",
+        responses={(200, "application/json"): dict},
+        summary="Everything OzonSeat holds about me",
+        description="The caller's personal data as one JSON document (format `ozonseat-personal-data/1`): "
+        "profile, memberships, assignments, sessions, tokens without secrets and every table that refers "
+        "to them, and the audit events about them. Recorded as `user.data_exported`. Any valid token or "
+        "signed-in session may call it; it always concerns the caller only.",
+    )
+    def get(self, request):
+        from accounts import privacy
+        from accounts.privacy_views import json_download
+
+        token = request.auth if isinstance(request.auth, ApiToken) else None
+        return json_download(privacy.export_json(actor=request.user, token=token), request.user)
+
+
 class PingSerializer(serializers.Serializer):
     ok = serializers.BooleanField()
     seller_id = serializers.IntegerField(allow_null=True)

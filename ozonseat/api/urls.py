@@ -23,6 +23,7 @@ urlpatterns = [
     ),
     path("v1/ping", me.PingView.as_view(), name="ping"),
     path("v1/me", me.MeView.as_view(), name="me"),
+    path("v1/me/data", me.MyDataView.as_view(), name="me-data"),
     path(seller + "members", members.MemberListView.as_view(), name="members"),
     path(seller + "members/<int:membership_id>", members.MemberDetailView.as_view(), name="member"),
     path(

@@ -121,7 +121,7 @@ def test_a_lockout_is_audited_once_and_the_person_is_emailed_in_their_language(
         "scope": [None, "account"],
         "retry_after_seconds": [None, 60],
     }
-    assert event.ip == ATTACKER
+    assert event.shown_ip == ATTACKER
     alerts = [message for message in mail.outbox if message.to == [person.email]]
     assert len(alerts) == 1
     assert alerts[0].subject == "Повторные неудачные попытки входа в вашу учётную запись OzonSeat"

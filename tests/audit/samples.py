@@ -355,6 +355,21 @@ def _(w):
     return Sample(target=w.picker, actor=w.picker.user)
 
 
+@sample(events.DATA_EXPORTED)
+def _(w):
+    return Sample(target=w.picker.user, actor=w.picker.user)
+
+
+@sample(events.ERASURE_REQUESTED)
+def _(w):
+    return Sample(target=w.picker.user, actor=w.picker.user)
+
+
+@sample(events.ERASED)
+def _(w):
+    return Sample(target=w.picker.user, actor=w.picker.user)
+
+
 @sample(events.PROFILE_UPDATED)
 def _(w):
     return Sample(
@@ -414,6 +429,11 @@ def _(w):
 @sample(events.RETENTION_CHANGED)
 def _(w):
     return Sample(target=w.seller, changes={"retention_days": [None, 365]})
+
+
+@sample(events.DIGEST_RECIPIENTS_CHANGED)
+def _(w):
+    return Sample(target=w.seller, changes={"digest_recipient_count": [0, 2]})
 
 
 # --- roles, assignments, stores ---

@@ -32,7 +32,7 @@ def test_sign_in_is_recorded_in_every_seller_the_person_works_for(client, seller
             "user",
             member.user_id,
         )
-        assert (event.ip, event.user_agent) == ("203.0.113.7", "Firefox")
+        assert (event.shown_ip, event.shown_user_agent) == ("203.0.113.7", "Firefox")
         assert event.request_id
 
 

@@ -12,7 +12,7 @@ from audit.models import AuditChain, AuditEvent, AuditPolicy
 from audit.services import set_retention
 from audit.verification import verify_chain
 from ozonseat.errors import InvalidInput, NotAllowed
-from tests.audit.helpers import append, as_superuser_without_triggers
+from tests.audit.helpers import append, as_superuser_without_triggers, rewrite_chain_head
 from tests.factories import make_member
 
 
@@ -91,14 +91,14 @@ def test_a_checkpoint_moved_without_an_archive_event_does_not_verify(seller, own
     as_superuser_without_triggers(
         "DELETE FROM audit_auditevent WHERE seller_id = %s AND sequence <= %s", [seller.pk, 4]
     )
-    AuditChain.objects.filter(seller_id=seller.pk).update(checkpoint_sequence=4, checkpoint_hash=old[3].hash)
+    rewrite_chain_head(seller.pk, checkpoint_sequence=4, checkpoint_hash=old[3].hash)
     report = verify_chain(seller.pk)
     assert not report.ok and "not confirmed" in report.problem
 
 
 def test_a_broken_chain_is_not_archived(seller, owner, aged_log, tmp_path):
     set_retention(actor=owner, seller=seller, retention_days=365)
-    AuditChain.objects.filter(seller_id=seller.pk).update(last_hash="f" * 64)
+    rewrite_chain_head(seller.pk, last_hash="f" * 64)
     with pytest.raises(CommandError, match="does not verify"):
         call_command("audit_archive", "--seller", seller.pk, "--output", str(tmp_path / "a.jsonl"))
     assert AuditEvent.objects.filter(seller_id=seller.pk).count() == 14

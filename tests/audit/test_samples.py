@@ -12,7 +12,7 @@ from django.test import RequestFactory
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts import api_tokens, emails, password_policy, services, sign_in_throttle, two_factor
+from accounts import api_tokens, emails, password_policy, privacy, services, sign_in_throttle, two_factor
 from accounts.models import Invitation, InvitationKind, Membership, Seller, User
 from audit import events
 from audit import services as audit_services
@@ -128,6 +128,9 @@ def run_every_service_we_can(client, world):
         actor=owner, seller=seller, export_format="csv", filters=EventFilters(store_id=world.store.pk)
     )
     audit_services.set_retention(actor=owner, seller=seller, retention_days=400)
+    audit_services.set_digest_recipients(
+        actor=owner, seller=seller, addresses=["auditor@example.com", "Board@Example.com"]
+    )
     # People.
     services.change_password(user=picker.user, old_password=DEFAULT_PASSWORD, new_password=NEW_PASSWORD)
     services.reset_password(user=picker.user, password=DEFAULT_PASSWORD)
@@ -165,6 +168,9 @@ def run_every_service_we_can(client, world):
     services.expire_memberships()
     services.transfer_ownership(actor=owner, seller=seller, new_owner=picker)
     services.remove_member(actor=picker.user, membership=world.owner)
+    # A person's data: downloaded, and erased once they have left every seller.
+    privacy.export_json(actor=picker.user)
+    privacy.request_erasure(user=owner)
 
 
 def test_every_event_a_service_records_matches_its_sample(client):

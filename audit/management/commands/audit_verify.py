@@ -1,10 +1,12 @@
 """Recompute every audit chain. Exit 1 when one is broken or a stored digest no longer matches.
 
-Prints one `digest SELLER:COUNT:HASH` line per chain: store them somewhere the database's administrators
-cannot write, and pass them back later with --expect-digest to prove that nothing up to them changed."""
+Prints one `digest SELLER:COUNT:HASH` line per chain, and checks each chain against the digests the daily
+job kept outside the database (audit/digests.py): a rewritten history, a removed event or a cut-off tail
+is reported with the first event that differs. --expect-digest checks a digest kept anywhere else."""
 
 from django.core.management.base import BaseCommand, CommandError
 
+from audit.digests import check_against_store, stored_digests
 from audit.verification import chains_to_verify, check_digest, parse_digest, verify_chain
 
 
@@ -51,6 +53,16 @@ class Command(BaseCommand):
                 where = f" [event id {report.broken_event_id}]" if report.broken_event_id else ""
                 self.stdout.write(f"{name}: BROKEN at #{report.broken_sequence}{where}: {report.problem}")
             self.stdout.write(f"digest {report.digest}")
+            if report.ok and stored_digests(seller_id):
+                problem = check_against_store(report)
+                if problem:
+                    failed = True
+                    self.stdout.write(f"{name}: DIFFERS FROM THE DIGEST STORE: {problem}")
+                else:
+                    newest = stored_digests(seller_id)[-1]
+                    self.stdout.write(
+                        f"{name}: matches the digest store (up to #{newest.count}, {newest.recorded_at})"
+                    )
         for seller_id, count, digest in expected:
             report = reports[seller_id]
             label = report.label
