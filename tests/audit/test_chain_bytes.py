@@ -155,7 +155,7 @@ def test_events_appended_now_verify_and_match_the_original_hash(seller, owner):
 @pytest.mark.django_db
 def test_a_chain_hashed_by_the_original_code_still_verifies(seller, owner):
     """Events written with the reference serialisation (as every chain before this change was) verify."""
-    from django.db import connection
+    from django.db import connection, transaction
 
     from audit.models import AuditChain
 
@@ -187,10 +187,14 @@ def test_a_chain_hashed_by_the_original_code_still_verifies(seller, owner):
             cursor.execute(
                 f"INSERT INTO audit_auditevent ({', '.join(columns)}) VALUES ({placeholders})", values
             )
-    AuditChain.objects.update_or_create(
-        key=chain.chain_key(seller.pk),
-        defaults={"seller_id": seller.pk, "last_sequence": 5, "last_hash": previous},
-    )
+    with transaction.atomic():
+        if connection.vendor == "postgresql":  # the head guard of migration audit.0004 lets this test through
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT set_config('ozonseat.audit_chain_write', 'on', true)")
+        AuditChain.objects.update_or_create(
+            key=chain.chain_key(seller.pk),
+            defaults={"seller_id": seller.pk, "last_sequence": 5, "last_hash": previous},
+        )
     report = verify_chain(seller.pk)
     assert report.ok, report.problem
     assert report.checked == 5
