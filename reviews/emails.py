@@ -193,7 +193,8 @@ def unsent_reminders(now):
 def plan_reminders(*, now=None, review_ids=None) -> int:
     """Write the reminder rows each open review has reached today: one per reviewer who has items waiting
     (the owner also gets the policy warning before the due date, and alone the overdue escalation).
-    Idempotent: the constraints allow one reminder of each kind per reviewer, and one a day."""
+    Idempotent: the constraints allow one reminder of each kind per reviewer, and one a day. Returns how
+    many it wrote (0 when a tick finds them written already)."""
     now = now or timezone.now()
     reviews = AccessReview.objects.filter(status=ReviewStatus.OPEN)
     if review_ids is not None:
@@ -226,5 +227,30 @@ def plan_reminders(*, now=None, review_ids=None) -> int:
             ReviewReminder(review=review, recipient_id=pk, kind=kind, day=today, created_at=now)
             for pk in sorted(working)
         ]
+    rows = _not_planned_yet(rows)
     ReviewReminder.objects.bulk_create(rows, ignore_conflicts=True)
     return len(rows)
+
+
+def _not_planned_yet(rows) -> list:
+    """The rows no reminder exists for yet (same kind for the same review and reviewer, or the reviewer's
+    reminder of that day): the beat reports what it added, 0 on a repeated tick. The constraints still
+    settle a race with another beat (ignore_conflicts)."""
+    if not rows:
+        return rows
+    recipients = {row.recipient_id for row in rows}
+    existing = ReviewReminder.objects.filter(recipient_id__in=recipients).filter(
+        Q(review_id__in={row.review_id for row in rows}) | Q(day__in={row.day for row in rows})
+    )
+    kinds, days = set(), set()
+    for review_id, recipient_id, kind, day in existing.values_list(
+        "review_id", "recipient_id", "kind", "day"
+    ):
+        kinds.add((review_id, recipient_id, kind))
+        days.add((recipient_id, day))
+    return [
+        row
+        for row in rows
+        if (row.review_id, row.recipient_id, row.kind) not in kinds
+        and (row.recipient_id, row.day) not in days
+    ]

@@ -106,6 +106,14 @@ def age(review, days):
     ReviewReminder.objects.filter(review=review).update(day=F("day") - shift)
 
 
+def wait_for_mail(processes, mailbox, count):
+    """The first `count` messages at the SMTP server; if they do not come, the worker's log says why."""
+    try:
+        return mailbox.wait_for(count)
+    except AssertionError as error:
+        raise AssertionError(f"{error}\n--- worker log ---\n{processes.worker.log()[-20000:]}") from None
+
+
 def to_whom(messages):
     return sorted(message["To"] for message in messages)
 
@@ -124,7 +132,7 @@ def test_the_beat_opens_a_review_reminders_arrive_once_a_reviewer_answers_and_th
 
     # The review opens by itself, and its first reminders arrive: the owner (Chinese), the Administrator,
     # the KZ lead (Russian).
-    messages = mailbox.wait_for(3)
+    messages = wait_for_mail(processes, mailbox, 3)
     [review] = AccessReview.objects.filter(seller=team.seller)
     assert review.trigger == "scheduled"
     assert to_whom(messages) == sorted(m.user.email for m in (team.owner, team.admin, team.kz_lead))
@@ -157,7 +165,7 @@ def test_the_beat_opens_a_review_reminders_arrive_once_a_reviewer_answers_and_th
     # Twelve days later: two days before the due date. The reviewers with items left are reminded, and the
     # owner is warned what the policy will do.
     age(review, 12)
-    messages = mailbox.wait_for(6)[3:]
+    messages = wait_for_mail(processes, mailbox, 6)[3:]
     processes.ticks(3)
     assert mailbox.count() == 6
     assert to_whom(messages) == sorted(m.user.email for m in (team.owner, team.admin, team.kz_lead))

@@ -87,12 +87,21 @@ def test_the_beat_sends_every_planned_reminder(team, outbox):
 
     Seller.objects.filter(pk=team.seller.pk).update(created_at=timezone.now() - timedelta(days=200))
     result = run_access_reviews()  # CELERY_TASK_ALWAYS_EAGER: the sending tasks run here
-    assert result["opened"] == 1
+    assert result["opened"] == 1 and result["planned"] == 3 and result["queued"] == 3
     assert sorted(m.to[0] for m in mail.outbox) == sorted(
         m.user.email for m in (team.owner, team.admin, team.kz_lead)
     )
-    assert run_access_reviews()["opened"] == 0
+    # The next tick finds everything done, and says so.
+    assert run_access_reviews() == {"opened": 0, "policies": 0, "planned": 0, "queued": 0}
     assert len(mail.outbox) == 3
+
+
+def test_planning_reports_only_the_reminders_it_adds(team):
+    [review_id] = opening.open_due_reviews(now=NOW)
+    assert emails.plan_reminders(now=NOW) == 3
+    assert emails.plan_reminders(now=NOW + timedelta(hours=3)) == 0  # the beat ticks again the same day
+    assert emails.plan_reminders(now=NOW + timedelta(days=1)) == 0  # nothing new until halfway
+    assert ReviewReminder.objects.filter(review_id=review_id).count() == 3
 
 
 # --- the SMTP hand-over ------------------------------------------------------------------------------
