@@ -474,7 +474,7 @@ def effective_permissions(membership) -> EffectivePermissions:
     return EffectivePermissions(seller_permissions, stores, warehouses)
 
 
-GRID_PER_PAGE = 10
+GRID_PER_PAGE = 5  # rows of the member grid: each tick carries why it is allowed
 
 
 @dataclass

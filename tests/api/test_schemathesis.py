@@ -47,7 +47,10 @@ def test_every_operation_answers_as_documented_and_never_5xx(
     victim = make_member(seller)
     victims = _objects(seller, owner_membership.user, victim, suffix="v")
     # reads and edits reach live objects; destructive calls get their own victims, so order does not matter
-    review = _review(seller, owner_membership.user, victim)
+    review = {
+        **_review(seller, owner_membership.user, victim),
+        **_member_import(seller, owner_membership.user),
+    }
     pinned = {"seller_id": seller.pk, "token_id": victim_token.pk, **kept, **review}
     destructive = {"seller_id": seller.pk, "token_id": victim_token.pk, **victims, **review}
     operations = [result.ok() for result in schema.get_all_operations()]
@@ -125,6 +128,18 @@ def _review(seller, owner, victim):
 
     review = opening.start_review(actor=owner, seller=seller)
     return {"review_id": review.pk, "item_id": review.items.get(membership=victim).pk}
+
+
+def _member_import(seller, owner):
+    """A spreadsheet import waiting in its preview, for the import's read and apply operations."""
+    if not ROLES:
+        return {}
+    from onboarding import services as onboarding_services
+
+    member_import = onboarding_services.upload_import(
+        actor=owner, seller=seller, file_name="team.csv", content=b"E-mail,Name\nnew@example.com,New\n"
+    )
+    return {"import_id": member_import.pk}
 
 
 def _token_id(secret):

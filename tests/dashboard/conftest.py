@@ -44,7 +44,13 @@ def world(db):
     from reviews import opening
 
     review = opening.start_review(actor=owner.user, seller=seller)
+    from onboarding import services as onboarding_services
+
+    member_import = onboarding_services.upload_import(
+        actor=owner.user, seller=seller, file_name="team.csv", content=b"E-mail,Name\nnew@example.com,New\n"
+    )
     return {
+        "member_import": member_import,
         "review": review,
         "review_item": review.items.get(membership=clerk),
         "seller": seller,

@@ -49,6 +49,10 @@ NOT_PAGES = {
     "dashboard:warehouse_options": "JSON options of a searchable select, not a page",
     "dashboard:people_options": "JSON options of a searchable select, not a page",
     "audit:retention": "POST only: redirects to the audit log",
+    "audit:digest-recipients": "POST only: redirects to the audit log",
+    "onboarding:template": "a spreadsheet download",
+    "onboarding:result": "a spreadsheet download",
+    "privacy:export": "a JSON file download",
     "set_language": "POST only: sets a cookie and redirects",
     "dashboard:set_language": "POST only: sets the language and redirects",
 }
@@ -111,6 +115,7 @@ class World:
     enrolling_emails: list  # people who enrol from their profile, one per language run
     review: object = None  # an open access review of everyone
     review_item: object = None  # its item for the picker
+    member_import: object = None  # a spreadsheet import waiting in its preview
 
 
 def person(display_name: str, address: str):
@@ -239,8 +244,15 @@ def build_world() -> World:
     from reviews import opening
 
     review = opening.start_review(actor=owner.user, seller=seller)
+    from onboarding import services as onboarding_services
+
+    rows = "E-mail,Name\n" + "".join(f"{email(f'imported.person.{n}')},{NAMES['picker']}\n" for n in range(3))
+    member_import = onboarding_services.upload_import(
+        actor=owner.user, seller=seller, file_name=NAMES["store_unbroken"] + ".csv", content=rows.encode()
+    )
 
     return World(
+        member_import=member_import,
         review=review,
         review_item=review.items.get(membership=picker),
         seller=seller,
@@ -335,6 +347,20 @@ def visits(world: World) -> list[Visit]:
         ("reviews:close", "close a review", url("reviews:close", seller, world.review.pk)),
         ("reviews:report", "review report", url("reviews:report", seller, world.review.pk)),
         ("reviews:report_print", "printable report", url("reviews:report_print", seller, world.review.pk)),
+        ("onboarding:upload", "invite from a spreadsheet", url("onboarding:upload", seller)),
+        (
+            "onboarding:import",
+            "spreadsheet preview",
+            url("onboarding:import", seller, world.member_import.pk),
+        ),
+        ("roles:access_matrix", "access matrix", url("roles:access_matrix", seller)),
+        (
+            "roles:assignment_scope",
+            "change an assignment's scope",
+            url("roles:assignment_scope", seller, world.assignment.pk),
+        ),
+        ("privacy:notice", "privacy notice", url("privacy:notice")),
+        ("privacy:erase", "erase my data", url("privacy:erase")),
         ("dashboard:my_access", "my access", url("dashboard:my_access", seller)),
         ("dashboard:tokens", "tokens", url("dashboard:tokens", seller)),
         ("dashboard:profile", "profile", url("dashboard:profile")),
