@@ -4,6 +4,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 PORT ?= 8000
+# The suite runs on two processes (pytest-xdist; each keeps its own test database and Redis key prefix).
+PYTEST_ARGS ?= -n 2
 # Links in e-mails (and the printed addresses) point where `make run` serves.
 SITE_URL ?= http://127.0.0.1:$(PORT)
 export SITE_URL
