@@ -1,8 +1,16 @@
-"""The one place services ask "may this actor do this in this seller?".
+"""Where accounts' services and pages ask "may this actor do this in this seller?".
 
-Seller-level permissions come from the roles catalog (`roles.catalog`, e.g. "members.manage"): the owner
-holds every one implicitly; a member holds one when an assignment at the whole-seller scope gives them a
-role containing it. Store and warehouse permissions are asked with `roles.selectors.check_permission`.
+The answer belongs to `roles` (permissions, scopes and the rule for acting on people live there), which
+stands above accounts: accounts imports nothing from it. `roles` fills this small registry in its
+AppConfig.ready (`provide`), and accounts asks through it:
+
+- `member_has_seller_permission(membership, permission)` — does the member hold it anywhere (for menus and
+  for the gate of a page whose content is then limited to where they hold it)? A seller-level permission is
+  held only at the whole seller.
+- `member_has_permission_everywhere(membership, permission)` — for the whole seller (future stores included).
+- `require_may_act_on(actor=, membership=, permission=)` — the one rule for acting on a member.
+
+The owner holds every permission; a membership that is not effective holds nothing.
 """
 
 from ozonseat.errors import NotAllowed
@@ -10,8 +18,24 @@ from ozonseat.errors import NotAllowed
 from .models import Membership
 
 MANAGE_MEMBERS = "members.manage"
+VIEW_MEMBERS = "members.view"
 MANAGE_SECURITY = "security.manage"
 MANAGE_TOKENS = "tokens.manage"
+
+_provided: dict = {}
+
+
+def provide(*, holds, require_may_act_on) -> None:
+    """Called once by the roles app: `holds(membership, permission, *, everywhere)` and
+    `require_may_act_on(*, actor, membership, permission)`."""
+    _provided.update(holds=holds, require_may_act_on=require_may_act_on)
+
+
+def _authority(name):
+    try:
+        return _provided[name]
+    except KeyError:
+        raise RuntimeError("No permission authority: the roles app is not installed or not ready.") from None
 
 
 def get_effective_membership(user, seller) -> Membership | None:
@@ -21,30 +45,27 @@ def get_effective_membership(user, seller) -> Membership | None:
 
 
 def member_has_seller_permission(membership: Membership, permission: str) -> bool:
-    """Answered from the catalog and the assignments (exact, one query for members, none for the owner).
-    A membership that is not effective (invited, suspended, removed, past its end date) holds nothing."""
-    from roles import catalog
-    from roles.models import Assignment, ScopeKind
-
+    """Does this working membership hold `permission` anywhere in its seller (seller-level permissions: at
+    the whole seller)? Exact, one query for members, none for the owner."""
     if membership is None or not membership.is_effective:
         return False
-    if not catalog.exists(permission) or catalog.level_of(permission) != catalog.SELLER:
+    return _authority("holds")(membership, permission, everywhere=False)
+
+
+def member_has_permission_everywhere(membership: Membership, permission: str) -> bool:
+    """Does this working membership hold `permission` for the whole seller, future stores included?"""
+    if membership is None or not membership.is_effective:
         return False
-    if membership.is_owner:
-        return True
-    return any(
-        permission in permissions
-        for permissions in Assignment.objects.filter(
-            membership_id=membership.pk, scope_kind=ScopeKind.SELLER
-        ).values_list("role__permissions", flat=True)
-    )
+    return _authority("holds")(membership, permission, everywhere=True)
 
 
-def require_seller_permission(*, actor, seller, permission: str) -> Membership:
-    """Return the actor's working membership in the seller, or raise NotAllowed."""
+def require_seller_permission(*, actor, seller, permission: str, everywhere: bool = False) -> Membership:
+    """Return the actor's working membership in the seller, or raise NotAllowed. Without `everywhere`, a
+    permission held anywhere passes: the service then limits the action to where it is held."""
     membership = get_effective_membership(actor, seller)
-    if membership is None or not member_has_seller_permission(membership, permission):
-        raise NotAllowed()
+    check = member_has_permission_everywhere if everywhere else member_has_seller_permission
+    if membership is None or not check(membership, permission):
+        raise NotAllowed(permission=permission)
     return membership
 
 
@@ -56,8 +77,5 @@ def require_owner(*, actor, seller) -> Membership:
 
 
 def require_may_act_on(*, actor, membership, permission: str = MANAGE_MEMBERS) -> Membership:
-    """The one rule for acting on a member and their credentials lives in `roles.authority`; accounts'
-    services reach it here, with a function-level import, until the layering moves them above roles."""
-    from roles.authority import require_may_act_on as rule
-
-    return rule(actor=actor, membership=membership, permission=permission)
+    """The one rule for acting on a member and their credentials (roles.authority)."""
+    return _authority("require_may_act_on")(actor=actor, membership=membership, permission=permission)

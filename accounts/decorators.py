@@ -12,17 +12,25 @@ from django.http import Http404
 from audit.services import record_denial
 from ozonseat.errors import NotAllowed, NotFound
 
-from .authorization import get_effective_membership, member_has_seller_permission
+from .authorization import (
+    get_effective_membership,
+    member_has_permission_everywhere,
+    member_has_seller_permission,
+)
 from .middleware import activate_seller
 from .models import Seller
 
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 
 
-def seller_view(permission: str | None = None, *, change_permission: str | None = None):
+def seller_view(
+    permission: str | None = None, *, change_permission: str | None = None, everywhere: bool = False
+):
     """`permission` is needed for every request. `change_permission` is needed as well for a request that
     may change something (any method but GET, HEAD, OPTIONS): a page every member may read, whose forms
-    only some may submit — the view shows its edit controls to those holding it."""
+    only some may submit — the view shows its edit controls to those holding it. A permission held at a
+    market or chosen stores passes (the view shows only what lies there), unless `everywhere`: pages about
+    the whole seller (the access matrix, review reports) need it for the whole seller."""
 
     def decorator(view):
         @functools.wraps(view)
@@ -40,7 +48,8 @@ def seller_view(permission: str | None = None, *, change_permission: str | None 
             if change_permission and request.method not in SAFE_METHODS:
                 needed.append(change_permission)
             for code in needed:
-                if not member_has_seller_permission(membership, code):
+                holds = member_has_permission_everywhere if everywhere else member_has_seller_permission
+                if not holds(membership, code):
                     record_denial(request, seller=seller, status=403, permission=code)
                     raise PermissionDenied()
             try:

@@ -20,7 +20,13 @@ from audit.services import diff, record_event
 from ozonseat.errors import Conflict, InvalidInput, NotAllowed, NotFound
 
 from . import browser_sessions, hooks, password_policy
-from .authorization import MANAGE_MEMBERS, require_may_act_on, require_owner, require_seller_permission
+from .authorization import (
+    MANAGE_MEMBERS,
+    member_has_permission_everywhere,
+    require_may_act_on,
+    require_owner,
+    require_seller_permission,
+)
 from .cleaning import clean_email, clean_name, normalize_email
 from .emails import queue_invitation_email
 from .models import (
@@ -280,12 +286,31 @@ def invite_member(
     language: str = "",
     job_title: str = "",
     ends_at=None,
+    authorize=None,
 ) -> Membership:
-    """Invite a person. An address that already has an OzonSeat user (another seller's staff) gets a
-    membership on that same user; they accept while signed in. `display_name` is what this seller calls
-    the person until they join (Membership.invited_name): it never becomes the person's own name, and the
-    name they chose or another seller typed is never shown here."""
-    require_seller_permission(actor=actor, seller=seller, permission=MANAGE_MEMBERS)
+    """Invite a person. Inviting someone with no role needs members.manage for the whole seller (their
+    access would lie outside any narrower scope); `authorize()`, when given, is the check of a caller that
+    gives the new member roles in the same transaction (roles.invitations.invite_member_with_roles: the
+    roles keep them within the inviting lead's scope).
+
+    An address that already has an OzonSeat user (another seller's staff) gets a membership on that same
+    user; they accept while signed in. `display_name` is what this seller calls the person until they join
+    (Membership.invited_name): it never becomes the person's own name, and the name they chose or another
+    seller typed is never shown here.
+    """
+    if authorize is not None:
+        authorize()
+    else:
+        actor_membership = require_seller_permission(actor=actor, seller=seller, permission=MANAGE_MEMBERS)
+        if not member_has_permission_everywhere(actor_membership, MANAGE_MEMBERS):
+            raise NotAllowed(
+                _(
+                    "You manage sub-accounts only in part of the seller: give the new sub-account a role "
+                    "within it when you invite them."
+                ),
+                code="needs_role",
+                permission=MANAGE_MEMBERS,
+            )
     email = clean_email(email)
     display_name = clean_name(display_name, field="display_name")
     job_title = clean_name(job_title, field="job_title", required=False, max_length=100)

@@ -4,6 +4,9 @@ from . import two_factor_views, views
 
 app_name = "accounts"
 
+# The members pages (people with their access) live in roles.member_urls; the project mounts them in this
+# namespace (ozonseat/urls.py), so their names stay "accounts:members", "accounts:member", ...
+
 urlpatterns = [
     path("", views.home, name="home"),
     path("signup/", views.sign_up, name="sign_up"),
@@ -30,20 +33,6 @@ urlpatterns = [
     path("password-reset/done/", views.PasswordResetCompleteView.as_view(), name="password_reset_complete"),
     path("invitations/<str:token>/", views.accept_invitation, name="accept_invitation"),
     path("sellers/switch/", views.switch_seller, name="switch_seller"),
-    path("sellers/<int:seller_id>/members/", views.members, name="members"),
-    path("sellers/<int:seller_id>/members/new/", views.invite, name="invite"),
-    path("sellers/<int:seller_id>/members/bulk/", views.bulk_action, name="bulk_action"),
-    path("sellers/<int:seller_id>/members/<int:membership_id>/", views.member, name="member"),
-    path(
-        "sellers/<int:seller_id>/members/<int:membership_id>/reset-two-factor/",
-        views.member_reset_two_factor,
-        name="member_reset_two_factor",
-    ),
-    path(
-        "sellers/<int:seller_id>/members/<int:membership_id>/<slug:action>/",
-        views.member_action,
-        name="member_action",
-    ),
     path("sellers/<int:seller_id>/settings/", views.seller_settings, name="seller_settings"),
     path("sellers/<int:seller_id>/transfer-ownership/", views.transfer_ownership, name="transfer_ownership"),
 ]

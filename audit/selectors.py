@@ -21,6 +21,16 @@ EXPORT_BATCH = 1000
 
 
 @dataclass(frozen=True)
+class EventReach:
+    """A part of one seller's log, for a reader who holds audit.view at a market or chosen stores: the
+    events filed under these stores, and those about these members (`member_ids`: ids, or a subquery of
+    membership ids, which the roles app computes — audit knows no one)."""
+
+    store_ids: tuple = ()
+    member_ids: object = ()
+
+
+@dataclass(frozen=True)
 class EventFilters:
     actor_id: int | None = None
     action: str = ""
@@ -29,6 +39,8 @@ class EventFilters:
     store_id: int | None = None
     since: datetime | None = None  # inclusive
     until: datetime | None = None  # exclusive
+    # Not a filter the reader chose: where they may read (None: the whole seller's log).
+    reach: EventReach | None = None
 
     @classmethod
     def coerce(cls, value) -> "EventFilters":
@@ -53,7 +65,7 @@ class EventFilters:
         return {
             key: (value.isoformat() if isinstance(value, datetime) else value)
             for key, value in asdict(self).items()
-            if value not in (None, "")
+            if key != "reach" and value not in (None, "")
         }
 
 
@@ -100,6 +112,11 @@ def _filtered(seller, filters: EventFilters):
         queryset = queryset.filter(target_id=filters.target_id)
     if filters.store_id is not None:
         queryset = queryset.filter(store_id=filters.store_id)
+    if filters.reach is not None:
+        queryset = queryset.filter(
+            Q(store_id__in=list(filters.reach.store_ids))
+            | Q(target_type="membership", target_id__in=filters.reach.member_ids)
+        )
     if filters.since is not None:
         queryset = queryset.filter(created_at__gte=filters.since)
     if filters.until is not None:

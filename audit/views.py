@@ -10,6 +10,7 @@ from django.views.decorators.http import require_POST
 from accounts.authorization import member_has_seller_permission
 from accounts.decorators import seller_view
 from ozonseat.errors import InvalidInput
+from roles.selectors import audit_event_reach
 
 from . import digests, exports, selectors, services
 from .describe import describe_events
@@ -19,12 +20,14 @@ from .models import AuditPolicy
 AUDIT_VIEW = services.AUDIT_VIEW
 
 
-def _filters(request, seller):
+def _filters(request, seller, membership):
     """(form, filters); filters is None when the form has errors: then nothing is shown or exported,
     rather than more than the viewer asked for."""
     form = EventFilterForm(request.GET or None, seller=seller)
+    # audit.view at a market or chosen stores: the selector keeps to those stores and their members.
+    reach = audit_event_reach(seller, membership)
     if not form.is_bound:
-        return form, selectors.EventFilters()
+        return form, selectors.EventFilters(reach=reach)
     if not form.is_valid():
         return form, None
     data = form.cleaned_data
@@ -37,13 +40,14 @@ def _filters(request, seller):
         target_type=data.get("target_type") or "",
         target_id=data.get("target_id"),
         store_id=data.get("store"),
+        reach=reach,
     )
     return form, filters
 
 
 @seller_view(AUDIT_VIEW)
 def events(request, *, seller, membership):
-    form, filters = _filters(request, seller)
+    form, filters = _filters(request, seller, membership)
     if filters is None:
         page = selectors.EventPage([], None)
     else:
@@ -72,7 +76,10 @@ def events(request, *, seller, membership):
             "seller_time_zone": seller.time_zone,
             "retention_form": retention_form,
             "digest_form": _digest_form(policy) if retention_form is not None else None,
-            "digests": digests.latest_digests(seller.pk),
+            # The chain's digests are the whole seller's: for whole-log readers only.
+            "digests": digests.latest_digests(seller.pk)
+            if audit_event_reach(seller, membership) is None
+            else [],
         },
     )
 
@@ -134,7 +141,7 @@ def _export_refused(request, form, seller):
 @seller_view(AUDIT_VIEW)
 def export(request, *, seller, membership):
     export_format = request.GET.get("format", "csv")
-    form, filters = _filters(request, seller)
+    form, filters = _filters(request, seller, membership)
     if filters is None:
         return _export_refused(request, form, seller)
     try:

@@ -12,7 +12,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from django.views.i18n import set_language as django_set_language
 
 from accounts import browser_sessions, password_policy, services, two_factor
-from accounts.authorization import member_has_seller_permission
+from accounts.authorization import member_has_permission_everywhere, member_has_seller_permission
 from accounts.decorators import record_refusal, seller_view
 from accounts.forms import ChangePasswordForm, ProfileForm, TwoFactorCodeForm, apply_service_error
 from accounts.middleware import activate_time_zone
@@ -39,7 +39,7 @@ def overview(request, *, seller, membership):
             "inactive": selectors.inactive_members(seller),
             # Recent activity is a window on the audit log: for those who may read it.
             "activity": selectors.recent_activity(seller, limit=10)
-            if member_has_seller_permission(membership, AUDIT_VIEW)
+            if member_has_permission_everywhere(membership, AUDIT_VIEW)
             else None,
             "inactive_days": selectors.INACTIVE_AFTER.days,
             "review_card": review_selectors.overview_card(seller, membership),
@@ -143,7 +143,7 @@ def tokens(request, *, seller, membership):
     A new token's secret is shown once, in the response to the POST that made it (never stored, never
     put in a message or the session)."""
     from accounts import api_tokens
-    from accounts.authorization import MANAGE_TOKENS, member_has_seller_permission
+    from accounts.authorization import MANAGE_TOKENS
     from accounts.forms import ApiTokenForm, ServiceAccountForm
     from ozonseat.errors import Conflict, NotAllowed
 
@@ -286,7 +286,7 @@ def warehouse_options(request, *, seller, membership):
     return _options(role_options.warehouse_options(seller, request.GET.get("q", "")))
 
 
-@seller_view(AUDIT_VIEW)
+@seller_view(AUDIT_VIEW, everywhere=True)
 @require_safe
 def people_options(request, *, seller, membership):
     """The seller's people matching `q`: the audit log's person filter, for those who may read the log."""

@@ -3,9 +3,14 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.i18n import set_language
 
+from accounts import urls as accounts_urls
+from roles import member_urls
+
 urlpatterns = [
     path("api/", include("ozonseat.api.urls")),
-    path("", include("accounts.urls")),
+    # accounts' pages and the members pages (roles.member_urls: people with their access) share the
+    # `accounts` namespace.
+    path("", include((accounts_urls.urlpatterns + member_urls.urlpatterns, "accounts"))),
     path("", include("accounts.privacy_urls")),
     path("", include("dashboard.urls")),
     path("", include("roles.urls")),

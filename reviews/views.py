@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from accounts.authorization import member_has_seller_permission
+from accounts.authorization import member_has_permission_everywhere
 from accounts.decorators import seller_view
 from accounts.forms import apply_service_error
 from accounts.models import MembershipStatus
@@ -68,7 +68,7 @@ def review_list(request, *, seller, membership):
 
 
 def _audits(membership) -> bool:
-    return member_has_seller_permission(membership, AUDIT_VIEW)
+    return member_has_permission_everywhere(membership, AUDIT_VIEW)
 
 
 @seller_view()
@@ -253,21 +253,21 @@ def _report_context(seller, current):
     return {"review": current, "items": items}
 
 
-@seller_view(AUDIT_VIEW)
+@seller_view(AUDIT_VIEW, everywhere=True)
 @require_safe
 def report(request, review_id, *, seller, membership):
     current = selectors.get_review_for_seller(seller, review_id)
     return render(request, "reviews/report.html", _report_context(seller, current))
 
 
-@seller_view(AUDIT_VIEW)
+@seller_view(AUDIT_VIEW, everywhere=True)
 @require_safe
 def report_print(request, review_id, *, seller, membership):
     current = selectors.get_review_for_seller(seller, review_id)
     return render(request, "reviews/report_print.html", _report_context(seller, current))
 
 
-@seller_view(AUDIT_VIEW)
+@seller_view(AUDIT_VIEW, everywhere=True)
 @require_safe
 def report_csv(request, review_id, *, seller, membership):
     current = selectors.get_review_for_seller(seller, review_id)

@@ -15,20 +15,27 @@ Two questions, answered only here:
   The owner is above the rule; nobody acts on the owner, nor on themselves. Editing a role (its permissions,
   its name, deleting it, moving its holders) acts on every holder (`require_may_edit_role`).
 
+- **Reach** (`Holdings.reaches`, `members_within_reach`): a permission about people (`members.manage`,
+  `members.view`, `audit.view`, checked on a store) held at a market or chosen stores reaches the members
+  whose whole access lies where it is held (every assignment within; a member with no role, the owner and
+  whole-seller members lie within whole-seller holders only). Acting on a member with `members.manage`
+  needs reach as well as the rule above; giving a role needs the member's access to stay within reach.
+
 Call these inside the service's transaction, after locking the member's row: their assignments (which grant
 and revoke lock that same row to change) cannot change between the check and the write.
 """
 
 from collections import defaultdict
 
-from django.db.models import Prefetch
+from django.db.models import Exists, OuterRef, Prefetch, Q
 from django.utils.translation import gettext_lazy as _
 
+from accounts.authorization import get_effective_membership
 from accounts.models import Membership
 from ozonseat.errors import NotAllowed
 
 from . import catalog
-from .models import Assignment, ScopeKind, Warehouse
+from .models import Assignment, ScopeKind, Store, Warehouse
 
 # --- what a scope gives -----------------------------------------------------------------------------
 
@@ -71,6 +78,105 @@ def _scope_of(assignment):
 # --- what the actor holds ---------------------------------------------------------------------------
 
 
+def member_holds(membership: Membership, permission: str, *, everywhere: bool = False) -> bool:
+    """Does this working membership hold `permission` anywhere (`everywhere`: for the whole seller)? A
+    seller-level permission is held only for the whole seller. One query for members, none for the owner
+    (accounts.authorization asks this)."""
+    if membership is None or not membership.is_effective or not catalog.exists(permission):
+        return False
+    if membership.is_owner:
+        return True
+    level = catalog.level_of(permission)
+    if everywhere or level == catalog.SELLER:
+        kinds = [ScopeKind.SELLER]
+    elif level == catalog.STORE:
+        kinds = [ScopeKind.SELLER, ScopeKind.MARKET, ScopeKind.STORES]
+    else:
+        kinds = list(ScopeKind.values)
+    return any(
+        permission in (permissions or ())
+        for permissions in Assignment.objects.filter(
+            membership_id=membership.pk, scope_kind__in=kinds
+        ).values_list("role__permissions", flat=True)
+    )
+
+
+class Reach:
+    """Where a store-level permission is held: the whole seller, or markets and chosen stores."""
+
+    def __init__(self, *, everywhere=False, markets=(), store_ids=()):
+        self.everywhere = everywhere
+        self.markets = set(markets)
+        self.store_ids = set(store_ids)
+
+    @property
+    def is_empty(self) -> bool:
+        return not (self.everywhere or self.markets or self.store_ids)
+
+    def store_q(self, prefix="") -> Q:
+        """Stores (or, with a prefix such as "store__", things of stores) within the reach."""
+        if self.everywhere:
+            return Q()
+        return Q(**{f"{prefix}market__in": sorted(self.markets)}) | Q(
+            **{f"{prefix}pk__in": sorted(self.store_ids)}
+        )
+
+
+def _union(reaches) -> Reach:
+    reaches = list(reaches)
+    return Reach(
+        everywhere=any(r.everywhere for r in reaches),
+        markets=set().union(*(r.markets for r in reaches)),
+        store_ids=set().union(*(r.store_ids for r in reaches)),
+    )
+
+
+# Seller-level permissions whose holders act on anyone's credentials: they see every member.
+_SEES_EVERYONE = ("security.manage", "tokens.manage")
+
+
+def people_reach(membership: Membership) -> Reach:
+    """Whose list entry, page and e-mail address this working membership may see (besides their own):
+    members.view or members.manage (which implies it) wherever held; everyone for the owner and for
+    whole-seller holders of those or of security.manage / tokens.manage. Three queries."""
+    if membership is None or not membership.is_effective:
+        return Reach()
+    holdings = Holdings(membership)
+    if holdings.is_owner or any(holdings.holds_everywhere(p) for p in _SEES_EVERYONE):
+        return Reach(everywhere=True)
+    return _union(holdings.reach(p) for p in (catalog.MEMBERS_VIEW, catalog.MEMBERS_MANAGE))
+
+
+def audit_reach(membership: Membership) -> Reach:
+    """Where this working membership reads the audit log (audit.view). Three queries."""
+    if membership is None or not membership.is_effective:
+        return Reach()
+    return Holdings(membership).reach(catalog.AUDIT_VIEW)
+
+
+def members_within_reach(reach: Reach, seller) -> Q:
+    """A filter on Membership: the members of `seller` whose whole access lies within `reach` (every
+    assignment within it, at least one assignment; the owner has none). One subquery, any number of
+    members — the list pages page and search in the database."""
+    if reach.everywhere:
+        return Q(seller=seller)
+    if reach.is_empty:
+        return Q(pk__in=[])
+    outside_store = Store.objects.filter(assignments=OuterRef("pk")).exclude(reach.store_q())
+    outside_warehouse = Warehouse.objects.filter(assignments=OuterRef("pk")).exclude(reach.store_q("store__"))
+    outside = Assignment.objects.filter(membership=OuterRef("pk")).filter(
+        Q(scope_kind=ScopeKind.SELLER)
+        | (Q(scope_kind=ScopeKind.MARKET) & ~Q(market__in=sorted(reach.markets)))
+        | (Q(scope_kind=ScopeKind.STORES) & Exists(outside_store))
+        | (Q(scope_kind=ScopeKind.WAREHOUSES) & Exists(outside_warehouse))
+    )
+    return (
+        Q(seller=seller)
+        & Q(Exists(Assignment.objects.filter(membership=OuterRef("pk"))))
+        & ~Q(Exists(outside))
+    )
+
+
 class Holdings:
     """What one acting membership holds: its own assignments (none needed for the owner, who holds
     everything). Loaded once per service call, in three queries."""
@@ -86,6 +192,32 @@ class Holdings:
     def holds_anywhere(self, permission) -> bool:
         return self.is_owner or any(permission in a.role.permissions for a in self.assignments)
 
+    def holds_everywhere(self, permission) -> bool:
+        return self.is_owner or any(
+            permission in a.role.permissions for a in self.assignments if a.scope_kind == ScopeKind.SELLER
+        )
+
+    def reaches(self, permission, assignments) -> bool:
+        """Does the whole access these loaded assignments give lie where the actor holds `permission`?"""
+        if self.holds_everywhere(permission):
+            return True
+        assignments = list(assignments)
+        return bool(assignments) and all(self.covers(permission, *_scope_of(a)) for a in assignments)
+
+    def reach(self, permission) -> "Reach":
+        """Where the actor holds `permission` (a store-level one): the whole seller, markets, store ids."""
+        if self.holds_everywhere(permission):
+            return Reach(everywhere=True)
+        held = [
+            a
+            for a in self.assignments
+            if permission in a.role.permissions and a.scope_kind in (ScopeKind.MARKET, ScopeKind.STORES)
+        ]
+        return Reach(
+            markets={a.market for a in held if a.scope_kind == ScopeKind.MARKET},
+            store_ids=set().union(*(a.store_ids for a in held if a.scope_kind == ScopeKind.STORES)),
+        )
+
     def holds_role(self, role) -> bool:
         return any(a.role_id == role.pk for a in self.assignments)
 
@@ -94,6 +226,8 @@ class Holdings:
         if self.is_owner:
             return True
         held = [a for a in self.assignments if permission in a.role.permissions]
+        if catalog.level_of(permission) == catalog.STORE:  # a store permission is not given per warehouse
+            held = [a for a in held if a.scope_kind != ScopeKind.WAREHOUSES]
         if any(a.scope_kind == ScopeKind.SELLER for a in held):
             return True
         if scope_kind == ScopeKind.SELLER or catalog.level_of(permission) == catalog.SELLER:
@@ -140,12 +274,28 @@ def refuse_escalation(holdings: Holdings, permissions, scope_kind, market, store
         )
 
 
+def refuse_outside_reach(holdings: Holdings, permission, scope_kind, market, stores, warehouses) -> None:
+    """Refuse moving a member's access to a scope outside where the actor holds `permission` (a lead for
+    KZ cannot move their member to RU, nor to the whole seller)."""
+    if not holdings.covers(permission, scope_kind, market, stores, warehouses):
+        raise NotAllowed(
+            _("You can only give access where you hold %(permission)s yourself.")
+            % {"permission": catalog.get(permission).label},
+            code="outside_reach",
+            permission=permission,
+        )
+
+
 # --- acting on a member -----------------------------------------------------------------------------
 
 
-def _refusal(holdings: Holdings | None, membership: Membership, assignments=None) -> NotAllowed | None:
+def _refusal(
+    holdings: Holdings | None, membership: Membership, assignments=None, permission=None, adding=()
+) -> NotAllowed | None:
     """Why `holdings`' member may not act on `membership` (None: they may). `assignments`: the member's
-    loaded assignments, when the caller has them."""
+    loaded assignments, when the caller has them. `permission`: the one the action needs; a store-level one
+    (members.manage) needs reach over the member's access — with `adding`, scopes (kind, market, stores,
+    warehouses) about to be given, as it will be."""
     actor = holdings.membership if holdings is not None else None
     if actor is None or not actor.is_effective or actor.seller_id != membership.seller_id:
         return NotAllowed()
@@ -156,7 +306,22 @@ def _refusal(holdings: Holdings | None, membership: Membership, assignments=None
     if holdings.is_owner:
         return None
     if assignments is None:
-        assignments = _assignments_with_scopes(membership_id=membership.pk)
+        assignments = list(_assignments_with_scopes(membership_id=membership.pk))
+    if (
+        permission is not None
+        and catalog.exists(permission)
+        and catalog.level_of(permission) == catalog.STORE
+        and not _reaches_with(holdings, permission, assignments, adding)
+    ):
+        return NotAllowed(
+            _(
+                "%(name)s has access outside the stores where you hold %(permission)s. You can act only on "
+                "members whose whole access lies where you hold it."
+            )
+            % {"name": membership.display_name, "permission": catalog.get(permission).label},
+            code="outside_reach",
+            permission=permission,
+        )
     missing = holdings.first_uncovered_of(assignments)
     if missing is None:
         return None
@@ -171,20 +336,37 @@ def _refusal(holdings: Holdings | None, membership: Membership, assignments=None
     )
 
 
-def may_act_on(actor_membership: Membership | None, membership: Membership) -> bool:
-    """For pages: may this (working) membership act on that member? Hide what the services would refuse."""
+def _reaches_with(holdings: Holdings, permission, assignments, adding) -> bool:
+    if holdings.holds_everywhere(permission):
+        return True
+    if not assignments and not adding:
+        return False
+    return all(holdings.covers(permission, *_scope_of(a)) for a in assignments) and all(
+        holdings.covers(permission, *scope) for scope in adding
+    )
+
+
+def may_act_on(actor_membership: Membership | None, membership: Membership, permission=None) -> bool:
+    """For pages: may this (working) membership act on that member (with `permission`: needing it, and
+    its reach)? Hide what the services would refuse."""
     holdings = Holdings(actor_membership) if actor_membership is not None else None
-    return _refusal(holdings, membership) is None
+    return _refusal(holdings, membership, permission=permission) is None
 
 
-def memberships_actor_may_act_on(actor_membership: Membership | None, memberships) -> set[int]:
+def memberships_actor_may_act_on(
+    actor_membership: Membership | None, memberships, permission=None
+) -> set[int]:
     """The ids of those memberships the actor may act on, for a list page: six queries for any number."""
     if actor_membership is None:
         return set()
-    return may_act_on_each([Holdings(actor_membership)], memberships)[actor_membership.pk]
+    return may_act_on_each([Holdings(actor_membership)], memberships, permission=permission)[
+        actor_membership.pk
+    ]
 
 
-def may_act_on_each(holdings: list[Holdings], memberships, assignments=None) -> dict[int, set[int]]:
+def may_act_on_each(
+    holdings: list[Holdings], memberships, assignments=None, permission=None
+) -> dict[int, set[int]]:
     """For several actors at once (an access review's reviewers): actor membership id -> the ids of those
     memberships they may act on. The members' assignments are read once (three queries), or taken from
     `assignments` (member id -> assignments loaded with their role, stores and warehouses' stores)."""
@@ -198,22 +380,21 @@ def may_act_on_each(holdings: list[Holdings], memberships, assignments=None) -> 
         each.membership.pk: {
             membership.pk
             for membership in memberships
-            if _refusal(each, membership, assignments.get(membership.pk, [])) is None
+            if _refusal(each, membership, assignments.get(membership.pk, []), permission) is None
         }
         for each in holdings
     }
 
 
-def require_holdings_to_act_on(*, actor, membership: Membership, permission: str) -> Holdings:
+def require_holdings_to_act_on(*, actor, membership: Membership, permission: str, adding=()) -> Holdings:
     """`require_may_act_on`, returning the actor's loaded holdings (for services that go on to check a
-    grant with them)."""
-    from accounts.authorization import get_effective_membership, member_has_seller_permission
-
+    grant with them). `adding`: scopes about to be given to the member (kind, market, stores, warehouses):
+    the member's access with them must lie within the actor's reach."""
     actor_membership = get_effective_membership(actor, membership.seller)
-    if actor_membership is None or not member_has_seller_permission(actor_membership, permission):
+    if actor_membership is None or not member_holds(actor_membership, permission):
         raise NotAllowed(permission=permission)
     holdings = Holdings(actor_membership)
-    refusal = _refusal(holdings, membership)
+    refusal = _refusal(holdings, membership, permission=permission, adding=adding)
     if refusal is not None:
         raise refusal
     return holdings

@@ -6,7 +6,7 @@ checked on: the seller, a store, or a warehouse — and a translated label and d
 Mapping to Django / django-guardian permissions (the derived index): the codename with dots replaced by
 underscores, on the model of its level:
 
-    seller level     "members.manage"        ->  "accounts.members_manage"          on accounts.Seller
+    seller level     "roles.manage"          ->  "accounts.roles_manage"            on accounts.Seller
     store level      "orders.process"        ->  "roles.orders_process"             on roles.Store
     warehouse level  "warehouse.stock.edit"  ->  "roles.warehouse_stock_edit"       on roles.Warehouse
 
@@ -55,14 +55,10 @@ def _define(codename: str, level: str, label, description) -> str:
 
 
 # --- on the seller -------------------------------------------------------------------------------
-MEMBERS_MANAGE = _define(
-    "members.manage", SELLER, _("Manage sub-accounts"), _("Invite, edit, suspend and remove sub-accounts.")
-)
 ROLES_MANAGE = _define("roles.manage", SELLER, _("Manage roles"), _("Create, edit, clone and delete roles."))
 STORES_MANAGE = _define(
     "stores.manage", SELLER, _("Manage stores"), _("Add, rename and deactivate stores and warehouses.")
 )
-AUDIT_VIEW = _define("audit.view", SELLER, _("View audit log"), _("Read and export the audit log."))
 SECURITY_MANAGE = _define(
     "security.manage",
     SELLER,
@@ -71,6 +67,29 @@ SECURITY_MANAGE = _define(
 )
 TOKENS_MANAGE = _define(
     "tokens.manage", SELLER, _("Manage API tokens"), _("Create and revoke API tokens for internal tools.")
+)
+
+# --- people, on a store ---------------------------------------------------------------------------
+# Checked on a store, so a regional team runs itself: a holder at a market or chosen stores sees and acts
+# on the members whose whole access lies where they hold it (roles.authority: "reach"); a holder for the
+# whole seller, on everyone. members.manage implies members.view over the same places.
+MEMBERS_VIEW = _define(
+    "members.view",
+    STORE,
+    _("View sub-accounts"),
+    _("See the sub-accounts who work where you hold this, with their e-mail addresses and access."),
+)
+MEMBERS_MANAGE = _define(
+    "members.manage",
+    STORE,
+    _("Manage sub-accounts"),
+    _("Invite, edit, suspend and remove the sub-accounts who work where you hold this."),
+)
+AUDIT_VIEW = _define(
+    "audit.view",
+    STORE,
+    _("View audit log"),
+    _("Read and export the audit log of the places where you hold this and the people who work there."),
 )
 
 # --- on a store ----------------------------------------------------------------------------------

@@ -122,3 +122,48 @@ class MatrixFilterForm(forms.Form):
             *[(s.pk, f"{s.name} ({s.market})") for s in stores],
         ]
         self.fields["permission"].choices = [("", _("Every permission")), *permission_choices()]
+
+
+class InviteAccessForm(GrantForm):
+    """The role-and-scope part of "add sub-account": the grant form, with "no role yet"."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        role = self.fields["role"]
+        role.required = False
+        role.empty_value = None
+        role.choices = [("", _("No role yet")), *role.choices]
+        role.help_text = _("More roles can be given on the sub-account's page.")
+        scope_kind = self.fields["scope_kind"]
+        scope_kind.required = False
+        scope_kind.choices = [("", "—"), *scope_kind.choices]
+
+    def clean(self):
+        data = super().clean()
+        if data.get("role") and not data.get("scope_kind"):
+            self.add_error("scope_kind", _("Choose where the role applies."))
+        scoped = any(data.get(name) for name in ("scope_kind", "market", "stores", "warehouses"))
+        if not data.get("role") and scoped:
+            # A scope without a role gives nothing: the invitation would go out with no access at all.
+            self.add_error(
+                "role",
+                _(
+                    "You chose where access applies but no role. Choose the role to give there, or "
+                    "choose “No role yet” and clear the scope."
+                ),
+            )
+        return data
+
+    def grants(self) -> list[dict]:
+        data = self.cleaned_data
+        if not data.get("role"):
+            return []
+        return [
+            {
+                "role_id": data["role"],
+                "scope_kind": data["scope_kind"],
+                "market": data.get("market") or None,
+                "stores": data.get("stores") or [],
+                "warehouses": data.get("warehouses") or [],
+            }
+        ]

@@ -3,16 +3,40 @@ a refused role (more than the actor holds, a scope that does not fit) leaves no 
 no e-mail (the e-mail is queued on commit)."""
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
+from accounts.authorization import require_seller_permission
 from accounts.services import invite_member
+from ozonseat.errors import NotAllowed
 
-from . import selectors, services
+from . import catalog, selectors, services
+from .authority import Holdings
 
 
 def invite_member_with_roles(*, actor, seller, email, grants=(), **member_fields):
-    """`grants`: dicts with role_id, scope_kind, market, stores, warehouses (ids), as the grant form gives."""
+    """`grants`: dicts with role_id, scope_kind, market, stores, warehouses (ids), as the grant form gives.
+    A lead holding members.manage for a market or chosen stores invites only into it: at least one role,
+    each at a scope within theirs (every grant is checked by `grant_role`, with the new member's access
+    as it will be); a member with no role is invited by whole-seller holders only."""
+
+    def authorize():
+        actor_membership = require_seller_permission(
+            actor=actor, seller=seller, permission=catalog.MEMBERS_MANAGE
+        )
+        if not grants and not Holdings(actor_membership).holds_everywhere(catalog.MEMBERS_MANAGE):
+            raise NotAllowed(
+                _(
+                    "You manage sub-accounts only in part of the seller: give the new sub-account a role "
+                    "within it when you invite them."
+                ),
+                code="needs_role",
+                permission=catalog.MEMBERS_MANAGE,
+            )
+
     with transaction.atomic():
-        membership = invite_member(actor=actor, seller=seller, email=email, **member_fields)
+        membership = invite_member(
+            actor=actor, seller=seller, email=email, authorize=authorize, **member_fields
+        )
         for grant in grants:
             services.grant_role(
                 actor=actor,

@@ -66,6 +66,10 @@ class Warehouse(models.Model):
     seller = models.ForeignKey("accounts.Seller", on_delete=models.PROTECT, related_name="+")
     name = models.CharField(pgettext_lazy("thing", "name"), max_length=150)
     kind = models.CharField(_("kind"), max_length=4, choices=WarehouseKind.choices)
+    # Where the warehouse is, for people: the country defaults to the store's market. Scope follows the
+    # store (a KZ store's warehouse belongs to the KZ market for every permission), whatever the country.
+    country = models.CharField(_("country"), max_length=2, choices=Market.choices, blank=True)
+    region = models.CharField(_("region"), max_length=100, blank=True)
     is_active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(auto_now_add=True)
     deactivated_at = models.DateTimeField(null=True, blank=True)

@@ -530,3 +530,108 @@ def objects_for_user(user, seller, permission):
     if not Membership.objects.effective().filter(user_id=user.pk, seller=seller).exists():
         return queryset.none()
     return get_objects_for_user(user, entry.django_perm, klass=queryset, accept_global_perms=False)
+
+
+# --- who sees whom ----------------------------------------------------------------------------------
+
+
+def visible_members(seller, viewer, queryset=None):
+    """Members `viewer` may see (list, pages, e-mail addresses): those within their people reach
+    (roles.authority.people_reach: members.view / members.manage where held), and themselves."""
+    from .authority import members_within_reach, people_reach
+
+    queryset = list_members(seller) if queryset is None else queryset
+    return queryset.filter(members_within_reach(people_reach(viewer), seller) | Q(pk=viewer.pk))
+
+
+def get_visible_member_for_seller(seller, viewer, membership_id) -> Membership:
+    """A member `viewer` may see, with the same NotFound for "does not exist", "not yours" and "not yours
+    to see" (a picker asking for the owner's page)."""
+    from accounts.selectors import get_membership_for_seller
+
+    from .authority import members_within_reach, people_reach
+
+    target = get_membership_for_seller(seller, membership_id)
+    if target.pk == viewer.pk:
+        return target
+    reach = people_reach(viewer)
+    if reach.everywhere:
+        return target
+    if not Membership.objects.filter(members_within_reach(reach, seller), pk=target.pk).exists():
+        raise NotFound()
+    return target
+
+
+def stores_of_member(membership) -> set[int]:
+    """The ids of the active stores a member's assignments touch (a warehouse counts for its store)."""
+    stores = Store.objects.filter(seller_id=membership.seller_id, is_active=True)
+    assignments = Assignment.objects.filter(membership=membership)
+    if assignments.filter(scope_kind=ScopeKind.SELLER).exists():
+        return set(stores.values_list("pk", flat=True))
+    return set(
+        stores.filter(
+            Q(market__in=assignments.filter(scope_kind=ScopeKind.MARKET).values("market"))
+            | Q(assignments__in=assignments.filter(scope_kind=ScopeKind.STORES))
+            | Q(warehouses__assignments__in=assignments.filter(scope_kind=ScopeKind.WAREHOUSES))
+        ).values_list("pk", flat=True)
+    )
+
+
+COLLEAGUES_SHOWN = 50
+
+
+def colleague_names(membership, *, limit: int = COLLEAGUES_SHOWN) -> tuple[list[str], int]:
+    """(names, how many in all) of the working members who share a store with `membership` — names only,
+    never an address: someone who never gave a name is "Member #<id>". The owner is not listed."""
+    from django.db.models import CharField, Value
+    from django.db.models.functions import Coalesce, NullIf
+    from django.utils.translation import gettext
+
+    store_ids = stores_of_member(membership)
+    if not store_ids:
+        return [], 0
+    markets = Store.objects.filter(pk__in=store_ids).values("market")
+    sharing = Assignment.objects.filter(
+        Q(scope_kind=ScopeKind.SELLER)
+        | Q(scope_kind=ScopeKind.MARKET, market__in=markets)
+        | Q(scope_kind=ScopeKind.STORES, stores__in=store_ids)
+        | Q(scope_kind=ScopeKind.WAREHOUSES, warehouses__store__in=store_ids)
+    ).values("membership_id")
+    colleagues = (
+        Membership.objects.effective()
+        .filter(seller_id=membership.seller_id, kind=MembershipKind.MEMBER, pk__in=sharing)
+        .exclude(pk=membership.pk)
+        .annotate(
+            colleague_name=Coalesce(
+                NullIf("user__display_name", Value("")),
+                NullIf("invited_name", Value("")),
+                output_field=CharField(),
+            )
+        )
+        .order_by("colleague_name", "pk")
+    )
+    names = [
+        name or gettext("Member #%(id)s") % {"id": pk}
+        for pk, name in colleagues.values_list("pk", "colleague_name")[:limit]
+    ]
+    return names, colleagues.count()
+
+
+def audit_event_reach(seller, membership):
+    """Where `membership` reads the seller's audit log: None for the whole log (the owner, whole-seller
+    holders of audit.view), else an audit EventReach — their stores' events and those about the members
+    whose whole access lies there (roles.authority's reach rule)."""
+    from audit.selectors import EventReach
+
+    from .authority import audit_reach, members_within_reach
+
+    reach = audit_reach(membership)
+    if reach.everywhere:
+        return None
+    store_ids = tuple(
+        Store.objects.filter(seller=seller).filter(reach.store_q()).values_list("pk", flat=True)
+        if not reach.is_empty
+        else ()
+    )
+    members = Membership.objects.filter(members_within_reach(reach, seller)).values("pk")
+    return EventReach(store_ids=store_ids, member_ids=members)

@@ -125,16 +125,20 @@ def grant_role(*, actor, membership, role, scope_kind, market=None, stores=(), w
     require_seller_permission(actor=actor, seller=membership.seller, permission=catalog.MEMBERS_MANAGE)
     with transaction.atomic():
         membership = _lock_membership(membership)
-        holdings = authority.require_holdings_to_act_on(
-            actor=actor, membership=membership, permission=catalog.MEMBERS_MANAGE
-        )
         if role.seller_id != membership.seller_id:
             raise NotFound()
-        if membership.status == MembershipStatus.REMOVED:
-            raise Conflict(_("A removed member cannot be given roles."), code="removed")
         market, stores, warehouses = _clean_scope(
             membership.seller, scope_kind, market, stores, warehouses, role
         )
+        # With the new scope the member's whole access must stay within the actor's reach.
+        holdings = authority.require_holdings_to_act_on(
+            actor=actor,
+            membership=membership,
+            permission=catalog.MEMBERS_MANAGE,
+            adding=[(scope_kind, market, stores, warehouses)],
+        )
+        if membership.status == MembershipStatus.REMOVED:
+            raise Conflict(_("A removed member cannot be given roles."), code="removed")
         authority.refuse_escalation(holdings, role.permissions, scope_kind, market, stores, warehouses)
         for existing in Assignment.objects.filter(membership=membership, role=role, scope_kind=scope_kind):
             _kind, old_market, old_stores, old_warehouses = _scope_of(existing)
@@ -203,6 +207,9 @@ def change_assignment_scope(
             return assignment
         authority.refuse_escalation(
             holdings, assignment.role.permissions, scope_kind, market, stores, warehouses
+        )
+        authority.refuse_outside_reach(
+            holdings, catalog.MEMBERS_MANAGE, scope_kind, market, stores, warehouses
         )
         for other in Assignment.objects.filter(
             membership=membership, role=assignment.role, scope_kind=scope_kind

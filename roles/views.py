@@ -526,7 +526,7 @@ def _scope_in_words(assignment) -> str:
 # --- the access matrix ------------------------------------------------------------------------------
 
 
-@seller_view(catalog.AUDIT_VIEW)
+@seller_view(catalog.AUDIT_VIEW, everywhere=True)
 @require_safe
 def access_matrix(request, *, seller, membership):
     """Who may do what, where, and why: members x the seller, stores and warehouses x permissions, filtered

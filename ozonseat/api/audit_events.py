@@ -11,6 +11,7 @@ from rest_framework.utils.urls import replace_query_param
 from audit import exports, selectors, services
 from audit.describe import describe_events
 from ozonseat.errors import InvalidInput
+from roles.selectors import audit_event_reach
 
 from .schema import needs
 from .serializers import SellerObjectIdField, StrictSerializer
@@ -119,12 +120,12 @@ class AuditPagination(CursorPagination):
     page_size_query_param = "page_size"
     max_page_size = 500
 
-    def paginate_events(self, request, seller, filters: dict) -> list:
+    def paginate_events(self, request, seller, filters: dict, reach=None) -> list:
         self.base_url = request.build_absolute_uri()
         try:
             self.page = selectors.list_events(
                 seller,
-                event_filters(filters),
+                event_filters(filters, reach),
                 filters.get("cursor"),
                 page_size=filters.get("page_size") or self.page_size,
             )
@@ -142,9 +143,11 @@ class AuditPagination(CursorPagination):
         return self._link(self.page.previous_cursor)
 
 
-def event_filters(filters: dict) -> selectors.EventFilters:
-    """The API's query parameters as the viewer's filters."""
+def event_filters(filters: dict, reach=None) -> selectors.EventFilters:
+    """The API's query parameters as the viewer's filters; `reach`: where the reader may read (None: the
+    whole log; roles.selectors.audit_event_reach)."""
     return selectors.EventFilters(
+        reach=reach,
         actor_id=filters.get("actor"),
         action=filters.get("action", ""),
         target_type=filters.get("target_type", ""),
@@ -177,7 +180,10 @@ class AuditEventListView(SellerView):
     )
     def get(self, request, seller_id):
         events = self.paginator.paginate_events(
-            request, self.seller, _filters(request, self.seller, AuditFilterSerializer)
+            request,
+            self.seller,
+            _filters(request, self.seller, AuditFilterSerializer),
+            audit_event_reach(self.seller, self.membership),
         )
         described = describe_events(events, time_zone=self.seller.time_zone)
         return self.get_paginated_response(AuditEventSerializer(described, many=True).data)
@@ -208,7 +214,7 @@ class AuditEventExportView(SellerView):
     def get(self, request, seller_id):
         filters = _filters(request, self.seller, ExportFilterSerializer)
         export_format = filters.pop("format")
-        filters = event_filters(filters)
+        filters = event_filters(filters, audit_event_reach(self.seller, self.membership))
         # Recorded (and committed) before the first row is sent, as the dashboard's export is.
         services.record_export(
             actor=self.actor,

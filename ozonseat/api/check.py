@@ -25,6 +25,17 @@ MAX_CHECKS = 500
 MAX_SUBJECTS = 20
 
 
+def _all_within_manager_reach(membership, seller, memberships) -> bool:
+    from roles.authority import Holdings, members_within_reach
+
+    others = {m.pk for m in memberships} - {membership.pk}
+    reach = Holdings(membership).reach(catalog.MEMBERS_MANAGE)
+    if reach.everywhere or not others:
+        return True
+    within = Membership.objects.filter(members_within_reach(reach, seller), pk__in=others).count()
+    return within == len(others)
+
+
 class CheckItemSerializer(StrictSerializer):
     member = serializers.IntegerField(
         required=False, min_value=1, help_text="Membership id (or give `user`)."
@@ -197,7 +208,11 @@ class CheckView(SellerView):
         )
         if asks_about_others and not (
             self.membership.kind == MembershipKind.SERVICE
-            or member_has_seller_permission(self.membership, catalog.MEMBERS_MANAGE)
+            or (
+                # members.manage over every member asked about (a KZ lead asks about KZ members only)
+                member_has_seller_permission(self.membership, catalog.MEMBERS_MANAGE)
+                and _all_within_manager_reach(self.membership, self.seller, memberships)
+            )
         ):
             raise exceptions.PermissionDenied(_("Asking about other members needs members.manage."))
         distinct = {m.pk for m in memberships}

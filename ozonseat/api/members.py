@@ -143,6 +143,10 @@ def _members_reaching_store(seller, store):
 
 
 def get_member(view, membership_id):
+    """A member the caller may see (members.view over them, or themselves): else the same 404 as "not
+    yours" — a picker's token cannot read the owner or a colleague's address."""
+    if ROLES:
+        return roles_selectors.get_visible_member_for_seller(view.seller, view.membership, membership_id)
     return selectors.get_membership_for_seller(view.seller, membership_id)
 
 
@@ -168,6 +172,8 @@ class MemberListView(SellerView):
             status=filters.validated_data.get("status", ""),
             search=filters.validated_data.get("search", ""),
         )
+        if ROLES:  # who sees whom: members.view where held; without it, only oneself
+            queryset = roles_selectors.visible_members(self.seller, self.membership, queryset)
         wanted = filters.validated_data  # `role` and `store` name the seller's own (none before roles)
         if "role" in wanted:
             holders = Assignment.objects.filter(role_id=wanted["role"], membership__seller=self.seller)

@@ -507,7 +507,10 @@ class AssignmentListView(SellerView):
     )
     def get(self, request, seller_id):
         filters = _valid(AssignmentFilterSerializer, request.query_params.dict(), seller=self.seller)
-        queryset = _assignments(self.seller)
+        # Whose access the caller may see: members.view over them, or their own.
+        queryset = _assignments(self.seller).filter(
+            membership__in=roles_selectors.visible_members(self.seller, self.membership).values("pk")
+        )
         if "membership_id" in filters:
             queryset = queryset.filter(membership_id=filters["membership_id"])
         if "role_id" in filters:

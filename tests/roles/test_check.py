@@ -129,7 +129,7 @@ def test_unknown_permission_and_wrong_target_are_refused(world):
     assert check(member, "orders.fly", world.ru1).reason == "unknown_permission"
     assert check(member, "orders.view", None).reason == "wrong_target"
     assert check(member, "orders.view", world.ru1_fbs).reason == "wrong_target"
-    assert check(member, "members.manage", world.ru1).reason == "wrong_target"
+    assert check(member, "roles.manage", world.ru1).reason == "wrong_target"
 
 
 def test_batch_answers_like_single_checks(world):
