@@ -145,3 +145,13 @@ def member_api_tokens(membership: Membership) -> list[ApiToken]:
     """A member's API tokens, newest first: expired and revoked ones too, marked (`status`), revoked ones
     with their reason — a removed member's page shows their tokens revoked because they left."""
     return list(ApiToken.objects.filter(membership=membership).order_by("-created_at", "-pk"))
+
+
+def seller_by_id(seller_id) -> Seller | None:
+    return Seller.objects.filter(pk=seller_id).first()
+
+
+def owner_addresses(seller) -> list[str]:
+    """The e-mail addresses of the seller's owner (one, or none before anyone owns it)."""
+    owners = Membership.objects.filter(seller=seller, kind=MembershipKind.OWNER).select_related("user")
+    return [membership.user.email for membership in owners if membership.user_id and membership.user.email]

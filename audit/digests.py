@@ -180,13 +180,20 @@ def check_against_store(report: ChainReport) -> str:
 # --- the daily job --------------------------------------------------------------------------------
 
 
-def digest_recipients(seller) -> list[str]:
-    from accounts.models import Membership, MembershipKind
+# audit knows no one: the app that owns sellers and people (accounts) tells it, in its AppConfig.ready,
+# how to find a seller by id and the owner's addresses (`provide_sellers`).
+_sellers: dict = {}
 
-    owners = Membership.objects.filter(seller=seller, kind=MembershipKind.OWNER).select_related("user")
-    addresses = [
-        membership.user.email for membership in owners if membership.user_id and membership.user.email
-    ]
+
+def provide_sellers(*, seller_by_id, owner_addresses) -> None:
+    """`seller_by_id(id)` -> the seller or None; `owner_addresses(seller)` -> the owner's e-mail addresses."""
+    _sellers.update(seller_by_id=seller_by_id, owner_addresses=owner_addresses)
+
+
+def digest_recipients(seller) -> list[str]:
+    """The owner's address and the policy's further recipients, each once."""
+    owner_addresses = _sellers.get("owner_addresses")
+    addresses = list(owner_addresses(seller)) if owner_addresses else []
     policy = AuditPolicy.objects.filter(seller_id=seller.pk).first()
     for address in (policy.digest_recipients if policy else []) or []:
         if address.lower() not in {known.lower() for known in addresses}:
@@ -217,8 +224,7 @@ def send_digest_email(seller, digest: StoredDigest) -> None:
 def record_daily_digests() -> list[StoredDigest]:
     """The beat's daily job: verify every chain, store its digest, e-mail sellers' digests. A chain that
     does not verify is not stored (it is logged as an error: `audit_verify` says where it broke)."""
-    from accounts.models import Seller
-
+    seller_by_id = _sellers.get("seller_by_id")
     stored = []
     for seller_id in chains_to_verify():
         report = verify_chain(seller_id)
@@ -231,7 +237,7 @@ def record_daily_digests() -> list[StoredDigest]:
             continue
         stored.append(digest)
         if seller_id is not None:
-            seller = Seller.objects.filter(pk=seller_id).first()
+            seller = seller_by_id(seller_id) if seller_by_id else None
             if seller is not None:
                 try:
                     send_digest_email(seller, digest)

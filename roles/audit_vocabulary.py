@@ -84,6 +84,13 @@ register_field(
     Choice(lambda: dict(WarehouseKind.choices)),
     actions=[events.WAREHOUSE_ADDED],
 )
+register_field(
+    "country",
+    pgettext_lazy("audit field", "Country"),
+    Choice(lambda: dict(Market.choices)),
+    actions=[events.WAREHOUSE_ADDED],
+)
+register_field("region", pgettext_lazy("audit field", "Region"), Text(), actions=[events.WAREHOUSE_ADDED])
 register_field("is_active", pgettext_lazy("audit field", "Active"), Boolean())
 
 # --- the permission index ---

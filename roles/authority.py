@@ -290,7 +290,12 @@ def refuse_outside_reach(holdings: Holdings, permission, scope_kind, market, sto
 
 
 def _refusal(
-    holdings: Holdings | None, membership: Membership, assignments=None, permission=None, adding=()
+    holdings: Holdings | None,
+    membership: Membership,
+    assignments=None,
+    permission=None,
+    adding=(),
+    joining=False,
 ) -> NotAllowed | None:
     """Why `holdings`' member may not act on `membership` (None: they may). `assignments`: the member's
     loaded assignments, when the caller has them. `permission`: the one the action needs; a store-level one
@@ -311,7 +316,7 @@ def _refusal(
         permission is not None
         and catalog.exists(permission)
         and catalog.level_of(permission) == catalog.STORE
-        and not _reaches_with(holdings, permission, assignments, adding)
+        and not _reaches_with(holdings, permission, assignments, adding, joining)
     ):
         return NotAllowed(
             _(
@@ -336,10 +341,12 @@ def _refusal(
     )
 
 
-def _reaches_with(holdings: Holdings, permission, assignments, adding) -> bool:
+def _reaches_with(holdings: Holdings, permission, assignments, adding, joining=False) -> bool:
     if holdings.holds_everywhere(permission):
         return True
-    if not assignments and not adding:
+    # A member with no role lies outside every narrower scope; only the invitation the actor is sending
+    # (`joining`) brings a new one in with its first role.
+    if not assignments and not (adding and joining):
         return False
     return all(holdings.covers(permission, *_scope_of(a)) for a in assignments) and all(
         holdings.covers(permission, *scope) for scope in adding
@@ -386,15 +393,18 @@ def may_act_on_each(
     }
 
 
-def require_holdings_to_act_on(*, actor, membership: Membership, permission: str, adding=()) -> Holdings:
+def require_holdings_to_act_on(
+    *, actor, membership: Membership, permission: str, adding=(), joining=False
+) -> Holdings:
     """`require_may_act_on`, returning the actor's loaded holdings (for services that go on to check a
     grant with them). `adding`: scopes about to be given to the member (kind, market, stores, warehouses):
-    the member's access with them must lie within the actor's reach."""
+    the member's access with them must lie within the actor's reach. `joining`: the member is being
+    invited by the actor in this transaction (their first role brings them into the actor's reach)."""
     actor_membership = get_effective_membership(actor, membership.seller)
     if actor_membership is None or not member_holds(actor_membership, permission):
         raise NotAllowed(permission=permission)
     holdings = Holdings(actor_membership)
-    refusal = _refusal(holdings, membership, permission=permission, adding=adding)
+    refusal = _refusal(holdings, membership, permission=permission, adding=adding, joining=joining)
     if refusal is not None:
         raise refusal
     return holdings

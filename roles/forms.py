@@ -48,6 +48,13 @@ class RenameForm(forms.Form):
 class WarehouseForm(forms.Form):
     name = forms.CharField(label=pgettext_lazy("thing", "Name"), max_length=150)
     kind = forms.ChoiceField(label=_("Kind"), choices=WarehouseKind.choices)
+    country = forms.ChoiceField(
+        label=_("Country"),
+        choices=[("", _("As the store's market")), *Market.choices],
+        required=False,
+        help_text=_("Where the warehouse is. Access follows its store's market."),
+    )
+    region = forms.CharField(label=_("Region"), max_length=100, required=False)
 
 
 class GrantForm(forms.Form):

@@ -46,5 +46,6 @@ def invite_member_with_roles(*, actor, seller, email, grants=(), **member_fields
                 market=grant.get("market") or None,
                 stores=grant.get("stores") or (),
                 warehouses=grant.get("warehouses") or (),
+                joining=True,
             )
     return membership

@@ -119,9 +119,12 @@ def _lock_membership(membership):
     return Membership.objects.select_for_update().select_related("user", "seller").get(pk=membership.pk)
 
 
-def grant_role(*, actor, membership, role, scope_kind, market=None, stores=(), warehouses=()) -> Assignment:
+def grant_role(
+    *, actor, membership, role, scope_kind, market=None, stores=(), warehouses=(), joining=False
+) -> Assignment:
     """Give a member a role at a scope: the actor must be allowed to act on the member (the rule in
-    roles.authority) and hold what the grant gives over the whole scope."""
+    roles.authority) and hold what the grant gives over the whole scope. `joining`: only for
+    roles.invitations, giving the member the actor is inviting in the same transaction their roles."""
     require_seller_permission(actor=actor, seller=membership.seller, permission=catalog.MEMBERS_MANAGE)
     with transaction.atomic():
         membership = _lock_membership(membership)
@@ -136,6 +139,7 @@ def grant_role(*, actor, membership, role, scope_kind, market=None, stores=(), w
             membership=membership,
             permission=catalog.MEMBERS_MANAGE,
             adding=[(scope_kind, market, stores, warehouses)],
+            joining=joining,
         )
         if membership.status == MembershipStatus.REMOVED:
             raise Conflict(_("A removed member cannot be given roles."), code="removed")
@@ -705,11 +709,17 @@ def deactivate_store(*, actor, store) -> Store:
     )
 
 
-def add_warehouse(*, actor, store, name, kind) -> Warehouse:
+def add_warehouse(*, actor, store, name, kind, country="", region="") -> Warehouse:
+    """A warehouse of the store. `country` (a market code) defaults to the store's market; `region` is free
+    text. Where it belongs for permissions is its store's market, whatever its country."""
     require_seller_permission(actor=actor, seller=store.seller, permission=catalog.STORES_MANAGE)
     name = clean_name(name)
     if kind not in WarehouseKind.values:
         raise InvalidInput(field="kind", message=_("Choose FBS, rFBS or FBO."))
+    country = country or store.market
+    if country not in Market.values:
+        raise InvalidInput(field="country", message=_("Choose a country from the list."))
+    region = clean_name(region, field="region", required=False, max_length=100)
     with transaction.atomic():
         # Two quick requests adding the same name wait here for each other; the second then sees the first.
         store = _lock_store(store)
@@ -717,7 +727,9 @@ def add_warehouse(*, actor, store, name, kind) -> Warehouse:
             raise Conflict(_("This store is deactivated."), code="inactive")
         _refuse_taken_name(Warehouse.objects.filter(store=store), name, WAREHOUSE_NAME_TAKEN)
         warehouse = _save_scope_object(
-            lambda: Warehouse.objects.create(store=store, seller_id=store.seller_id, name=name, kind=kind),
+            lambda: Warehouse.objects.create(
+                store=store, seller_id=store.seller_id, name=name, kind=kind, country=country, region=region
+            ),
             "roles_warehouse_active_name_unique",
             WAREHOUSE_NAME_TAKEN,
         )
@@ -730,7 +742,13 @@ def add_warehouse(*, actor, store, name, kind) -> Warehouse:
             seller=store.seller,
             actor=actor,
             target=warehouse,
-            changes={"store_id": [None, store.pk], "name": [None, name], "kind": [None, kind]},
+            changes={
+                "store_id": [None, store.pk],
+                "name": [None, name],
+                "kind": [None, kind],
+                "country": [None, country],
+                "region": [None, region],
+            },
         )
     return warehouse
 

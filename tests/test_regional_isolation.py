@@ -154,7 +154,7 @@ def test_lead_member_list_holds_exactly_kz(client, regions):
         assert target.user.email not in html
 
 
-@pytest.mark.parametrize("name", [name for name in OUTSIDE if name != "no_role"])
+@pytest.mark.parametrize("name", OUTSIDE)
 def test_lead_cannot_grant_outside_or_to_outsiders(regions, name):
     from ozonseat.errors import NotAllowed, NotFound
 

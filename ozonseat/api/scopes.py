@@ -25,6 +25,8 @@ class WarehouseSerializer(serializers.Serializer):
     store_id = serializers.IntegerField()
     name = serializers.CharField()
     kind = serializers.CharField()
+    country = serializers.CharField(help_text="Market code of the country the warehouse is in.")
+    region = serializers.CharField()
     is_active = serializers.BooleanField()
 
 
@@ -83,6 +85,10 @@ class RenameSerializer(StrictSerializer):
 class WarehouseCreateSerializer(StrictSerializer):
     name = serializers.CharField(max_length=150)
     kind = serializers.ChoiceField(choices=WarehouseKind.choices)
+    country = serializers.ChoiceField(
+        choices=Market.choices, required=False, help_text="Defaults to the store's market."
+    )
+    region = serializers.CharField(max_length=100, required=False, allow_blank=True)
 
 
 class RoleCreateSerializer(StrictSerializer):

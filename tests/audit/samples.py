@@ -557,7 +557,13 @@ def _(w):
 def _(w):
     return Sample(
         target=w.khimki,
-        changes={"store_id": [None, w.store.pk], "name": [None, "Химки"], "kind": [None, "FBS"]},
+        changes={
+            "store_id": [None, w.store.pk],
+            "name": [None, "Химки"],
+            "kind": [None, "FBS"],
+            "country": [None, "RU"],
+            "region": [None, "Московская область"],
+        },
     )
 
 
