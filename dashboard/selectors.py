@@ -140,9 +140,13 @@ def my_access(membership) -> dict:
     }
 
 
-def pending_invitations(seller, limit: int = 10) -> list[Membership]:
+def pending_invitations(seller, limit: int = 10, *, visible=None) -> list[Membership]:
+    """`visible`: the memberships the viewer may see (roles.selectors.visible_members), None for all."""
+    queryset = Membership.objects.filter(seller=seller)
+    if visible is not None:
+        queryset = queryset.filter(pk__in=visible.values("pk"))
     memberships = list(
-        Membership.objects.filter(seller=seller, status=MembershipStatus.INVITED, kind=MembershipKind.MEMBER)
+        queryset.filter(status=MembershipStatus.INVITED, kind=MembershipKind.MEMBER)
         .select_related("user", "invited_by")
         .order_by("-created_at")[:limit]
     )
@@ -156,11 +160,14 @@ def pending_invitations(seller, limit: int = 10) -> list[Membership]:
     return memberships
 
 
-def inactive_members(seller, *, now=None, limit: int = 10) -> list[Membership]:
-    """Active people who have not signed in for 30 days (or never did)."""
+def inactive_members(seller, *, now=None, limit: int = 10, visible=None) -> list[Membership]:
+    """Active people who have not signed in for 30 days (or never did); `visible` as pending_invitations."""
     cutoff = (now or timezone.now()) - INACTIVE_AFTER
+    queryset = Membership.objects.filter(seller=seller)
+    if visible is not None:
+        queryset = queryset.filter(pk__in=visible.values("pk"))
     return list(
-        Membership.objects.filter(seller=seller, status=MembershipStatus.ACTIVE)
+        queryset.filter(status=MembershipStatus.ACTIVE)
         .exclude(kind=MembershipKind.SERVICE)
         .filter(Q(user__last_login__isnull=True) | Q(user__last_login__lt=cutoff))
         .select_related("user")

@@ -23,20 +23,23 @@ from audit.services import AUDIT_VIEW
 from ozonseat.errors import InvalidInput
 from reviews import selectors as review_selectors
 from roles import options as role_options
+from roles import selectors as role_selectors
 
 from . import selectors
 
 
 @seller_view()
 def overview(request, *, seller, membership):
+    visible = role_selectors.visible_members(seller, membership)
     return render(
         request,
         "dashboard/overview.html",
         {
             "by_status": selectors.members_by_status(seller),
             "by_role": selectors.members_by_role(seller),
-            "pending": selectors.pending_invitations(seller),
-            "inactive": selectors.inactive_members(seller),
+            # People's names: only those the viewer may see (members.view where held).
+            "pending": selectors.pending_invitations(seller, visible=visible),
+            "inactive": selectors.inactive_members(seller, visible=visible),
             # Recent activity is a window on the audit log: for those who may read it.
             "activity": selectors.recent_activity(seller, limit=10)
             if member_has_permission_everywhere(membership, AUDIT_VIEW)
@@ -274,7 +277,10 @@ def store_options(request, *, seller, membership):
     """Stores matching `q`, for every member (as the stores page); `inactive=1` adds deactivated ones."""
     return _options(
         role_options.store_options(
-            seller, request.GET.get("q", ""), include_inactive=request.GET.get("inactive") == "1"
+            seller,
+            request.GET.get("q", ""),
+            include_inactive=request.GET.get("inactive") == "1",
+            places=role_selectors.visible_places(membership),
         )
     )
 
@@ -283,7 +289,11 @@ def store_options(request, *, seller, membership):
 @require_safe
 def warehouse_options(request, *, seller, membership):
     """Active warehouses matching `q` (their name or their store's), for every member (as a store's page)."""
-    return _options(role_options.warehouse_options(seller, request.GET.get("q", "")))
+    return _options(
+        role_options.warehouse_options(
+            seller, request.GET.get("q", ""), places=role_selectors.visible_places(membership)
+        )
+    )
 
 
 @seller_view(AUDIT_VIEW, everywhere=True)

@@ -19,9 +19,12 @@ def _store_label(name, market, active=True) -> str:
     return label if active else f"{label} — {gettext('deactivated')}"
 
 
-def store_options(seller, search: str = "", *, include_inactive: bool = False):
-    """([(store id, label)], more): the first stores matching `search` (name or Client-ID), one query."""
+def store_options(seller, search: str = "", *, include_inactive: bool = False, places=None):
+    """([(store id, label)], more): the first stores matching `search` (name or Client-ID), one query.
+    `places`: selectors.visible_places of the asking member (None: every store)."""
     queryset = Store.objects.filter(seller=seller)
+    if places is not None:
+        queryset = queryset.filter(places.store_q).distinct()
     if not include_inactive:
         queryset = queryset.filter(is_active=True)
     search = search.strip()[:100]
@@ -46,9 +49,12 @@ def _warehouse_label(store_name, name, kind) -> str:
     return f"{store_name} · {name} ({kind})"
 
 
-def warehouse_options(seller, search: str = ""):
-    """([(warehouse id, label)], more): the first active warehouses whose name or store's name matches."""
+def warehouse_options(seller, search: str = "", *, places=None):
+    """([(warehouse id, label)], more): the first active warehouses whose name or store's name matches.
+    `places`: selectors.visible_places of the asking member (None: every warehouse)."""
     queryset = Warehouse.objects.filter(seller=seller, is_active=True, store__is_active=True)
+    if places is not None:
+        queryset = queryset.filter(places.warehouse_q)
     search = search.strip()[:100]
     if search:
         queryset = queryset.filter(Q(name__icontains=search) | Q(store__name__icontains=search))

@@ -635,3 +635,66 @@ def audit_event_reach(seller, membership):
     )
     members = Membership.objects.filter(members_within_reach(reach, seller)).values("pk")
     return EventReach(store_ids=store_ids, member_ids=members)
+
+
+@dataclass(frozen=True)
+class VisiblePlaces:
+    """The stores and warehouses a member without a seller-wide view sees: those of their own access, and
+    the stores (with their warehouses) within their people or audit reach."""
+
+    store_q: Q
+    warehouse_q: Q
+
+
+def visible_places(membership) -> VisiblePlaces | None:
+    """None: every store and warehouse (the owner; holders of a seller-level permission, or of
+    members.view, members.manage or audit.view for the whole seller). Otherwise what `membership` works on
+    — a picker limited to one warehouse sees that warehouse (and its store's name), not the seller's
+    warehouse list."""
+    from .authority import Holdings, _union, people_reach
+
+    if membership is None or not membership.is_effective:
+        return VisiblePlaces(Q(pk__in=[]), Q(pk__in=[]))
+    holdings = Holdings(membership)
+    if holdings.is_owner or any(
+        holdings.holds_everywhere(p) for p in catalog.codenames() if catalog.level_of(p) == catalog.SELLER
+    ):
+        return None
+    reach = _union([people_reach(membership), holdings.reach(catalog.AUDIT_VIEW)])
+    if reach.everywhere:
+        return None
+    own = Assignment.objects.filter(membership=membership)
+    whole_store = Q(market__in=own.filter(scope_kind=ScopeKind.MARKET).values("market")) | Q(
+        assignments__in=own.filter(scope_kind=ScopeKind.STORES)
+    )
+    if reach.markets or reach.store_ids:
+        whole_store |= reach.store_q()
+    full_stores = Store.objects.filter(seller_id=membership.seller_id).filter(whole_store).values("pk")
+    chosen_warehouses = Warehouse.objects.filter(
+        assignments__in=own.filter(scope_kind=ScopeKind.WAREHOUSES)
+    ).values("pk")
+    return VisiblePlaces(
+        store_q=Q(pk__in=full_stores) | Q(warehouses__in=chosen_warehouses),
+        warehouse_q=Q(store__in=full_stores) | Q(pk__in=chosen_warehouses),
+    )
+
+
+def list_stores_seen_by(seller, membership):
+    """list_stores as `membership` may see it (visible_places): every store, or where they work."""
+    stores = list_stores(seller)
+    places = visible_places(membership)
+    if places is None:
+        return stores
+    warehouses = Warehouse.objects.filter(places.warehouse_q, is_active=True).order_by("name", "pk")
+    return (
+        stores.filter(places.store_q)
+        .distinct()
+        .prefetch_related(None)
+        .prefetch_related(Prefetch("warehouses", queryset=warehouses))
+    )
+
+
+def list_warehouses_seen_by(seller, membership, *, store=None):
+    warehouses = list_warehouses(seller, store=store)
+    places = visible_places(membership)
+    return warehouses if places is None else warehouses.filter(places.warehouse_q)

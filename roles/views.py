@@ -3,7 +3,7 @@ Thin: parse, call one service or selector, render."""
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -13,7 +13,6 @@ from accounts.authorization import member_has_seller_permission
 from accounts.decorators import record_refusal, seller_view
 from accounts.forms import apply_service_error
 from accounts.models import MembershipStatus
-from accounts.selectors import get_membership_for_seller
 from ozonseat import spreadsheets
 from ozonseat.errors import Conflict, InvalidInput, NotAllowed
 from ozonseat.paging import page_links
@@ -30,7 +29,7 @@ from .forms import (
     StoreForm,
     WarehouseForm,
 )
-from .models import ScopeKind
+from .models import ScopeKind, Store, Warehouse
 
 # --- roles ----------------------------------------------------------------------------------------
 
@@ -190,7 +189,9 @@ def store_list(request, *, seller, membership):
             messages.success(request, _("Store %(name)s added.") % {"name": store.name})
             return redirect("roles:stores", seller_id=seller.pk)
     # STORES_PER_PAGE at a time (each with its warehouses): the page stays small for 500 stores.
-    page = Paginator(selectors.list_stores(seller), STORES_PER_PAGE).get_page(request.GET.get("page"))
+    # A picker sees where they work, not every warehouse (selectors.visible_places).
+    stores = selectors.list_stores_seen_by(seller, membership)
+    page = Paginator(stores, STORES_PER_PAGE).get_page(request.GET.get("page"))
     return render(
         request,
         "roles/stores.html",
@@ -207,7 +208,10 @@ def store_list(request, *, seller, membership):
 @require_http_methods(["GET", "POST"])
 def store_detail(request, store_id, *, seller, membership):
     store = selectors.get_store_for_seller(seller, store_id)
-    warehouses = selectors.list_warehouses(seller, store=store)
+    places = selectors.visible_places(membership)
+    if places is not None and not Store.objects.filter(places.store_q, pk=store.pk).exists():
+        raise Http404()
+    warehouses = selectors.list_warehouses_seen_by(seller, membership, store=store)
     if not member_has_seller_permission(membership, catalog.STORES_MANAGE):
         return render(
             request, "roles/store.html", {"store": store, "warehouses": warehouses, "can_manage": False}
@@ -278,6 +282,9 @@ def store_deactivate(request, store_id, *, seller, membership):
 @require_http_methods(["GET", "POST"])
 def warehouse_detail(request, warehouse_id, *, seller, membership):
     warehouse = selectors.get_warehouse_for_seller(seller, warehouse_id)
+    places = selectors.visible_places(membership)
+    if places is not None and not Warehouse.objects.filter(places.warehouse_q, pk=warehouse.pk).exists():
+        raise Http404()
     can_manage = member_has_seller_permission(membership, catalog.STORES_MANAGE)
     form = RenameForm(request.POST or None, initial={"name": warehouse.name}) if can_manage else None
     if request.method == "POST" and form.is_valid():
@@ -325,12 +332,15 @@ def member_access_context(request, *, seller, membership, target, grant_form=Non
     """The access section of a member's page (templates/roles/member_access.html): the grid of what they
     may do a page of stores and of warehouses at a time (`stores_page`, `warehouses_page`)."""
     can_manage = member_has_seller_permission(membership, catalog.MEMBERS_MANAGE)
-    if not (can_manage or target.pk == membership.pk):
+    # The page itself is only for members the viewer may see (roles.member_views): their access too.
+    if not (target.pk == membership.pk or not authority.people_reach(membership).is_empty):
         return {"access_visible": False}
     # The one rule (roles.authority): no grant form or "take away" for a member the services would refuse,
     # and nothing for a removed member (their page is history).
     can_grant = (
-        can_manage and target.status != MembershipStatus.REMOVED and authority.may_act_on(membership, target)
+        can_manage
+        and target.status != MembershipStatus.REMOVED
+        and authority.may_act_on(membership, target, catalog.MEMBERS_MANAGE)
     )
     grid = selectors.effective_permissions_page(
         target,
@@ -393,7 +403,7 @@ def member_access_context(request, *, seller, membership, target, grant_form=Non
 @seller_view(catalog.MEMBERS_MANAGE)
 @require_POST
 def grant(request, membership_id, *, seller, membership):
-    target = get_membership_for_seller(seller, membership_id)
+    target = selectors.get_visible_member_for_seller(seller, membership, membership_id)
     form = _grant_form(seller, request.POST)
     if form.is_valid():
         data = form.cleaned_data
@@ -427,8 +437,8 @@ def grant(request, membership_id, *, seller, membership):
 @require_http_methods(["GET", "POST"])
 def revoke(request, assignment_id, *, seller, membership):
     assignment = selectors.get_assignment_for_seller(seller, assignment_id)
-    target = assignment.membership
-    if request.method == "GET" and not authority.may_act_on(membership, target):
+    target = selectors.get_visible_member_for_seller(seller, membership, assignment.membership_id)
+    if request.method == "GET" and not authority.may_act_on(membership, target, catalog.MEMBERS_MANAGE):
         return redirect("accounts:member", seller_id=seller.pk, membership_id=target.pk)
     if request.method == "POST":
         try:
@@ -455,9 +465,11 @@ def assignment_scope(request, assignment_id, *, seller, membership):
     """Change where an assignment applies: the form, then a confirmation of what is gained and lost, then
     one service call. Only for a member the actor may act on (the service refuses the rest)."""
     assignment = selectors.get_assignment_for_seller(seller, assignment_id)
-    target = assignment.membership
+    target = selectors.get_visible_member_for_seller(seller, membership, assignment.membership_id)
     back = reverse("accounts:member", args=[seller.pk, target.pk])
-    if target.status == MembershipStatus.REMOVED or not authority.may_act_on(membership, target):
+    if target.status == MembershipStatus.REMOVED or not authority.may_act_on(
+        membership, target, catalog.MEMBERS_MANAGE
+    ):
         if request.method == "POST":
             raise NotAllowed()
         return redirect(back)

@@ -298,3 +298,81 @@ def test_members_view_at_a_store_sees_exactly_that_stores_members(client, region
         regions.lead,
     ):
         assert target.user.email not in html
+
+
+def test_reviews_reach_and_the_authority_agree_on_everyone(regions):
+    """reviews.run has its own batch reach (reviews.reach); it must say what roles.authority says."""
+    from reviews import reach as review_reach
+    from roles.authority import Holdings, _assignments_with_scopes
+
+    everyone = [
+        regions.lead,
+        regions.owner_membership,
+        *regions.inside().values(),
+        *regions.outside().values(),
+    ]
+    places = review_reach.places_of(regions.seller)
+    access = review_reach.access_of([m.pk for m in everyone])
+    reviewer_reach = review_reach.reach_of(regions.lead)
+    holdings = Holdings(regions.lead)
+    for subject in everyone:
+        if subject.pk == regions.lead.pk:
+            continue
+        by_reviews = review_reach.may_review(
+            regions.lead, reviewer_reach, subject, access[subject.pk], places
+        )
+        by_authority = not subject.is_owner and holdings.reaches(
+            "reviews.run", list(_assignments_with_scopes(membership_id=subject.pk))
+        )
+        assert by_reviews == by_authority, subject.display_name
+    assert {
+        m.pk
+        for m in everyone
+        if holdings.reaches("reviews.run", list(_assignments_with_scopes(membership_id=m.pk)))
+    } >= {
+        regions.kz_sales.pk,
+        regions.kz_picker.pk,
+    }
+
+
+def test_picker_sees_only_their_warehouse_in_the_store_pages_and_the_api(client, regions):
+    client.force_login(regions.kz_picker.user)
+    html = client.get(reverse("roles:stores", args=[regions.seller.pk])).content.decode()
+    assert "Almaty" in html and "Moscow" not in html
+    assert (
+        client.get(reverse("roles:warehouse", args=[regions.seller.pk, regions.ru_fbs.pk])).status_code == 404
+    )
+    assert client.get(reverse("roles:store", args=[regions.seller.pk, regions.ru.pk])).status_code == 404
+    assert (
+        client.get(reverse("roles:warehouse", args=[regions.seller.pk, regions.kz_fbs.pk])).status_code == 200
+    )
+    api = client_with(token_for(regions.kz_picker))
+    stores = api.get(f"/api/v1/sellers/{regions.seller.pk}/stores").json()["results"]
+    assert [(s["id"], [w["id"] for w in s["warehouses"]]) for s in stores] == [
+        (regions.kz.pk, [regions.kz_fbs.pk])
+    ]
+    options = client.get(reverse("dashboard:warehouse_options", args=[regions.seller.pk])).json()["results"]
+    assert [row["id"] for row in options] == [regions.kz_fbs.pk]
+
+
+def test_a_warehouse_is_in_its_stores_country_unless_told(regions):
+    assert regions.kz_fbs.country == "KZ" and regions.ru_fbs.country == "RU"
+    elsewhere = services.add_warehouse(
+        actor=regions.owner, store=regions.kz, name="Bishkek", kind="FBS", country="KG", region="Chuy"
+    )
+    assert (elsewhere.country, elsewhere.region) == ("KG", "Chuy")
+    # Access follows the store's market: the KZ lead reaches a member working only there.
+    member = regions.member(
+        "bishkek@example.com",
+        "Bishkek",
+        (regions.picking, ScopeKind.WAREHOUSES, {"warehouses": [elsewhere.pk]}),
+    )
+    from roles.authority import may_act_on
+
+    assert may_act_on(regions.lead, member, "members.manage")
+    from ozonseat.errors import InvalidInput
+
+    with pytest.raises(InvalidInput):
+        services.add_warehouse(
+            actor=regions.owner, store=regions.kz, name="Nowhere", kind="FBS", country="XX"
+        )

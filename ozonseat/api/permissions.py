@@ -1,10 +1,8 @@
 """Which seller-level permissions exist: from the roles catalog when it is installed."""
 
 SELLER_PERMISSIONS = (
-    "members.manage",
     "roles.manage",
     "stores.manage",
-    "audit.view",
     "security.manage",
     "tokens.manage",
 )

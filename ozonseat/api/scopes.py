@@ -283,7 +283,7 @@ class StoreListView(_ScopeListView):
         f"pages of `page_size` (default 100, at most 500): follow `next`. {ANY_MEMBER}",
     )
     def get(self, request, seller_id):
-        page = self.paginate_queryset(roles_selectors.list_stores(self.seller))
+        page = self.paginate_queryset(roles_selectors.list_stores_seen_by(self.seller, self.membership))
         return self.get_paginated_response(StoreWithWarehousesSerializer(page, many=True).data)
 
     def parent(self):
@@ -348,7 +348,9 @@ class WarehouseListView(_ScopeListView):
         description=f"The active warehouses of one active store. {ANY_MEMBER}",
     )
     def get(self, request, seller_id, store_id):
-        warehouses = roles_selectors.list_warehouses(self.seller, store=self.parent())
+        warehouses = roles_selectors.list_warehouses_seen_by(
+            self.seller, self.membership, store=self.parent()
+        )
         return Response(WarehouseSerializer(warehouses, many=True).data)
 
     def parent(self):
