@@ -155,3 +155,36 @@ def owner_addresses(seller) -> list[str]:
     """The e-mail addresses of the seller's owner (one, or none before anyone owns it)."""
     owners = Membership.objects.filter(seller=seller, kind=MembershipKind.OWNER).select_related("user")
     return [membership.user.email for membership in owners if membership.user_id and membership.user.email]
+
+
+# --- the audit log's person filter (people by user id, removed ones too: their events stay findable) ---
+
+PEOPLE_OPTIONS_LIMIT = 20
+
+
+def is_person_of_seller(seller, user_id) -> bool:
+    """Whether the user id is one of the seller's people, removed members too (their events stay
+    findable): the people the person filter accepts, as people_options offers them. One query."""
+    return Membership.objects.filter(seller=seller, user_id=user_id).exists()
+
+
+def people_options(seller, search: str = ""):
+    """([(user id, name)], more): the seller's people (removed ones too: their events stay findable) whose
+    name, as this seller sees it, or e-mail matches — the audit log's person filter. One query."""
+    queryset = Membership.objects.filter(seller=seller).annotate(name=member_name())
+    search = search.strip()[:100]
+    if search:
+        queryset = queryset.filter(Q(name__icontains=search) | Q(user__email__icontains=search))
+    rows = queryset.order_by("name", "pk").values_list("user_id", "name")[: PEOPLE_OPTIONS_LIMIT + 1]
+    rows = list(rows)
+    return rows[:PEOPLE_OPTIONS_LIMIT], len(rows) > PEOPLE_OPTIONS_LIMIT
+
+
+def people_labels(seller, user_ids) -> list[tuple[int, str]]:
+    """(user id, name) of the chosen people of the seller, for the audit log's person filter."""
+    return list(
+        Membership.objects.filter(seller=seller, user_id__in=list(user_ids)[:500])
+        .annotate(name=member_name())
+        .order_by("name", "pk")
+        .values_list("user_id", "name")
+    )

@@ -7,9 +7,6 @@ class AuditConfig(AppConfig):
     verbose_name = "Audit log"
 
     def ready(self):
-        from . import receivers
-
-        receivers.connect()
         # Every app that records events says how its things and fields read (see vocabulary.py): audit
         # learns it without importing any app above it.
         autodiscover_modules("audit_vocabulary")

@@ -4,6 +4,7 @@ from django import forms
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from accounts import selectors as account_selectors
 from ozonseat.widgets import IdField
 
 from . import selectors
@@ -30,7 +31,7 @@ class EventFilterForm(forms.Form):
             label=_("Person"),
             required=False,
             url=reverse("dashboard:people_options", kwargs={"seller_id": seller.pk}),
-            labels=partial(selectors.people_labels, seller),
+            labels=partial(account_selectors.people_labels, seller),
         )
         self.fields["action"].choices = [("", _("Any action"))] + [
             (event_type.action, event_type.label) for event_type in all_event_types()
@@ -48,7 +49,7 @@ class EventFilterForm(forms.Form):
 
     def clean_actor(self):
         actor = self.cleaned_data.get("actor")
-        if actor is not None and not selectors.is_person_of_seller(self.seller, actor):
+        if actor is not None and not account_selectors.is_person_of_seller(self.seller, actor):
             raise forms.ValidationError(_("Choose one of this seller's people."), code="invalid_choice")
         return actor
 

@@ -197,14 +197,6 @@ def recent_events(seller, *, limit: int, membership_id: int | None = None, user_
     return list(queryset.order_by("-created_at", "-id")[:limit])
 
 
-def is_person_of_seller(seller, user_id) -> bool:
-    """Whether the user id is one of the seller's people, removed members too (their events stay
-    findable): the people the person filter accepts, as people_options offers them. One query."""
-    from accounts.models import Membership
-
-    return Membership.objects.filter(seller=seller, user_id=user_id).exists()
-
-
 def has_stores(seller) -> bool:
     """Whether the seller has stores (the store filter is offered then), once the roles app has them."""
     try:
@@ -235,33 +227,3 @@ def is_store_of_seller(seller, store_id) -> bool:
     except LookupError:
         return False
     return store_model.objects.filter(seller=seller, pk=store_id).exists()
-
-
-OPTIONS_LIMIT = 20
-
-
-def people_options(seller, search: str = ""):
-    """([(user id, name)], more): the seller's people (removed ones too: their events stay findable) whose
-    name, as this seller sees it, or e-mail matches — the audit log's person filter. One query."""
-    from accounts.models import Membership
-    from accounts.selectors import member_name
-
-    queryset = Membership.objects.filter(seller=seller).annotate(name=member_name())
-    search = search.strip()[:100]
-    if search:
-        queryset = queryset.filter(Q(name__icontains=search) | Q(user__email__icontains=search))
-    rows = queryset.order_by("name", "pk").values_list("user_id", "name")[: OPTIONS_LIMIT + 1]
-    rows = list(rows)
-    return rows[:OPTIONS_LIMIT], len(rows) > OPTIONS_LIMIT
-
-
-def people_labels(seller, user_ids) -> list[tuple[int, str]]:
-    from accounts.models import Membership
-    from accounts.selectors import member_name
-
-    return list(
-        Membership.objects.filter(seller=seller, user_id__in=list(user_ids)[:500])
-        .annotate(name=member_name())
-        .order_by("name", "pk")
-        .values_list("user_id", "name")
-    )

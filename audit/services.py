@@ -97,6 +97,22 @@ def _store_of(target, changes: dict | None) -> int | None:
     return None
 
 
+# audit knows no one: the app that owns people (accounts) tells it, in its AppConfig.ready, how to check
+# that an actor holds a seller permission and how to clean an e-mail address (`provide_people`).
+_provided: dict = {}
+
+
+def provide_people(*, require_seller_permission, clean_email) -> None:
+    _provided.update(require_seller_permission=require_seller_permission, clean_email=clean_email)
+
+
+def _people(name):
+    try:
+        return _provided[name]
+    except KeyError:
+        raise RuntimeError("audit needs the accounts app (its AppConfig.ready provides people).") from None
+
+
 def record_event(
     *,
     action: str,
@@ -210,9 +226,7 @@ MAX_RETENTION_DAYS = 365 * 20
 
 def set_retention(*, actor, seller, retention_days: int | None) -> AuditPolicy:
     """Set how long the seller keeps audit events (None: forever). Archiving is `audit_archive`'s job."""
-    from accounts.authorization import require_seller_permission
-
-    require_seller_permission(actor=actor, seller=seller, permission=SECURITY_MANAGE)
+    _people("require_seller_permission")(actor=actor, seller=seller, permission=SECURITY_MANAGE)
     if retention_days is not None and not 30 <= int(retention_days) <= MAX_RETENTION_DAYS:
         raise InvalidInput(field="retention_days", message=_("Between 30 days and 20 years, or empty."))
     with transaction.atomic():
@@ -238,14 +252,11 @@ MAX_DIGEST_RECIPIENTS = 5
 def set_digest_recipients(*, actor, seller, addresses: list[str]) -> AuditPolicy:
     """Who, besides the owner, receives the daily digest of the seller's audit chain (audit/digests.py).
     The event records how many addresses, not the addresses: the log names people by id only."""
-    from accounts.authorization import require_seller_permission
-    from accounts.cleaning import clean_email
-
-    require_seller_permission(actor=actor, seller=seller, permission=SECURITY_MANAGE)
+    _people("require_seller_permission")(actor=actor, seller=seller, permission=SECURITY_MANAGE)
     cleaned = []
     for address in addresses:
         if address.strip():
-            email = clean_email(address, field="digest_recipients")
+            email = _people("clean_email")(address, field="digest_recipients")
             if email not in cleaned:
                 cleaned.append(email)
     if len(cleaned) > MAX_DIGEST_RECIPIENTS:
@@ -274,9 +285,7 @@ def record_export(*, actor, seller, export_format: str, filters: EventFilters, t
     """Record that `actor` is exporting the seller's audit log: the one `audit.exported` event of the
     dashboard's export and the API's, with the format and the filters (as `EventFilters.as_dict()`).
     `token`: the API token the export was asked with, if any (the event's actor token)."""
-    from accounts.authorization import require_seller_permission
-
-    require_seller_permission(actor=actor, seller=seller, permission=AUDIT_VIEW)
+    _people("require_seller_permission")(actor=actor, seller=seller, permission=AUDIT_VIEW)
     if export_format not in EXPORT_FORMATS:
         raise InvalidInput(field="format", message=_("Choose CSV or JSON Lines."))
     with transaction.atomic():

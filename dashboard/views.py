@@ -12,13 +12,13 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from django.views.i18n import set_language as django_set_language
 
 from accounts import browser_sessions, password_policy, services, two_factor
+from accounts import selectors as account_selectors
 from accounts.authorization import member_has_permission_everywhere, member_has_seller_permission
 from accounts.decorators import record_refusal, seller_view
 from accounts.forms import ChangePasswordForm, ProfileForm, TwoFactorCodeForm, apply_service_error
 from accounts.middleware import activate_time_zone
 from accounts.selectors import current_seller_for_user
 from accounts.views import change_own_password
-from audit import selectors as audit_selectors
 from audit.services import AUDIT_VIEW
 from ozonseat.errors import InvalidInput
 from reviews import selectors as review_selectors
@@ -300,4 +300,4 @@ def warehouse_options(request, *, seller, membership):
 @require_safe
 def people_options(request, *, seller, membership):
     """The seller's people matching `q`: the audit log's person filter, for those who may read the log."""
-    return _options(audit_selectors.people_options(seller, request.GET.get("q", "")))
+    return _options(account_selectors.people_options(seller, request.GET.get("q", "")))

@@ -9,11 +9,9 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 
-# audit's page layer (its own views, URLs and forms) stands above everything, like any page; these modules
-# still read accounts inside functions (people's names, permission checks) — the issue-14 follow-up moves
-# them behind registries too. Nothing in audit imports roles except its pages.
+# audit's page layer (its own views, URLs and forms) stands above everything, like any page; its core
+# (models, chain, record_event, selectors, verification, digests, ...) imports no app above it.
 AUDIT_PAGES = {"views.py", "urls.py", "forms.py"}
-AUDIT_STILL_READING_ACCOUNTS = {"receivers.py", "selectors.py", "services.py"}
 
 
 def _modules(app):
@@ -48,9 +46,7 @@ def test_accounts_imports_nothing_from_roles(path):
 def test_audit_imports_nothing_above_it(path):
     if path.name in AUDIT_PAGES:
         return
-    forbidden = {"roles", "reviews", "onboarding", "dashboard"}
-    if path.name not in AUDIT_STILL_READING_ACCOUNTS:
-        forbidden.add("accounts")
+    forbidden = {"accounts", "roles", "reviews", "onboarding", "dashboard"}
     assert _offending(path, forbidden) == []
 
 

@@ -8,6 +8,7 @@ from rest_framework.exceptions import NotFound
 from rest_framework.pagination import CursorPagination
 from rest_framework.utils.urls import replace_query_param
 
+from accounts import selectors as account_selectors
 from audit import exports, selectors, services
 from audit.describe import describe_events
 from ozonseat.errors import InvalidInput
@@ -69,7 +70,7 @@ class EventFilterSerializer(StrictSerializer):
         required=False, max_length=64, help_text="Events of this action, e.g. member.suspended."
     )
     actor = SellerObjectIdField(
-        selectors.is_person_of_seller,
+        account_selectors.is_person_of_seller,
         required=False,
         help_text="Events done by this user (id): anyone who is or was a member of the seller; another "
         "seller's user or an unknown id answers 400.",

@@ -4,19 +4,22 @@ These receivers only record what happened; they hold no business rule. A sign-in
 every seller the person works for (active or suspended), so each seller's log shows its people's sign-ins
 without one seller seeing another; a person with no seller goes to the global log. Neither the typed address
 nor the password is ever stored: a failure for an existing address references the user by id, one for an
-unknown address references nothing."""
+unknown address references nothing.
+
+They live in accounts (which knows people and their sellers) and write through audit's `record_event`,
+below it; accounts' AppConfig.ready connects them."""
 
 from django.core.cache import cache
 from django.db import transaction
 
-from . import events
-from .context import get_context
-from .services import DENIAL_WINDOW_SECONDS, DENIALS_PER_WINDOW, record_event
+from audit import events
+from audit.context import get_context
+from audit.services import DENIAL_WINDOW_SECONDS, DENIALS_PER_WINDOW, record_event
+
+from .models import Membership, MembershipStatus, User, normalize_email
 
 
 def _seller_ids_of(user_id: int) -> list[int | None]:
-    from accounts.models import Membership, MembershipStatus
-
     seller_ids = list(
         Membership.objects.filter(
             user_id=user_id, status__in=[MembershipStatus.ACTIVE, MembershipStatus.SUSPENDED]
@@ -59,8 +62,6 @@ def _unknown_address_budget_left() -> bool:
 
 
 def on_user_login_failed(sender, credentials, request=None, **kwargs):
-    from accounts.models import User, normalize_email
-
     address = normalize_email(credentials.get("username") or credentials.get("email") or "")
     user_id = (
         User.objects.filter(email__iexact=address).values_list("pk", flat=True).first() if address else None
