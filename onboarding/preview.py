@@ -16,6 +16,7 @@ from accounts.models import Membership, MembershipStatus
 from ozonseat.errors import InvalidInput
 from roles import authority
 from roles import services as roles_services
+from roles.catalog import MEMBERS_MANAGE
 from roles.models import Market, Role, ScopeKind, Store, Warehouse
 
 COLUMNS = ("email", "name", "language", "role", "scope", "ends_on")
@@ -41,6 +42,8 @@ PROBLEMS = {
     ),
     "no_scope": _("Say where the role applies: store, market or warehouse names, or * for the whole seller."),
     "scope_without_role": _("A scope is given but no role."),
+    "needs_role": _("You manage sub-accounts only in part of the seller: give this person a role within it."),
+    "outside_reach": _("You cannot invite people there: you manage sub-accounts only elsewhere."),
     "unknown_place": _("No active store, warehouse or market is called “%(value)s”."),
     "ambiguous_place": _("Several warehouses are called “%(value)s”: write it as “store · warehouse”."),
     "mixed_scope": _("The scope mixes stores, markets and warehouses: use one kind, or one market."),
@@ -274,6 +277,8 @@ def check_row(context: Context, values: dict, number: int) -> tuple[list, dict]:
     else:
         clean["ends_at"] = ends
     role = None
+    if not values["role"] and not context.holdings.holds_everywhere(MEMBERS_MANAGE):
+        problems.append(_problem("needs_role"))  # a member with no role would lie outside the lead's reach
     if values["role"]:
         role = context.roles.get(_key(values["role"]))
         if role is None:
@@ -300,6 +305,8 @@ def check_row(context: Context, values: dict, number: int) -> tuple[list, dict]:
             except InvalidInput as error:
                 problems.append(_problem("scope_unfit", why=error.message))
             else:
+                if not context.holdings.covers(MEMBERS_MANAGE, kind, market, stores, warehouses):
+                    problems.append(_problem("outside_reach"))
                 missing = context.holdings.first_uncovered(role.permissions, kind, market, stores, warehouses)
                 if missing is not None:
                     from roles import catalog

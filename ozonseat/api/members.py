@@ -161,7 +161,9 @@ class MemberListView(SellerView):
         summary="List the seller's members",
         description="The seller's members, with their role assignments, in pages of `page_size` (default "
         "50). Removed members are left out unless `status=removed` is asked for; `search` matches the "
-        f"e-mail, name or job title; `role` and `store` narrow the list. {ANY_MEMBER}",
+        "e-mail, name or job title; `role` and `store` narrow the list. Only the members you may see: "
+        "with `members.view` (or `members.manage`) at a market or chosen stores, those whose whole access "
+        f"lies there; without it, only yourself. {ANY_MEMBER}",
     )
     def get(self, request, seller_id):
         filters = MemberFilterSerializer(data=request.query_params.dict(), context={"seller": self.seller})
@@ -219,7 +221,8 @@ class MemberDetailView(SellerView):
         operation_id="members_read",
         responses=MemberSerializer,
         summary="Read a member",
-        description=f"One member of the seller, with their role assignments. {ANY_MEMBER}",
+        description="One member of the seller, with their role assignments: yourself, or a member you may "
+        f"see (`members.view` over them); any other answers 404. {ANY_MEMBER}",
     )
     def get(self, request, seller_id, membership_id):
         return Response(MemberSerializer(get_member(self, membership_id)).data)
