@@ -32,6 +32,7 @@ if ROLES:
 pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
 
 MEMBERS_MANAGE = "members.manage"
+MEMBERS_VIEW = "members.view"  # another member's page; one's own needs nothing (issue 14: who sees whom)
 ROLES_MANAGE = "roles.manage"
 STORES_MANAGE = "stores.manage"
 SECURITY_MANAGE = "security.manage"
@@ -68,7 +69,7 @@ ROUTES: dict[str, Route] = {
     "api:ping": Route(CALLER),
     "api:me": Route(CALLER),
     "api:members": Route(API, {"GET": None, "POST": MEMBERS_MANAGE}),
-    "api:member": Route(API, {"GET": None, "PATCH": MEMBERS_MANAGE}),
+    "api:member": Route(API, {"GET": MEMBERS_VIEW, "PATCH": MEMBERS_MANAGE}, hidden=True),
     "api:member-suspend": Route(API, {"POST": MEMBERS_MANAGE}),
     "api:member-reactivate": Route(API, {"POST": MEMBERS_MANAGE}),
     "api:member-remove": Route(API, {"POST": MEMBERS_MANAGE}),
@@ -107,7 +108,7 @@ ROUTES: dict[str, Route] = {
     # --- dashboard ----------------------------------------------------------------------------------
     "accounts:members": Route(DASHBOARD),
     "accounts:invite": Route(DASHBOARD, {"GET": MEMBERS_MANAGE}),
-    "accounts:member": Route(DASHBOARD),
+    "accounts:member": Route(DASHBOARD, {"GET": MEMBERS_VIEW}, hidden=True),
     "accounts:member_action": Route(DASHBOARD, {"GET": MEMBERS_MANAGE}, extra={"action": "suspend"}),
     "accounts:member_reset_two_factor": Route(DASHBOARD, {"GET": SECURITY_MANAGE}),
     "accounts:seller_settings": Route(DASHBOARD, {"GET": None, "POST": SECURITY_MANAGE}),

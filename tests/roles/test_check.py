@@ -259,16 +259,25 @@ def test_effective_permissions_grid_matches_the_check(world):
 
 
 def test_member_has_seller_permission_answers_from_the_catalog(world):
-    from accounts.authorization import member_has_seller_permission
+    from accounts.authorization import member_has_permission_everywhere, member_has_seller_permission
+    from roles.models import Role
 
     manager = world.member(("administrator", "seller"))
     sales = world.member(("sales", "seller"))
     assert member_has_seller_permission(world.owner_membership, "members.manage")
     assert member_has_seller_permission(manager, "members.manage")
     assert not member_has_seller_permission(sales, "members.manage")
-    assert not member_has_seller_permission(manager, "orders.view")  # not a seller-level permission
     other = make_member(world.seller)
     assert not member_has_seller_permission(other, "audit.view")
+    # A store-level permission held at a market counts "anywhere" (menus, page gates), not "everywhere".
+    lead_role = Role.objects.create(seller=world.seller, name="KZ lead", permissions=["members.manage"])
+    lead = make_member(world.seller)
+    services.grant_role(actor=world.owner, membership=lead, role=lead_role, scope_kind="market", market="KZ")
+    assert member_has_seller_permission(lead, "members.manage")
+    assert not member_has_permission_everywhere(lead, "members.manage")
+    assert member_has_permission_everywhere(manager, "members.manage")
+    # A seller-level permission is held only for the whole seller.
+    assert not member_has_seller_permission(lead, "roles.manage")
 
 
 def test_check_result_as_plain_data_for_the_api(world):
