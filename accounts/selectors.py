@@ -168,10 +168,13 @@ def is_person_of_seller(seller, user_id) -> bool:
     return Membership.objects.filter(seller=seller, user_id=user_id).exists()
 
 
-def people_options(seller, search: str = ""):
+def people_options(seller, search: str = "", *, within=None):
     """([(user id, name)], more): the seller's people (removed ones too: their events stay findable) whose
-    name, as this seller sees it, or e-mail matches — the audit log's person filter. One query."""
+    name, as this seller sees it, or e-mail matches — the audit log's person filter. One query. `within`:
+    membership ids (or a subquery of them) the reader may see, None for everyone."""
     queryset = Membership.objects.filter(seller=seller).annotate(name=member_name())
+    if within is not None:
+        queryset = queryset.filter(pk__in=within)
     search = search.strip()[:100]
     if search:
         queryset = queryset.filter(Q(name__icontains=search) | Q(user__email__icontains=search))

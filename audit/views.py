@@ -10,7 +10,7 @@ from django.views.decorators.http import require_POST
 from accounts.authorization import member_has_seller_permission
 from accounts.decorators import seller_view
 from ozonseat.errors import InvalidInput
-from roles.selectors import audit_event_reach
+from roles.visibility import audit_event_reach
 
 from . import digests, exports, selectors, services
 from .describe import describe_events

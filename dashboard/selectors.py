@@ -141,7 +141,7 @@ def my_access(membership) -> dict:
 
 
 def pending_invitations(seller, limit: int = 10, *, visible=None) -> list[Membership]:
-    """`visible`: the memberships the viewer may see (roles.selectors.visible_members), None for all."""
+    """`visible`: the memberships the viewer may see (roles.visibility.visible_members), None for all."""
     queryset = Membership.objects.filter(seller=seller)
     if visible is not None:
         queryset = queryset.filter(pk__in=visible.values("pk"))

@@ -23,14 +23,14 @@ from audit.services import AUDIT_VIEW
 from ozonseat.errors import InvalidInput
 from reviews import selectors as review_selectors
 from roles import options as role_options
-from roles import selectors as role_selectors
+from roles import visibility as role_visibility
 
 from . import selectors
 
 
 @seller_view()
 def overview(request, *, seller, membership):
-    visible = role_selectors.visible_members(seller, membership)
+    visible = role_visibility.visible_members(seller, membership)
     return render(
         request,
         "dashboard/overview.html",
@@ -280,7 +280,7 @@ def store_options(request, *, seller, membership):
             seller,
             request.GET.get("q", ""),
             include_inactive=request.GET.get("inactive") == "1",
-            places=role_selectors.visible_places(membership),
+            places=role_visibility.visible_places(membership),
         )
     )
 
@@ -291,13 +291,19 @@ def warehouse_options(request, *, seller, membership):
     """Active warehouses matching `q` (their name or their store's), for every member (as a store's page)."""
     return _options(
         role_options.warehouse_options(
-            seller, request.GET.get("q", ""), places=role_selectors.visible_places(membership)
+            seller, request.GET.get("q", ""), places=role_visibility.visible_places(membership)
         )
     )
 
 
-@seller_view(AUDIT_VIEW, everywhere=True)
+@seller_view(AUDIT_VIEW)
 @require_safe
 def people_options(request, *, seller, membership):
-    """The seller's people matching `q`: the audit log's person filter, for those who may read the log."""
-    return _options(account_selectors.people_options(seller, request.GET.get("q", "")))
+    """The seller's people matching `q`: the audit log's person filter, for those who may read the log —
+    with audit.view at a market or stores, the people within it."""
+    reach = role_visibility.audit_event_reach(seller, membership)
+    return _options(
+        account_selectors.people_options(
+            seller, request.GET.get("q", ""), within=None if reach is None else reach.member_ids
+        )
+    )

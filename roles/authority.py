@@ -122,7 +122,7 @@ class Reach:
         )
 
 
-def _union(reaches) -> Reach:
+def union_of(reaches) -> Reach:
     reaches = list(reaches)
     return Reach(
         everywhere=any(r.everywhere for r in reaches),
@@ -144,7 +144,7 @@ def people_reach(membership: Membership) -> Reach:
     holdings = Holdings(membership)
     if holdings.is_owner or any(holdings.holds_everywhere(p) for p in _SEES_EVERYONE):
         return Reach(everywhere=True)
-    return _union(holdings.reach(p) for p in (catalog.MEMBERS_VIEW, catalog.MEMBERS_MANAGE))
+    return union_of(holdings.reach(p) for p in (catalog.MEMBERS_VIEW, catalog.MEMBERS_MANAGE))
 
 
 def audit_reach(membership: Membership) -> Reach:

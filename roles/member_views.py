@@ -30,6 +30,7 @@ from ozonseat.errors import Conflict, InvalidInput, NotAllowed, NotFound
 
 from . import authority
 from . import selectors as roles_selectors
+from . import visibility as roles_visibility
 from .catalog import all_permissions
 from .forms import InviteAccessForm
 from .invitations import invite_member_with_roles
@@ -64,7 +65,7 @@ def members(request, *, seller, membership):
     reach = authority.people_reach(membership)
     if reach.is_empty:
         # Without members.view anywhere: their own page, their own access, colleagues' names.
-        names, count = roles_selectors.colleague_names(membership)
+        names, count = roles_visibility.colleague_names(membership)
         return render(
             request, "roles/colleagues.html", {"colleagues": names, "more": max(count - len(names), 0)}
         )
@@ -80,7 +81,7 @@ def members(request, *, seller, membership):
     if market not in Market.values:
         market = ""
     queryset = dashboard_selectors.filter_members_by_access(
-        roles_selectors.visible_members(
+        roles_visibility.visible_members(
             seller, membership, list_members_with_assignments(seller, status=status, search=search)
         ),
         role=role,
@@ -157,7 +158,7 @@ def bulk_action(request, *, seller, membership):
     if action not in BULK_ACTIONS:
         messages.error(request, _("Choose what to do with the selected sub-accounts."))
         return back
-    targets = roles_selectors.visible_members(seller, membership).filter(
+    targets = roles_visibility.visible_members(seller, membership).filter(
         pk__in=_ids(request.POST.getlist("ids"))
     )
     targets = list(targets)
@@ -230,7 +231,7 @@ def invite(request, *, seller, membership):
 @seller_view()
 @require_http_methods(["GET", "POST"])
 def member(request, membership_id, *, seller, membership):
-    target = roles_selectors.get_visible_member_for_seller(seller, membership, membership_id)
+    target = roles_visibility.get_visible_member_for_seller(seller, membership, membership_id)
     can_manage = member_has_seller_permission(membership, MANAGE_MEMBERS)
     manage_tokens = member_has_seller_permission(membership, MANAGE_TOKENS)
     manage_security = member_has_seller_permission(membership, MANAGE_SECURITY)
@@ -365,7 +366,7 @@ def member_action(request, membership_id, action, *, seller, membership):
     if action not in MEMBER_ACTIONS:
         raise Http404()
     service, label, consequence, done = MEMBER_ACTIONS[action]
-    target = roles_selectors.get_visible_member_for_seller(seller, membership, membership_id)
+    target = roles_visibility.get_visible_member_for_seller(seller, membership, membership_id)
     name = target.display_name
     if request.method == "GET":
         try:  # nothing to confirm that the service would refuse
@@ -401,7 +402,7 @@ def member_action(request, membership_id, action, *, seller, membership):
 def member_reset_two_factor(request, membership_id, *, seller, membership):
     """A lost phone: the owner, or a security manager who may act on the member, removes their second factor
     (asks first; the POST does it)."""
-    target = roles_selectors.get_visible_member_for_seller(seller, membership, membership_id)
+    target = roles_visibility.get_visible_member_for_seller(seller, membership, membership_id)
     if request.method == "POST":
         try:
             reset_member_two_factor(actor=request.user, membership=target)

@@ -21,7 +21,7 @@ def _store_label(name, market, active=True) -> str:
 
 def store_options(seller, search: str = "", *, include_inactive: bool = False, places=None):
     """([(store id, label)], more): the first stores matching `search` (name or Client-ID), one query.
-    `places`: selectors.visible_places of the asking member (None: every store)."""
+    `places`: visibility.visible_places of the asking member (None: every store)."""
     queryset = Store.objects.filter(seller=seller)
     if places is not None:
         queryset = queryset.filter(places.store_q).distinct()
@@ -51,7 +51,7 @@ def _warehouse_label(store_name, name, kind) -> str:
 
 def warehouse_options(seller, search: str = "", *, places=None):
     """([(warehouse id, label)], more): the first active warehouses whose name or store's name matches.
-    `places`: selectors.visible_places of the asking member (None: every warehouse)."""
+    `places`: visibility.visible_places of the asking member (None: every warehouse)."""
     queryset = Warehouse.objects.filter(seller=seller, is_active=True, store__is_active=True)
     if places is not None:
         queryset = queryset.filter(places.warehouse_q)

@@ -17,7 +17,7 @@ from ozonseat import spreadsheets
 from ozonseat.errors import Conflict, InvalidInput, NotAllowed
 from ozonseat.paging import page_links
 
-from . import authority, catalog, matrix, selectors, services
+from . import authority, catalog, matrix, selectors, services, visibility
 from .forms import (
     CloneRoleForm,
     DeleteRoleForm,
@@ -189,8 +189,8 @@ def store_list(request, *, seller, membership):
             messages.success(request, _("Store %(name)s added.") % {"name": store.name})
             return redirect("roles:stores", seller_id=seller.pk)
     # STORES_PER_PAGE at a time (each with its warehouses): the page stays small for 500 stores.
-    # A picker sees where they work, not every warehouse (selectors.visible_places).
-    stores = selectors.list_stores_seen_by(seller, membership)
+    # A picker sees where they work, not every warehouse (visibility.visible_places).
+    stores = visibility.list_stores_seen_by(seller, membership)
     page = Paginator(stores, STORES_PER_PAGE).get_page(request.GET.get("page"))
     return render(
         request,
@@ -208,10 +208,10 @@ def store_list(request, *, seller, membership):
 @require_http_methods(["GET", "POST"])
 def store_detail(request, store_id, *, seller, membership):
     store = selectors.get_store_for_seller(seller, store_id)
-    places = selectors.visible_places(membership)
+    places = visibility.visible_places(membership)
     if places is not None and not Store.objects.filter(places.store_q, pk=store.pk).exists():
         raise Http404()
-    warehouses = selectors.list_warehouses_seen_by(seller, membership, store=store)
+    warehouses = visibility.list_warehouses_seen_by(seller, membership, store=store)
     if not member_has_seller_permission(membership, catalog.STORES_MANAGE):
         return render(
             request, "roles/store.html", {"store": store, "warehouses": warehouses, "can_manage": False}
@@ -282,7 +282,7 @@ def store_deactivate(request, store_id, *, seller, membership):
 @require_http_methods(["GET", "POST"])
 def warehouse_detail(request, warehouse_id, *, seller, membership):
     warehouse = selectors.get_warehouse_for_seller(seller, warehouse_id)
-    places = selectors.visible_places(membership)
+    places = visibility.visible_places(membership)
     if places is not None and not Warehouse.objects.filter(places.warehouse_q, pk=warehouse.pk).exists():
         raise Http404()
     can_manage = member_has_seller_permission(membership, catalog.STORES_MANAGE)
@@ -403,7 +403,7 @@ def member_access_context(request, *, seller, membership, target, grant_form=Non
 @seller_view(catalog.MEMBERS_MANAGE)
 @require_POST
 def grant(request, membership_id, *, seller, membership):
-    target = selectors.get_visible_member_for_seller(seller, membership, membership_id)
+    target = visibility.get_visible_member_for_seller(seller, membership, membership_id)
     form = _grant_form(seller, request.POST)
     if form.is_valid():
         data = form.cleaned_data
@@ -437,7 +437,7 @@ def grant(request, membership_id, *, seller, membership):
 @require_http_methods(["GET", "POST"])
 def revoke(request, assignment_id, *, seller, membership):
     assignment = selectors.get_assignment_for_seller(seller, assignment_id)
-    target = selectors.get_visible_member_for_seller(seller, membership, assignment.membership_id)
+    target = visibility.get_visible_member_for_seller(seller, membership, assignment.membership_id)
     if request.method == "GET" and not authority.may_act_on(membership, target, catalog.MEMBERS_MANAGE):
         return redirect("accounts:member", seller_id=seller.pk, membership_id=target.pk)
     if request.method == "POST":
@@ -465,7 +465,7 @@ def assignment_scope(request, assignment_id, *, seller, membership):
     """Change where an assignment applies: the form, then a confirmation of what is gained and lost, then
     one service call. Only for a member the actor may act on (the service refuses the rest)."""
     assignment = selectors.get_assignment_for_seller(seller, assignment_id)
-    target = selectors.get_visible_member_for_seller(seller, membership, assignment.membership_id)
+    target = visibility.get_visible_member_for_seller(seller, membership, assignment.membership_id)
     back = reverse("accounts:member", args=[seller.pk, target.pk])
     if target.status == MembershipStatus.REMOVED or not authority.may_act_on(
         membership, target, catalog.MEMBERS_MANAGE

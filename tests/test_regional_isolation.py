@@ -376,3 +376,20 @@ def test_a_warehouse_is_in_its_stores_country_unless_told(regions):
         services.add_warehouse(
             actor=regions.owner, store=regions.kz, name="Nowhere", kind="FBS", country="XX"
         )
+
+
+def test_lead_audit_page_export_and_person_filter_keep_to_kz(client, regions):
+    _lead_browser(client, regions)
+    options = client.get(reverse("dashboard:people_options", args=[regions.seller.pk])).json()["results"]
+    offered = {row["id"] for row in options}
+    assert regions.kz_sales.user_id in offered and regions.kz_picker.user_id in offered
+    assert not offered & {m.user_id for m in regions.outside().values()}
+    export = client.get(reverse("audit:export", args=[regions.seller.pk]) + "?format=csv")
+    body = b"".join(export.streaming_content).decode() if export.streaming else export.content.decode()
+    assert "Aigerim" in body or str(regions.kz_sales.pk) in body
+    for name in ("Olga", "Ivan", "Whole"):
+        assert name not in body
+    page = client.get(reverse("audit:events", args=[regions.seller.pk])).content.decode()
+    assert "Olga" not in page and "Ivan" not in page
+    # The whole-seller pages stay whole-seller: the access matrix and the review reports.
+    assert client.get(reverse("roles:access_matrix", args=[regions.seller.pk])).status_code == 403

@@ -12,7 +12,7 @@ from accounts import selectors as account_selectors
 from audit import exports, selectors, services
 from audit.describe import describe_events
 from ozonseat.errors import InvalidInput
-from roles.selectors import audit_event_reach
+from roles.visibility import audit_event_reach
 
 from .schema import needs
 from .serializers import SellerObjectIdField, StrictSerializer
@@ -146,7 +146,7 @@ class AuditPagination(CursorPagination):
 
 def event_filters(filters: dict, reach=None) -> selectors.EventFilters:
     """The API's query parameters as the viewer's filters; `reach`: where the reader may read (None: the
-    whole log; roles.selectors.audit_event_reach)."""
+    whole log; roles.visibility.audit_event_reach)."""
     return selectors.EventFilters(
         reach=reach,
         actor_id=filters.get("actor"),

@@ -98,6 +98,7 @@ class MemberUpdateSerializer(StrictSerializer):
 
 if ROLES:
     from roles import selectors as roles_selectors
+    from roles import visibility as roles_visibility
     from roles.models import Assignment, ScopeKind
 
 
@@ -146,7 +147,7 @@ def get_member(view, membership_id):
     """A member the caller may see (members.view over them, or themselves): else the same 404 as "not
     yours" — a picker's token cannot read the owner or a colleague's address."""
     if ROLES:
-        return roles_selectors.get_visible_member_for_seller(view.seller, view.membership, membership_id)
+        return roles_visibility.get_visible_member_for_seller(view.seller, view.membership, membership_id)
     return selectors.get_membership_for_seller(view.seller, membership_id)
 
 
@@ -175,7 +176,7 @@ class MemberListView(SellerView):
             search=filters.validated_data.get("search", ""),
         )
         if ROLES:  # who sees whom: members.view where held; without it, only oneself
-            queryset = roles_selectors.visible_members(self.seller, self.membership, queryset)
+            queryset = roles_visibility.visible_members(self.seller, self.membership, queryset)
         wanted = filters.validated_data  # `role` and `store` name the seller's own (none before roles)
         if "role" in wanted:
             holders = Assignment.objects.filter(role_id=wanted["role"], membership__seller=self.seller)

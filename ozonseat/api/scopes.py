@@ -9,6 +9,7 @@ from accounts import selectors as account_selectors
 from roles import catalog, role_templates
 from roles import selectors as roles_selectors
 from roles import services as roles_services
+from roles import visibility as roles_visibility
 from roles.models import Assignment, Market, ScopeKind, WarehouseKind
 
 from .members import MemberAssignmentSerializer
@@ -283,7 +284,7 @@ class StoreListView(_ScopeListView):
         f"pages of `page_size` (default 100, at most 500): follow `next`. {ANY_MEMBER}",
     )
     def get(self, request, seller_id):
-        page = self.paginate_queryset(roles_selectors.list_stores_seen_by(self.seller, self.membership))
+        page = self.paginate_queryset(roles_visibility.list_stores_seen_by(self.seller, self.membership))
         return self.get_paginated_response(StoreWithWarehousesSerializer(page, many=True).data)
 
     def parent(self):
@@ -348,7 +349,7 @@ class WarehouseListView(_ScopeListView):
         description=f"The active warehouses of one active store. {ANY_MEMBER}",
     )
     def get(self, request, seller_id, store_id):
-        warehouses = roles_selectors.list_warehouses_seen_by(
+        warehouses = roles_visibility.list_warehouses_seen_by(
             self.seller, self.membership, store=self.parent()
         )
         return Response(WarehouseSerializer(warehouses, many=True).data)
@@ -517,7 +518,7 @@ class AssignmentListView(SellerView):
         filters = _valid(AssignmentFilterSerializer, request.query_params.dict(), seller=self.seller)
         # Whose access the caller may see: members.view over them, or their own.
         queryset = _assignments(self.seller).filter(
-            membership__in=roles_selectors.visible_members(self.seller, self.membership).values("pk")
+            membership__in=roles_visibility.visible_members(self.seller, self.membership).values("pk")
         )
         if "membership_id" in filters:
             queryset = queryset.filter(membership_id=filters["membership_id"])
