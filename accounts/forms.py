@@ -319,6 +319,8 @@ def access_form_class():
     class InviteAccessForm(GrantForm):
         def __init__(self, *args, **kwargs):
             super().__init__(*args, **kwargs)
+            # The invitation form has its own end date: it wins over a role's default limit.
+            self.fields.pop("ends_at", None)
             role = self.fields["role"]
             role.required = False
             role.empty_value = None

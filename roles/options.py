@@ -4,7 +4,7 @@ at a time, and the labels of the chosen ones; each scoped to one seller, one que
 from django.db.models import Q
 from django.utils.translation import gettext
 
-from .models import Store, Warehouse
+from .models import PERMISSION_WAREHOUSE_KINDS, Store, Warehouse
 
 OPTIONS_LIMIT = 20
 
@@ -47,8 +47,11 @@ def _warehouse_label(store_name, name, kind) -> str:
 
 
 def warehouse_options(seller, search: str = ""):
-    """([(warehouse id, label)], more): the first active warehouses whose name or store's name matches."""
-    queryset = Warehouse.objects.filter(seller=seller, is_active=True, store__is_active=True)
+    """([(warehouse id, label)], more): the first active FBS and rFBS warehouses (the ones warehouse scopes
+    give anything on) whose name or store's name matches."""
+    queryset = Warehouse.objects.filter(
+        seller=seller, is_active=True, store__is_active=True, kind__in=PERMISSION_WAREHOUSE_KINDS
+    )
     search = search.strip()[:100]
     if search:
         queryset = queryset.filter(Q(name__icontains=search) | Q(store__name__icontains=search))
@@ -58,7 +61,13 @@ def warehouse_options(seller, search: str = ""):
 
 def warehouse_labels(seller, ids) -> list[tuple[int, str]]:
     rows = (
-        Warehouse.objects.filter(seller=seller, is_active=True, store__is_active=True, pk__in=list(ids)[:500])
+        Warehouse.objects.filter(
+            seller=seller,
+            is_active=True,
+            store__is_active=True,
+            kind__in=PERMISSION_WAREHOUSE_KINDS,
+            pk__in=list(ids)[:500],
+        )
         .order_by("store__name", "name", "pk")
         .values_list("pk", "store__name", "name", "kind")
     )

@@ -63,7 +63,7 @@ def build_sample_world() -> SampleWorld:
     custom_role = roles_services.create_role(
         actor=actor, seller=seller, name="质检员", permissions=["orders.view", "stock.view"]
     )
-    doomed = roles["content_manager"]
+    doomed = roles["product_manager"]
     deleted_role_id, deleted_role_name = doomed.pk, doomed.name
     roles_services.delete_role(actor=actor, role=doomed)
     service = api_tokens.create_service_account(actor=actor, seller=seller, name="ERP 同步")
@@ -79,7 +79,7 @@ def build_sample_world() -> SampleWorld:
         second_store=second_store,
         khimki=khimki,
         podolsk=podolsk,
-        picker_role=roles["picker"],
+        picker_role=roles["courier_assembler"],
         custom_role=custom_role,
         deleted_role_id=deleted_role_id,
         deleted_role_name=deleted_role_name,
