@@ -499,7 +499,9 @@ def _scope(w):
 
 @sample(events.ASSIGNMENT_GRANTED)
 def _(w):
-    return Sample(target=w.picker, changes={name: [None, value] for name, value in _scope(w).items()})
+    # A time-limited role (a Technology partner's) also brings the member's end date closer.
+    changes = {name: [None, value] for name, value in _scope(w).items()}
+    return Sample(target=w.picker, changes={**changes, "ends_at": [None, ENDS_AT]})
 
 
 @sample(events.ASSIGNMENT_REVOKED)
@@ -564,6 +566,37 @@ def _(w):
 @sample(events.WAREHOUSE_RENAMED)
 def _(w):
     return Sample(target=w.khimki, changes={"name": ["Химки-1", "Химки"]})
+
+
+@sample(events.WAREHOUSE_KIND_CHANGED)
+def _(w):
+    return Sample(target=w.khimki, changes={"kind": ["FBS", "rFBS"]})
+
+
+@sample(events.ROLE_MAPPED_TO_CATALOG)
+def _(w):
+    # Written by roles migration 0005 (OzonSeat itself): the retired permissions read in every language.
+    return Sample(
+        target=w.custom_role,
+        actor=None,
+        changes={
+            "permissions": [
+                ["messages.reply", "messages.view", "orders.view", "shipments.manage"],
+                [
+                    "chats.reply",
+                    "chats.view",
+                    "customer_reviews.reply",
+                    "customer_reviews.view",
+                    "orders.process",
+                    "orders.view",
+                    "questions.reply",
+                    "questions.view",
+                    "supplies.manage",
+                    "supplies.view",
+                ],
+            ]
+        },
+    )
 
 
 @sample(events.WAREHOUSE_DEACTIVATED)

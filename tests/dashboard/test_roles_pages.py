@@ -112,7 +112,7 @@ def test_overview_counts_people_per_role(client, world):
     client.force_login(world["owner"].user)
     page = client.get(reverse("dashboard:overview", args=[world["seller"].pk])).content.decode()
     chart = page[page.index('id="by-role"') : page.index('id="pending"')]
-    assert "Analyst (read-only)" in chart and "Picker" in chart
+    assert "Analyst (read-only)" in chart and "Courier / Assembler" in chart
     assert "Sales" not in chart  # nobody holds it
 
 
