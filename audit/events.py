@@ -272,6 +272,17 @@ WAREHOUSE_RENAMED = register(
     pgettext_lazy("audit event", "Warehouse renamed"),
     _("{actor} renamed the warehouse {target}"),
 )
+WAREHOUSE_KIND_CHANGED = register(
+    "warehouse.kind_changed",
+    pgettext_lazy("audit event", "Warehouse type changed"),
+    _("{actor} made the warehouse {target} {kind}"),
+)
+ROLE_MAPPED_TO_CATALOG = register(
+    "role.mapped_to_catalog",
+    pgettext_lazy("audit event", "Role mapped onto the new permission catalog"),
+    _("The permissions of the role {target} were split as the Ozon Seller cabinet splits them"),
+    without_actor=_("The permissions of the role {target} were split as the Ozon Seller cabinet splits them"),
+)
 WAREHOUSE_DEACTIVATED = register(
     "warehouse.deactivated",
     pgettext_lazy("audit event", "Warehouse deactivated"),

@@ -91,10 +91,17 @@ def build_seller(name, members_count, stores_count, warehouses_per_store, prefix
             )
         elif share < 0.80:
             plan.append(
-                (m, "picker", ScopeKind.WAREHOUSES, "", [], rng.sample(warehouses, min(3, len(warehouses))))
+                (
+                    m,
+                    "courier_assembler",
+                    ScopeKind.WAREHOUSES,
+                    "",
+                    [],
+                    rng.sample(warehouses, min(3, len(warehouses))),
+                )
             )
         elif share < 0.90:
-            plan.append((m, "warehouse", ScopeKind.MARKET, MARKETS[i % len(MARKETS)], [], []))
+            plan.append((m, "warehouse_manager", ScopeKind.MARKET, MARKETS[i % len(MARKETS)], [], []))
         elif share < 0.98:
             plan.append((m, "analyst", ScopeKind.SELLER, "", [], []))
         elif share < 0.99:

@@ -86,7 +86,9 @@ def build(members: int, stores: int, warehouses_per_store: int, rng: random.Rand
         elif i % 4 == 1:
             plan.append((m, roles["customer_service"], ScopeKind.MARKET, market, [], []))
         elif i % 4 == 2:
-            plan.append((m, roles["picker"], ScopeKind.WAREHOUSES, "", [], rng.sample(warehouse_rows, 2)))
+            plan.append(
+                (m, roles["courier_assembler"], ScopeKind.WAREHOUSES, "", [], rng.sample(warehouse_rows, 2))
+            )
         else:
             plan.append((m, roles["analyst"], ScopeKind.SELLER, "", [], []))
     assignments = Assignment.objects.bulk_create(

@@ -89,7 +89,7 @@ def build(size: int, rng: random.Random):
             plan.append((m, roles["customer_service"], ScopeKind.MARKET, market, [], []))
         elif i % 5 < 4:
             chosen = rng.sample([w for w in warehouses if w.store.market == market], 2)
-            plan.append((m, roles["picker"], ScopeKind.WAREHOUSES, "", [], chosen))
+            plan.append((m, roles["courier_assembler"], ScopeKind.WAREHOUSES, "", [], chosen))
         else:
             plan.append((m, roles["analyst"], ScopeKind.SELLER, "", [], []))
     assignments = Assignment.objects.bulk_create(

@@ -99,7 +99,7 @@ def build():
         elif i < 1400:
             plan.append((m, "customer_service", ScopeKind.STORES, "", random.sample(stores, 5), []))
         elif i < 1800:
-            plan.append((m, "picker", ScopeKind.WAREHOUSES, "", [], random.sample(warehouses, 3)))
+            plan.append((m, "courier_assembler", ScopeKind.WAREHOUSES, "", [], random.sample(warehouses, 3)))
         elif i < 1900:
             plan.append((m, "analyst", ScopeKind.SELLER, "", [], []))
         elif i < 1910:

@@ -10,9 +10,16 @@ from .models import RowState
 from .preview import COLUMNS, HEADERS, problem_text
 
 EXAMPLES = {
-    "en": ["anna@example.com", "Anna Smith", "en", "Warehouse", "Moscow store · Khimki", "2027-03-31"],
-    "ru": ["ivan@example.com", "Иван Петров", "ru", "Warehouse", "RU", ""],
-    "zh-hans": ["li@example.com", "李伟", "zh-hans", "Warehouse", "*", ""],
+    "en": [
+        "anna@example.com",
+        "Anna Smith",
+        "en",
+        "Warehouse manager",
+        "Moscow store · Khimki",
+        "2027-03-31",
+    ],
+    "ru": ["ivan@example.com", "Иван Петров", "ru", "Warehouse manager", "RU", ""],
+    "zh-hans": ["li@example.com", "李伟", "zh-hans", "Warehouse manager", "*", ""],
 }
 
 

@@ -50,7 +50,10 @@ register_kind("warehouse", label=_("Warehouse"), gone=_("a deleted warehouse"), 
 register_kind("role", label=_("Role"), gone=_("a deleted role"), load=_roles)
 
 _PERMISSION = Choice(
-    lambda: {permission.codename: permission.label for permission in catalog.all_permissions()}
+    lambda: {
+        **catalog.RETIRED_LABELS,
+        **{permission.codename: permission.label for permission in catalog.all_permissions()},
+    }
 )
 _ROLE_EVENTS = [events.ROLE_CREATED, events.ROLE_UPDATED, events.ROLE_CLONED, events.ROLE_DELETED]
 
@@ -62,6 +65,9 @@ register_field(
     "description",
     pgettext_lazy("audit field", "Description"),
     Boolean(true=_("filled in"), false=_("empty")),
+)
+register_field(
+    "default_days", pgettext_lazy("audit field", "Access ends after (days)"), Number(), actions=_ROLE_EVENTS
 )
 register_field("source_role_id", pgettext_lazy("audit field", "Copied from"), Ref("role"))
 register_field("moved_to_role_id", pgettext_lazy("audit field", "Members moved to"), Ref("role"))
@@ -82,7 +88,7 @@ register_field(
     "kind",
     pgettext_lazy("audit field", "Type"),
     Choice(lambda: dict(WarehouseKind.choices)),
-    actions=[events.WAREHOUSE_ADDED],
+    actions=[events.WAREHOUSE_ADDED, events.WAREHOUSE_KIND_CHANGED],
 )
 register_field(
     "country",

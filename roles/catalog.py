@@ -101,60 +101,133 @@ REVIEWS_RUN = _define(
     _("Run access reviews"),
     _("Confirm, change or revoke the access of the members who work where you hold this."),
 )
-ORDERS_VIEW = _define("orders.view", STORE, _("View orders"), _("See the store's orders."))
+# Store-level sections follow the Ozon Seller cabinet: FBS/rFBS postings apart from FBO supplies, prices
+# apart from product cards, promotions apart from ads, reviews, questions and chats apart, and a view
+# permission beside every change, so the read-only Analyst sees every section.
+ORDERS_VIEW = _define(
+    "orders.view",
+    STORE,
+    _("View FBS and rFBS postings"),
+    _("See the store's FBS and rFBS postings (orders)."),
+)
 ORDERS_PROCESS = _define(
-    "orders.process", STORE, _("Process orders"), _("Confirm, cancel and ship the store's orders.")
+    "orders.process",
+    STORE,
+    _("Process FBS and rFBS postings"),
+    _("Assemble postings, print labels, hand them over for shipping and cancel them."),
+)
+SUPPLIES_VIEW = _define(
+    "supplies.view", STORE, _("View FBO supplies"), _("See supplies to Ozon warehouses and their status.")
+)
+SUPPLIES_MANAGE = _define(
+    "supplies.manage",
+    STORE,
+    _("Manage FBO supplies"),
+    _("Create supply requests to Ozon warehouses, book time slots and manage the supplies."),
 )
 PRODUCTS_VIEW = _define("products.view", STORE, _("View products"), _("See the store's product cards."))
 PRODUCTS_EDIT = _define(
     "products.edit", STORE, _("Edit products"), _("Create and change product cards, photos and attributes.")
 )
+PRICES_VIEW = _define("prices.view", STORE, _("View prices"), _("See prices, discounts and price indexes."))
 PRICES_EDIT = _define("prices.edit", STORE, _("Edit prices"), _("Change prices and discounts."))
 STOCK_VIEW = _define(
     "stock.view", STORE, _("View stock"), _("See stock levels in all the store's warehouses.")
 )
 STOCK_EDIT = _define(
-    "stock.edit", STORE, _("Edit stock"), _("Change stock levels in all the store's warehouses.")
+    "stock.edit", STORE, _("Edit stock"), _("Change stock levels in the store's FBS and rFBS warehouses.")
 )
-SHIPMENTS_MANAGE = _define(
-    "shipments.manage",
-    STORE,
-    _("Manage shipments and labels"),
-    _("Assemble shipments, print labels and hand over to delivery."),
+PROMOTIONS_VIEW = _define(
+    "promotions.view", STORE, _("View promotions"), _("See Ozon promotions, coupons and the store's offers.")
 )
-RETURNS_MANAGE = _define(
-    "returns.manage", STORE, _("Manage returns"), _("Accept, check and resolve returns.")
-)
-MESSAGES_VIEW = _define(
-    "messages.view", STORE, _("View customer messages"), _("Read chats, questions and reviews.")
-)
-MESSAGES_REPLY = _define(
-    "messages.reply", STORE, _("Reply to customers"), _("Answer chats, questions and reviews.")
-)
-FINANCE_VIEW = _define(
-    "finance.view", STORE, _("View finance"), _("See payouts, commissions and financial reports.")
-)
-ANALYTICS_VIEW = _define("analytics.view", STORE, _("View analytics"), _("See sales and traffic analytics."))
 PROMOTIONS_MANAGE = _define(
     "promotions.manage",
     STORE,
     _("Manage promotions"),
-    _("Join and leave promotions, set up coupons and ads."),
+    _("Join and leave Ozon promotions, set up coupons and discounts."),
+)
+ADS_VIEW = _define("ads.view", STORE, _("View ads"), _("See advertising campaigns and their statistics."))
+ADS_MANAGE = _define(
+    "ads.manage", STORE, _("Manage ads"), _("Create, change, start and stop advertising campaigns.")
+)
+FINANCE_VIEW = _define(
+    "finance.view", STORE, _("View finance"), _("See balance, payouts, commissions and accruals.")
+)
+FINANCE_DOCUMENTS = _define(
+    "finance.documents",
+    STORE,
+    _("Download finance documents"),
+    _("Download financial documents and reports: closing documents, reconciliation, sales reports."),
+)
+RETURNS_VIEW = _define("returns.view", STORE, _("View returns"), _("See returns and cancellations."))
+RETURNS_MANAGE = _define(
+    "returns.manage", STORE, _("Manage returns"), _("Accept, check and resolve returns.")
+)
+CUSTOMER_REVIEWS_VIEW = _define(
+    "customer_reviews.view", STORE, _("View customer reviews"), _("Read the reviews of the store's products.")
+)
+CUSTOMER_REVIEWS_REPLY = _define(
+    "customer_reviews.reply", STORE, _("Reply to customer reviews"), _("Answer product reviews.")
+)
+QUESTIONS_VIEW = _define(
+    "questions.view", STORE, _("View questions"), _("Read customers' questions about products.")
+)
+QUESTIONS_REPLY = _define(
+    "questions.reply", STORE, _("Answer questions"), _("Answer customers' questions about products.")
+)
+CHATS_VIEW = _define("chats.view", STORE, _("View chats"), _("Read chats with customers."))
+CHATS_REPLY = _define("chats.reply", STORE, _("Reply in chats"), _("Write to customers in chats."))
+ANALYTICS_VIEW = _define("analytics.view", STORE, _("View analytics"), _("See sales and traffic analytics."))
+PREMIUM_VIEW = _define(
+    "premium.view", STORE, _("View Premium services"), _("See the store's Premium subscription and services.")
+)
+PREMIUM_MANAGE = _define(
+    "premium.manage",
+    STORE,
+    _("Manage Premium services"),
+    _("Connect, change and cancel Premium subscriptions and services."),
+)
+# Store level: an Ozon Seller API key belongs to one cabinet (Client-ID).
+OZON_API_KEYS_VIEW = _define(
+    "ozon_api_keys.view", STORE, _("View Ozon Seller API keys"), _("See the store's Ozon Seller API keys.")
+)
+OZON_API_KEYS_MANAGE = _define(
+    "ozon_api_keys.manage",
+    STORE,
+    _("Manage Ozon Seller API keys"),
+    _("Create and revoke the store's Ozon Seller API keys."),
 )
 
 # --- on a warehouse ------------------------------------------------------------------------------
+# Only FBS and rFBS warehouses carry warehouse permissions: the stock of an FBO warehouse is Ozon's, so
+# nobody holds these on one (see models.PERMISSION_WAREHOUSE_KINDS: the check, the index and the matrix).
 WAREHOUSE_STOCK_VIEW = _define(
-    "warehouse.stock.view", WAREHOUSE, _("View warehouse stock"), _("See stock levels in this warehouse.")
+    "warehouse.stock.view",
+    WAREHOUSE,
+    _("View warehouse stock"),
+    _("See stock levels in this FBS or rFBS warehouse."),
 )
 WAREHOUSE_STOCK_EDIT = _define(
-    "warehouse.stock.edit", WAREHOUSE, _("Edit warehouse stock"), _("Change stock levels in this warehouse.")
+    "warehouse.stock.edit",
+    WAREHOUSE,
+    _("Edit warehouse stock"),
+    _("Change stock levels in this FBS or rFBS warehouse."),
 )
 WAREHOUSE_SHIPMENTS_MANAGE = _define(
     "warehouse.shipments.manage",
     WAREHOUSE,
     _("Manage warehouse shipments"),
-    _("Assemble shipments and print labels for this warehouse."),
+    _("Assemble postings, print labels and hand over to delivery from this FBS or rFBS warehouse."),
 )
+
+
+# Permissions of earlier catalogs, split by roles migration 0005: no one holds them any more, but the audit
+# log still names them.
+RETIRED_LABELS = {
+    "shipments.manage": _("Manage shipments and labels"),
+    "messages.view": _("View customer messages"),
+    "messages.reply": _("Reply to customers"),
+}
 
 
 def get(codename: str) -> CatalogPermission:

@@ -2,10 +2,21 @@
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
+from django.utils.translation import ngettext, pgettext_lazy
 
 from . import catalog
 from .models import Market, ScopeKind, WarehouseKind
+
+
+def role_label(role):
+    """A role as the grant form lists it: a time-limited one says so."""
+    if role.default_days:
+        return ngettext(
+            "%(role)s (access ends after %(days)s day)",
+            "%(role)s (access ends after %(days)s days)",
+            role.default_days,
+        ) % {"role": role.display_name, "days": role.default_days}
+    return role.display_name
 
 
 def permission_choices():
@@ -67,12 +78,20 @@ class GrantForm(forms.Form):
     warehouses = forms.TypedMultipleChoiceField(
         label=_("Warehouses"), coerce=int, required=False, widget=forms.CheckboxSelectMultiple
     )
+    ends_at = forms.DateTimeField(
+        label=_("Access ends"),
+        required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+        help_text=_(
+            "Empty: the role's own limit, if it has one (a Technology partner's access ends after 90 days)."
+        ),
+    )
 
     def __init__(self, *args, roles=(), stores=(), warehouses=(), seller=None, **kwargs):
         """With `seller`, stores and warehouses are searchable selects loaded on demand from the seller's
         option endpoints (the page holds only the chosen ones); else checkboxes of `stores`, `warehouses`."""
         super().__init__(*args, **kwargs)
-        self.fields["role"].choices = [(r.pk, r.display_name) for r in roles]
+        self.fields["role"].choices = [(r.pk, role_label(r)) for r in roles]
         if seller is not None:
             from functools import partial
 
@@ -92,7 +111,7 @@ class GrantForm(forms.Form):
             return
         self.fields["stores"].choices = [(s.pk, f"{s.name} ({s.market})") for s in stores]
         self.fields["warehouses"].choices = [
-            (w.pk, f"{w.store.name} · {w.name} ({w.kind})") for w in warehouses
+            (w.pk, f"{w.store.name} · {w.name} ({w.kind})") for w in warehouses if w.holds_permissions
         ]
 
 
@@ -136,6 +155,8 @@ class InviteAccessForm(GrantForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        # The invitation form has its own end date: it wins over a role's default limit.
+        self.fields.pop("ends_at", None)
         role = self.fields["role"]
         role.required = False
         role.empty_value = None

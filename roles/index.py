@@ -34,6 +34,7 @@ from accounts.models import Membership, MembershipKind, MembershipStatus, Seller
 
 from . import catalog
 from .models import (
+    PERMISSION_WAREHOUSE_KINDS,
     Assignment,
     IndexGroup,
     Role,
@@ -320,7 +321,11 @@ def _objects(seller_id, restriction):
     if (restriction.warehouse_ids is None or restriction.warehouse_ids) and (
         wanted is None or any(catalog.exists(p) and catalog.level_of(p) == catalog.WAREHOUSE for p in wanted)
     ):
-        queryset = Warehouse.objects.filter(seller_id=seller_id, is_active=True, store__is_active=True)
+        # Only FBS and rFBS warehouses carry warehouse permissions (FBO stock is Ozon's): an FBO warehouse
+        # has no rows, and a row left there (its kind changed) is extra and removed.
+        queryset = Warehouse.objects.filter(
+            seller_id=seller_id, is_active=True, store__is_active=True, kind__in=PERMISSION_WAREHOUSE_KINDS
+        )
         if restriction.warehouse_ids is not None:
             queryset = queryset.filter(pk__in=restriction.warehouse_ids)
         warehouses = {

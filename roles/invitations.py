@@ -47,5 +47,7 @@ def invite_member_with_roles(*, actor, seller, email, grants=(), **member_fields
                 stores=grant.get("stores") or (),
                 warehouses=grant.get("warehouses") or (),
                 joining=True,
+                # An end date the inviter typed wins over a role's default (a Technology partner's 90 days).
+                **({"ends_at": member_fields["ends_at"]} if member_fields.get("ends_at") else {}),
             )
     return membership

@@ -6,7 +6,8 @@ Computed from the assignments (the truth), with the same scope rules as the inde
 permissions only for the whole seller; store permissions on the stores of the whole seller, a market or the
 chosen stores; warehouse permissions on the warehouses of those stores, or of the chosen warehouses; the
 owner holds everything; only an effective membership (active, before its end date) holds anything; a
-deactivated store or warehouse is nowhere. A fixed number of queries for any seller (see `access_matrix`).
+deactivated store or warehouse is nowhere, and so is an FBO warehouse (its stock is Ozon's). A fixed
+number of queries for any seller (see `access_matrix`).
 """
 
 from collections import defaultdict
@@ -19,7 +20,7 @@ from django.utils.translation import gettext as _
 from accounts.models import Membership, MembershipKind
 
 from . import catalog, index
-from .models import Assignment, Market, ScopeKind, Store, Warehouse
+from .models import PERMISSION_WAREHOUSE_KINDS, Assignment, Market, ScopeKind, Store, Warehouse
 
 OWNER = "owner"
 
@@ -36,7 +37,9 @@ class Places:
     def load(cls, seller) -> "Places":
         stores = list(Store.objects.filter(seller=seller, is_active=True).order_by("market", "name", "pk"))
         warehouses = list(
-            Warehouse.objects.filter(seller=seller, is_active=True, store__is_active=True)
+            Warehouse.objects.filter(
+                seller=seller, is_active=True, store__is_active=True, kind__in=PERMISSION_WAREHOUSE_KINDS
+            )
             .select_related("store")
             .order_by("store__market", "store__name", "name", "pk")
         )

@@ -59,6 +59,11 @@ class WarehouseKind(models.TextChoices):
     FBO = "FBO", "FBO"
 
 
+# Warehouse permissions apply here only: an FBO warehouse's stock and shipments are Ozon's, so the check,
+# the index and the matrix give nothing on one, and the scope pickers do not offer it.
+PERMISSION_WAREHOUSE_KINDS = (WarehouseKind.FBS, WarehouseKind.RFBS)
+
+
 class Warehouse(models.Model):
     store = models.ForeignKey(Store, on_delete=models.PROTECT, related_name="warehouses")
     # Denormalised from the store (a store never changes seller): every seller-scoped lookup and the
@@ -86,6 +91,10 @@ class Warehouse(models.Model):
     def __str__(self):
         return self.name
 
+    @property
+    def holds_permissions(self) -> bool:
+        return self.kind in PERMISSION_WAREHOUSE_KINDS
+
 
 _ENGLISH: dict = {}
 
@@ -108,6 +117,9 @@ class Role(models.Model):
     template_key = models.CharField(max_length=40, blank=True)
     # Catalog codenames, sorted. A JSON list keeps the embedded SQLite default working.
     permissions = models.JSONField(default=list)
+    # A grant of this role ends this many days out unless the granter sets another end (a Technology
+    # partner's copy: 90). Empty: the grant leaves the member's end date alone.
+    default_days = models.PositiveSmallIntegerField(_("access ends after (days)"), null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -4,7 +4,7 @@ at a time, and the labels of the chosen ones; each scoped to one seller, one que
 from django.db.models import Q
 from django.utils.translation import gettext
 
-from .models import Store, Warehouse
+from .models import PERMISSION_WAREHOUSE_KINDS, Store, Warehouse
 
 OPTIONS_LIMIT = 20
 
@@ -50,9 +50,12 @@ def _warehouse_label(store_name, name, kind) -> str:
 
 
 def warehouse_options(seller, search: str = "", *, places=None):
-    """([(warehouse id, label)], more): the first active warehouses whose name or store's name matches.
+    """([(warehouse id, label)], more): the first active FBS and rFBS warehouses (the ones warehouse scopes
+    give anything on) whose name or store's name matches.
     `places`: visibility.visible_places of the asking member (None: every warehouse)."""
-    queryset = Warehouse.objects.filter(seller=seller, is_active=True, store__is_active=True)
+    queryset = Warehouse.objects.filter(
+        seller=seller, is_active=True, store__is_active=True, kind__in=PERMISSION_WAREHOUSE_KINDS
+    )
     if places is not None:
         queryset = queryset.filter(places.warehouse_q)
     search = search.strip()[:100]
@@ -64,7 +67,13 @@ def warehouse_options(seller, search: str = "", *, places=None):
 
 def warehouse_labels(seller, ids) -> list[tuple[int, str]]:
     rows = (
-        Warehouse.objects.filter(seller=seller, is_active=True, store__is_active=True, pk__in=list(ids)[:500])
+        Warehouse.objects.filter(
+            seller=seller,
+            is_active=True,
+            store__is_active=True,
+            kind__in=PERMISSION_WAREHOUSE_KINDS,
+            pk__in=list(ids)[:500],
+        )
         .order_by("store__name", "name", "pk")
         .values_list("pk", "store__name", "name", "kind")
     )

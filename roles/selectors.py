@@ -16,7 +16,7 @@ from accounts.selectors import list_members
 from ozonseat.errors import NotFound
 
 from . import catalog, index
-from .models import Assignment, Role, ScopeKind, Store, Warehouse
+from .models import PERMISSION_WAREHOUSE_KINDS, Assignment, Role, ScopeKind, Store, Warehouse
 
 # --- lookups --------------------------------------------------------------------------------------
 
@@ -200,6 +200,7 @@ REASONS = {
     "other_seller": _("The object belongs to another seller."),
     "not_found": _("The object does not exist."),
     "inactive_target": _("The store or warehouse is deactivated."),
+    "not_applicable": _("Warehouse permissions apply only to FBS and rFBS warehouses: FBO stock is Ozon's."),
     "user_inactive": _("The user is not signed in or is deactivated."),
 }
 
@@ -232,7 +233,7 @@ def _in(values):
 # Column layout of the one query of the check: a tag, the membership and assignment columns, then the
 # columns of the target and chosen-scope rows. Each part fills its own columns and leaves NULLs elsewhere.
 _MEMBER_COLUMNS = 11
-_OTHER_COLUMNS = 5
+_OTHER_COLUMNS = 6
 
 
 def _check_rows(user, seller, store_ids, warehouse_ids):
@@ -252,14 +253,14 @@ def _check_rows(user, seller, store_ids, warehouse_ids):
     if store_ids:
         parts.append(
             f"SELECT 's', {member_nulls}, s.id, s.id, s.market, "  # noqa: S608
-            f"CASE WHEN s.is_active THEN 1 ELSE 0 END, s.seller_id "
+            f"CASE WHEN s.is_active THEN 1 ELSE 0 END, s.seller_id, NULL "
             f"FROM {_table(Store)} s WHERE s.id IN ({_in(store_ids)})"
         )
         params += list(store_ids)
     if warehouse_ids:
         parts.append(
             f"SELECT 'w', {member_nulls}, w.id, w.store_id, s.market, "  # noqa: S608
-            f"CASE WHEN w.is_active AND s.is_active THEN 1 ELSE 0 END, w.seller_id "
+            f"CASE WHEN w.is_active AND s.is_active THEN 1 ELSE 0 END, w.seller_id, w.kind "
             f"FROM {_table(Warehouse)} w JOIN {_table(Store)} s ON s.id = w.store_id "
             f"WHERE w.id IN ({_in(warehouse_ids)})"
         )
@@ -270,7 +271,7 @@ def _check_rows(user, seller, store_ids, warehouse_ids):
             chosen.append(("aw", Assignment.warehouses.through, "warehouse_id"))
         for tag, through, column in chosen:
             parts.append(
-                f"SELECT '{tag}', {member_nulls}, t.assignment_id, t.{column}, NULL, NULL, NULL "  # noqa: S608
+                f"SELECT '{tag}', {member_nulls}, t.assignment_id, t.{column}, NULL, NULL, NULL, NULL "  # noqa: S608
                 f"FROM {_table(through)} t "
                 f"JOIN {_table(Assignment)} a ON a.id = t.assignment_id "
                 f"JOIN {_table(Membership)} m ON m.id = a.membership_id "
@@ -308,11 +309,11 @@ def _check_rows(user, seller, store_ids, warehouse_ids):
                 }
             )
             continue
-        a, b, market, active, seller_id = row[1 + _MEMBER_COLUMNS :]
+        a, b, market, active, seller_id, kind = row[1 + _MEMBER_COLUMNS :]
         if tag == "s":
             stores[a] = (market, bool(active), seller_id)
         elif tag == "w":
-            warehouses[a] = (b, market, bool(active), seller_id)
+            warehouses[a] = (b, market, kind, bool(active), seller_id)
         elif tag == "as":
             chosen_stores[a].add(b)
         else:
@@ -324,7 +325,7 @@ def _store_of(warehouse, state):
     # No extra query: the loaded store when the caller has it, else a reference by id.
     if Warehouse.store.is_cached(warehouse):
         return warehouse.store
-    return Store(pk=state[0], seller_id=state[3], market=state[1])
+    return Store(pk=state[0], seller_id=state[-1], market=state[1])
 
 
 def check_permissions(*, user, seller, queries) -> list[CheckResult]:
@@ -389,6 +390,9 @@ def check_permissions(*, user, seller, queries) -> list[CheckResult]:
                 continue
             if not state[-2]:
                 result.reason = "inactive_target"
+                continue
+            if level == catalog.WAREHOUSE and state[2] not in PERMISSION_WAREHOUSE_KINDS:
+                result.reason = "not_applicable"
                 continue
         if is_owner:
             result.allowed = True

@@ -3,6 +3,7 @@ privilege escalation, changes rows in one transaction, rewrites the affected per
 that same transaction and records its audit event there too."""
 
 import re
+from datetime import timedelta
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone, translation
@@ -38,10 +39,57 @@ def set_up_seller_roles(*, seller) -> None:
                     description=str(template.description),
                     template_key=template.key,
                     permissions=sorted(template.permissions),
+                    default_days=template.default_days,
                 )
                 for template in TEMPLATES
             ]
         )
+
+
+def missing_templates(seller) -> list:
+    """The shipped templates the seller has no copy of (a seller created before they existed)."""
+    have = set(
+        Role.objects.filter(seller=seller).exclude(template_key="").values_list("template_key", flat=True)
+    )
+    return [template for template in TEMPLATES if template.key not in have]
+
+
+def add_role_from_template(*, actor, seller, template_key) -> Role:
+    """Give the seller its own copy of a template it does not have yet: a role like any other (recorded as
+    role.created), named and described as the template while unchanged."""
+    actor_membership = require_seller_permission(actor=actor, seller=seller, permission=catalog.ROLES_MANAGE)
+    template = next((t for t in TEMPLATES if t.key == template_key), None)
+    if template is None:
+        raise InvalidInput(field="template", message=_("Choose one of the role templates."))
+    with translation.override("en"):
+        name, description = str(template.name), str(template.description)
+    permissions = sorted(template.permissions)
+    with transaction.atomic():
+        _lock_seller(seller)
+        if Role.objects.filter(seller=seller, template_key=template.key).exists():
+            raise Conflict(_("The seller already has this role."), code="duplicate")
+        candidate = Role(seller=seller, name=name, template_key=template.key)
+        try:
+            _refuse_taken_role_name(seller, name, role=candidate)
+        except InvalidInput:
+            raise Conflict(
+                _("A role is already called “%(name)s”: rename it first.") % {"name": candidate.display_name},
+                code="name_taken",
+            ) from None
+        _refuse_unheld(authority.Holdings(actor_membership), permissions)
+        role = _save_role(
+            seller,
+            name=name,
+            description=description,
+            template_key=template.key,
+            permissions=permissions,
+            default_days=template.default_days,
+        )
+        changes = {"name": [None, name], "permissions": [None, permissions]}
+        if template.default_days is not None:
+            changes["default_days"] = [None, template.default_days]
+        record_event(action=events.ROLE_CREATED, seller=seller, actor=actor, target=role, changes=changes)
+    return role
 
 
 def reindex_membership(*, membership) -> None:
@@ -79,6 +127,13 @@ def _clean_scope(seller, scope_kind, market, stores, warehouses, role):
         raise InvalidInput(field="stores", message=_("Choose active stores of this seller."))
     if len(found_warehouses) != len(warehouse_ids):
         raise InvalidInput(field="warehouses", message=_("Choose active warehouses of this seller."))
+    if any(not warehouse.holds_permissions for warehouse in found_warehouses):
+        raise InvalidInput(
+            field="warehouses",
+            message=_(
+                "Choose FBS or rFBS warehouses: nobody works on an FBO warehouse's stock, it is Ozon's."
+            ),
+        )
     if scope_kind == ScopeKind.MARKET:
         if market not in Market.values:
             raise InvalidInput(field="market", message=_("Choose a market."))
@@ -119,13 +174,43 @@ def _lock_membership(membership):
     return Membership.objects.select_for_update().select_related("user", "seller").get(pk=membership.pk)
 
 
+ROLE_DEFAULT_END = object()
+
+
+def grant_end(role, ends_at=ROLE_DEFAULT_END, *, now=None):
+    """When a grant of `role` ends the member's access: `ends_at` as the granter set it (None: no end from
+    this grant), else the role's default (`default_days` out, e.g. a Technology partner's 90), else None."""
+    if ends_at is not ROLE_DEFAULT_END:
+        return ends_at
+    if role.default_days:
+        return (now or timezone.now()) + timedelta(days=role.default_days)
+    return None
+
+
 def grant_role(
-    *, actor, membership, role, scope_kind, market=None, stores=(), warehouses=(), joining=False
+    *,
+    actor,
+    membership,
+    role,
+    scope_kind,
+    market=None,
+    stores=(),
+    warehouses=(),
+    ends_at=ROLE_DEFAULT_END,
+    joining=False,
 ) -> Assignment:
     """Give a member a role at a scope: the actor must be allowed to act on the member (the rule in
-    roles.authority) and hold what the grant gives over the whole scope. `joining`: only for
-    roles.invitations, giving the member the actor is inviting in the same transaction their roles."""
+    roles.authority) and hold what the grant gives over the whole scope.
+
+    ends_at: when the member's access ends (see `grant_end`: by default the role's `default_days` out). A
+    grant only ever brings the member's end date closer, never pushes it out (that is update_member's).
+    joining: only for roles.invitations, giving the member the actor is inviting in the same transaction
+    their roles."""
     require_seller_permission(actor=actor, seller=membership.seller, permission=catalog.MEMBERS_MANAGE)
+    now = timezone.now()
+    ends_at = grant_end(role, ends_at, now=now)
+    if ends_at is not None and ends_at <= now:
+        raise InvalidInput(field="ends_at", message=_("The end date must be in the future."))
     with transaction.atomic():
         membership = _lock_membership(membership)
         if role.seller_id != membership.seller_id:
@@ -159,20 +244,25 @@ def grant_role(
             assignment.stores.set(stores)
         if warehouses:
             assignment.warehouses.set(warehouses)
+        changes = {
+            "assignment_id": [None, assignment.pk],
+            "role_id": [None, role.pk],
+            "scope_kind": [None, scope_kind],
+            "market": [None, market],
+            "store_ids": [None, sorted(s.pk for s in stores)],
+            "warehouse_ids": [None, sorted(w.pk for w in warehouses)],
+        }
+        if ends_at is not None and (membership.ends_at is None or ends_at < membership.ends_at):
+            changes["ends_at"] = [membership.ends_at, ends_at]
+            membership.ends_at = ends_at
+            membership.save(update_fields=["ends_at"])
         reindex_membership(membership=membership)
         record_event(
             action=events.ASSIGNMENT_GRANTED,
             seller=membership.seller,
             actor=actor,
             target=membership,
-            changes={
-                "assignment_id": [None, assignment.pk],
-                "role_id": [None, role.pk],
-                "scope_kind": [None, scope_kind],
-                "market": [None, market],
-                "store_ids": [None, sorted(s.pk for s in stores)],
-                "warehouse_ids": [None, sorted(w.pk for w in warehouses)],
-            },
+            changes=changes,
         )
     return assignment
 
@@ -770,6 +860,35 @@ def rename_warehouse(*, actor, warehouse, name) -> Warehouse:
         inactive_message=_("This warehouse is deactivated."),
         action=events.WAREHOUSE_RENAMED,
     )
+
+
+def change_warehouse_kind(*, actor, warehouse, kind) -> Warehouse:
+    """FBS, rFBS or FBO. Warehouse permissions apply only to FBS and rFBS warehouses, so the index of the
+    warehouse is rewritten in the same transaction: turning FBO takes them away, turning back gives them."""
+    require_seller_permission(actor=actor, seller=warehouse.seller, permission=catalog.STORES_MANAGE)
+    if kind not in WarehouseKind.values:
+        raise InvalidInput(field="kind", message=_("Choose FBS, rFBS or FBO."))
+    with transaction.atomic():
+        warehouse = _lock_warehouse(warehouse)
+        if not warehouse.is_active:
+            raise Conflict(_("This warehouse is deactivated."), code="inactive")
+        old = warehouse.kind
+        if old == kind:
+            return warehouse
+        warehouse.kind = kind
+        warehouse.save(update_fields=["kind"])
+        index.sync(
+            warehouse.seller_id,
+            index.Restriction(store_ids=set(), warehouse_ids={warehouse.pk}, include_seller=False),
+        )
+        record_event(
+            action=events.WAREHOUSE_KIND_CHANGED,
+            seller=warehouse.seller,
+            actor=actor,
+            target=warehouse,
+            changes={"kind": [old, kind]},
+        )
+    return warehouse
 
 
 def deactivate_warehouse(*, actor, warehouse) -> Warehouse:

@@ -7,6 +7,7 @@ app_name = "roles"
 urlpatterns = [
     path("sellers/<int:seller_id>/roles/", views.role_list, name="roles"),
     path("sellers/<int:seller_id>/roles/new/", views.role_create, name="role_create"),
+    path("sellers/<int:seller_id>/roles/templates/", views.role_templates, name="role_templates"),
     path("sellers/<int:seller_id>/roles/<int:role_id>/", views.role_edit, name="role_edit"),
     path(
         "sellers/<int:seller_id>/roles/<int:role_id>/permissions/",

@@ -169,6 +169,41 @@ def role_delete(request, role_id, *, seller, membership):
     return render(request, "roles/role_delete.html", {"form": form, "role": role, "holders": holders})
 
 
+@seller_view(catalog.ROLES_MANAGE)
+@require_http_methods(["GET", "POST"])
+def role_templates(request, *, seller, membership):
+    """The shipped templates the seller has no copy of (it was created before they existed), each with its
+    permissions; `?add=<key>` asks to confirm adding one, and the POST adds it (a role like any other)."""
+    missing = services.missing_templates(seller)
+    by_key = {template.key: template for template in missing}
+    chosen = by_key.get(request.POST.get("template") if request.method == "POST" else request.GET.get("add"))
+    back = reverse("roles:role_templates", args=[seller.pk])
+    if request.method == "POST":
+        try:
+            if chosen is None:
+                raise InvalidInput(field="template", message=_("Choose one of the role templates."))
+            role = services.add_role_from_template(actor=request.user, seller=seller, template_key=chosen.key)
+        except (InvalidInput, Conflict, NotAllowed) as error:
+            if isinstance(error, NotAllowed):
+                record_refusal(request, seller=seller, error=error)
+            messages.error(request, error.message)
+            return redirect(back)
+        messages.success(request, _("Role %(name)s added.") % {"name": role.display_name})
+        return redirect("roles:role_edit", seller_id=seller.pk, role_id=role.pk)
+    templates = [
+        (
+            template,
+            [catalog.get(codename) for codename in catalog.codenames() if codename in template.permissions],
+        )
+        for template in missing
+    ]
+    return render(
+        request,
+        "roles/role_templates.html",
+        {"templates": templates, "chosen": chosen, "cancel_url": back},
+    )
+
+
 # --- stores and warehouses ------------------------------------------------------------------------
 
 
@@ -416,6 +451,7 @@ def grant(request, membership_id, *, seller, membership):
                 market=data["market"] or None,
                 stores=data["stores"],
                 warehouses=data["warehouses"],
+                **({"ends_at": data["ends_at"]} if data.get("ends_at") else {}),
             )
         except (InvalidInput, Conflict, NotAllowed) as error:
             if isinstance(error, NotAllowed):
@@ -483,7 +519,8 @@ def assignment_scope(request, assignment_id, *, seller, membership):
         request.POST if request.method == "POST" else None,
         initial=initial,
         stores=selectors.list_stores(seller),
-        warehouses=selectors.list_warehouses(seller),
+        # A warehouse scope gives something only on FBS and rFBS warehouses.
+        warehouses=[w for w in selectors.list_warehouses(seller) if w.holds_permissions],
     )
     change = None
     if request.method == "POST" and form.is_valid():

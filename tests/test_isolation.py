@@ -143,6 +143,7 @@ ROUTES: dict[str, Route] = {
     "set_language": Route(PUBLIC, reason="sets a cookie"),
     "roles:roles": Route(DASHBOARD),
     "roles:role_create": Route(DASHBOARD, {"GET": ROLES_MANAGE}),
+    "roles:role_templates": Route(DASHBOARD, {"GET": ROLES_MANAGE, "POST": ROLES_MANAGE}),
     "roles:role_edit": Route(DASHBOARD, {"GET": None, "POST": ROLES_MANAGE}),
     "roles:role_permissions": Route(DASHBOARD, {"POST": ROLES_MANAGE}),
     "roles:role_clone": Route(DASHBOARD, {"GET": ROLES_MANAGE}),

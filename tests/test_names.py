@@ -29,7 +29,7 @@ def place():
     warehouse = roles_services.add_warehouse(actor=owner, store=store, name="Main", kind="FBS")
     member = make_member(seller, job_title="Picker")
     service_account = api_tokens.create_service_account(actor=owner, seller=seller, name="ERP")
-    role = Role.objects.get(seller=seller, template_key="picker")
+    role = Role.objects.get(seller=seller, template_key="courier_assembler")
     invited = make_member(seller, status=MembershipStatus.INVITED)
     User.objects.filter(pk=invited.user_id).update(password="!unusable")
     _invitation, token = sent_invitation(invited)

@@ -59,15 +59,18 @@ roles_services.add_warehouse(actor=owner, store=almaty, name="Almaty", kind="FBS
 roles = {role.template_key: role for role in Role.objects.filter(seller=seller)}
 def member(email):
     return Membership.objects.get(user__email=email, seller=seller)
-roles_services.grant_role(actor=owner, membership=member("ivan@demo.example"), role=roles["picker"],
+roles_services.grant_role(actor=owner, membership=member("ivan@demo.example"),
+                          role=roles["courier_assembler"],
                           scope_kind="warehouses", warehouses=[khimki.pk])
 roles_services.grant_role(actor=owner, membership=member("olga@demo.example"), role=roles["customer_service"],
                           scope_kind="market", market="RU")
-roles_services.grant_role(actor=owner, membership=member("li@demo.example"), role=roles["content_manager"],
+roles_services.grant_role(actor=owner, membership=member("li@demo.example"), role=roles["product_manager"],
                           scope_kind="seller")
-roles_services.grant_role(actor=owner, membership=member("chen@demo.example"), role=roles["finance"],
+roles_services.grant_role(actor=owner, membership=member("chen@demo.example"),
+                          role=roles["financial_manager"],
                           scope_kind="seller")
-roles_services.grant_role(actor=owner, membership=member("aidar@demo.example"), role=roles["warehouse"],
+roles_services.grant_role(actor=owner, membership=member("aidar@demo.example"),
+                          role=roles["warehouse_manager"],
                           scope_kind="stores", stores=[almaty.pk])
 services.suspend_member(actor=owner, membership=Membership.objects.get(user__email="aidar@demo.example"))
 from accounts import api_tokens

@@ -56,6 +56,9 @@ class RoleSerializer(serializers.Serializer):
     description = serializers.CharField(source="display_description")
     template_key = serializers.CharField()
     permissions = serializers.ListField(child=serializers.CharField())
+    default_days = serializers.IntegerField(
+        allow_null=True, help_text="A grant of this role ends this many days out by default (null: no end)."
+    )
 
 
 class RoleTemplateSerializer(serializers.Serializer):
@@ -63,6 +66,9 @@ class RoleTemplateSerializer(serializers.Serializer):
     name = serializers.CharField()
     description = serializers.CharField()
     permissions = serializers.ListField(child=serializers.CharField())
+    default_days = serializers.IntegerField(
+        allow_null=True, help_text="A grant of a copy ends this many days out by default (null: no end)."
+    )
 
 
 class AssignmentSerializer(MemberAssignmentSerializer):
@@ -127,6 +133,13 @@ class AssignmentCreateSerializer(StrictSerializer):
     warehouse_ids = serializers.ListField(
         child=serializers.IntegerField(min_value=1), max_length=500, default=list
     )
+    ends_at = serializers.DateTimeField(
+        required=False,
+        allow_null=True,
+        help_text="When the member's access ends. Left out: the role's `default_days` from now (a Technology "
+        "partner's 90), or no change for a role without; null: no end date from this grant. A grant only "
+        "brings an earlier end date, never a later one.",
+    )
 
 
 class AssignmentFilterSerializer(StrictSerializer):
@@ -171,8 +184,9 @@ class RoleTemplateListView(SellerView):
         operation_id="role_templates_list",
         responses=RoleTemplateSerializer(many=True),
         summary="Role templates shipped with OzonSeat",
-        description="The ready-made roles (sales, customer service, warehouse, …) with their permissions; "
-        f"each seller's roles start as copies of them. {ANY_MEMBER}",
+        description="The ready-made roles, named as the Ozon Seller cabinet names them (Manager, "
+        "Administrator, Product manager, …, Sales, Customer service, Analyst, Technology partner), with "
+        f"their permissions; each new seller's roles start as copies of them. {ANY_MEMBER}",
     )
     def get(self, request, seller_id):
         return Response(RoleTemplateSerializer(role_templates.TEMPLATES, many=True).data)
@@ -555,6 +569,7 @@ class AssignmentListView(SellerView):
             market=data["market"],
             stores=stores,
             warehouses=warehouses,
+            **({"ends_at": data["ends_at"]} if "ends_at" in data else {}),
         )
         assignment = _assignments(self.seller).get(pk=assignment.pk)
         return Response(AssignmentSerializer(assignment).data, status=status.HTTP_201_CREATED)

@@ -10,14 +10,13 @@ def move_people_permissions_to_stores(apps, schema_editor):
     """members.manage and audit.view were seller-level (accounts.Seller permissions), so only the owner and
     holders at the whole-seller scope had them; a whole-seller assignment gives the store-level ones on every
     store, so those holders keep them. The seller rows go, the store permission rows (and members.view) come,
-    and every seller's index is rebuilt (`permissions_sync --check` is clean afterwards)."""
+    and every seller's index is rebuilt by 0006 (`permissions_sync --check` is clean afterwards)."""
     ContentType = apps.get_model("contenttypes", "ContentType")
     Permission = apps.get_model("auth", "Permission")
-    Seller = apps.get_model("accounts", "Seller")
     seller_type = ContentType.objects.filter(app_label="accounts", model="seller").first()
     if seller_type is not None:
         Permission.objects.filter(content_type=seller_type, codename__in=MOVED).delete()
-    from roles import catalog, index
+    from roles import catalog
 
     for level, model in ((catalog.STORE, "store"), (catalog.WAREHOUSE, "warehouse")):
         content_type, _ = ContentType.objects.get_or_create(app_label="roles", model=model)
@@ -32,10 +31,8 @@ def move_people_permissions_to_stores(apps, schema_editor):
     Warehouse = apps.get_model("roles", "Warehouse")
     for market in Warehouse.objects.values_list("store__market", flat=True).distinct():
         Warehouse.objects.filter(store__market=market, country="").update(country=market)
-    index.clear_permission_cache()
-    if Seller.objects.exists():
-        index.sync_all()
-    index.clear_permission_cache()
+    # The index is rebuilt once, by the next migration (0006_ozon_cabinet_catalog), with every column of
+    # today's models in place (this one runs before that migration adds Role.default_days).
 
 
 class Migration(migrations.Migration):

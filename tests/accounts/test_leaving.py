@@ -35,7 +35,8 @@ def events(action, membership):
 def leaver(world):
     """A member with two roles, two tokens (one already expired) and an open browser session."""
     member = world.member(
-        ("sales", "market", {"market": "RU"}), ("picker", "warehouses", {"warehouses": [world.kz1_fbs]})
+        ("sales", "market", {"market": "RU"}),
+        ("courier_assembler", "warehouses", {"warehouses": [world.kz1_fbs]}),
     )
     api_tokens.create_api_token(actor=member.user, membership=member, name="sync")
     old = api_tokens.create_api_token(actor=member.user, membership=member, name="old").token

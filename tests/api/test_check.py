@@ -20,7 +20,7 @@ def shop(seller, owner):
     kz1 = services.add_store(actor=owner, seller=seller, name="KZ one", client_id="2001", market="KZ")
     fbs = services.add_warehouse(actor=owner, store=ru1, name="Moscow FBS", kind="FBS")
     sales = Role.objects.get(seller=seller, template_key="sales")
-    picker = Role.objects.get(seller=seller, template_key="picker")
+    picker = Role.objects.get(seller=seller, template_key="courier_assembler")
     seller_member = make_member(seller)
     assignment = services.grant_role(
         actor=owner, membership=seller_member, role=sales, scope_kind="stores", stores=[ru1]

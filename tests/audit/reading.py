@@ -27,6 +27,10 @@ def _trim_punctuation(token: str) -> str:
     return token[start:end]
 
 
+# Ozon's own names, written the same in every language (FBS and FBO pass as acronyms).
+OZON_TERMS = {"rFBS"}
+
+
 def english_words(text: str) -> list[str]:
     """Latin words of two letters or more that are not names, acronyms (CSV, API, FBS) or parts of a code
     (a path, an address, a number, a time zone like Asia/Shanghai, an action code like member.suspended)."""
@@ -37,7 +41,11 @@ def english_words(text: str) -> list[str]:
         token = _trim_punctuation(token)
         if not token or re.search(r"[0-9@/._]", token):
             continue
-        found += [word for word in re.findall(r"[A-Za-z]+", token) if len(word) > 1 and not word.isupper()]
+        found += [
+            word
+            for word in re.findall(r"[A-Za-z]+", token)
+            if len(word) > 1 and not word.isupper() and word not in OZON_TERMS
+        ]
     return found
 
 

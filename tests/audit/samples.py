@@ -63,7 +63,7 @@ def build_sample_world() -> SampleWorld:
     custom_role = roles_services.create_role(
         actor=actor, seller=seller, name="质检员", permissions=["orders.view", "stock.view"]
     )
-    doomed = roles["content_manager"]
+    doomed = roles["product_manager"]
     deleted_role_id, deleted_role_name = doomed.pk, doomed.name
     roles_services.delete_role(actor=actor, role=doomed)
     service = api_tokens.create_service_account(actor=actor, seller=seller, name="ERP 同步")
@@ -79,7 +79,7 @@ def build_sample_world() -> SampleWorld:
         second_store=second_store,
         khimki=khimki,
         podolsk=podolsk,
-        picker_role=roles["picker"],
+        picker_role=roles["courier_assembler"],
         custom_role=custom_role,
         deleted_role_id=deleted_role_id,
         deleted_role_name=deleted_role_name,
@@ -499,7 +499,9 @@ def _scope(w):
 
 @sample(events.ASSIGNMENT_GRANTED)
 def _(w):
-    return Sample(target=w.picker, changes={name: [None, value] for name, value in _scope(w).items()})
+    # A time-limited role (a Technology partner's) also brings the member's end date closer.
+    changes = {name: [None, value] for name, value in _scope(w).items()}
+    return Sample(target=w.picker, changes={**changes, "ends_at": [None, ENDS_AT]})
 
 
 @sample(events.ASSIGNMENT_REVOKED)
@@ -570,6 +572,37 @@ def _(w):
 @sample(events.WAREHOUSE_RENAMED)
 def _(w):
     return Sample(target=w.khimki, changes={"name": ["Химки-1", "Химки"]})
+
+
+@sample(events.WAREHOUSE_KIND_CHANGED)
+def _(w):
+    return Sample(target=w.khimki, changes={"kind": ["FBS", "rFBS"]})
+
+
+@sample(events.ROLE_MAPPED_TO_CATALOG)
+def _(w):
+    # Written by roles migration 0005 (OzonSeat itself): the retired permissions read in every language.
+    return Sample(
+        target=w.custom_role,
+        actor=None,
+        changes={
+            "permissions": [
+                ["messages.reply", "messages.view", "orders.view", "shipments.manage"],
+                [
+                    "chats.reply",
+                    "chats.view",
+                    "customer_reviews.reply",
+                    "customer_reviews.view",
+                    "orders.process",
+                    "orders.view",
+                    "questions.reply",
+                    "questions.view",
+                    "supplies.manage",
+                    "supplies.view",
+                ],
+            ]
+        },
+    )
 
 
 @sample(events.WAREHOUSE_DEACTIVATED)

@@ -92,8 +92,13 @@ def test_every_event_type_reads_well_everywhere_in_every_language(client, world,
             ("member page", member_page_of(world, event)),
         ]:
             if url is None:
-                # Only the system acts on the seller or its access reviews without a member to show it.
-                assert event.actor_user_id is None and event.target_type in ("seller", "accessreview"), action
+                # Only the system acts on the seller, its access reviews or (mapping them onto a new catalog)
+                # its roles without a member to show it.
+                assert event.actor_user_id is None and event.target_type in (
+                    "seller",
+                    "accessreview",
+                    "role",
+                ), action
                 continue
             response = client.get(url)
             assert response.status_code == 200, (page, language)

@@ -32,7 +32,7 @@ def world(db):
     picking = roles_services.grant_role(
         actor=owner.user,
         membership=clerk,
-        role=roles["picker"],
+        role=roles["courier_assembler"],
         scope_kind="warehouses",
         warehouses=[khimki.pk],
     )

@@ -64,7 +64,14 @@ def build(people: int, stores: int, tag: str) -> dict:
             plan.append((member, roles["customer_service"], ScopeKind.MARKET, MARKETS[i % 4], [], []))
         else:
             plan.append(
-                (member, roles["picker"], ScopeKind.WAREHOUSES, "", [], rng.sample(warehouse_rows, 2))
+                (
+                    member,
+                    roles["courier_assembler"],
+                    ScopeKind.WAREHOUSES,
+                    "",
+                    [],
+                    rng.sample(warehouse_rows, 2),
+                )
             )
     assignments = Assignment.objects.bulk_create(
         [Assignment(membership=m, role=r, scope_kind=k, market=mk) for m, r, k, mk, _s, _w in plan]

@@ -96,7 +96,7 @@ def test_taking_a_role_away_names_the_role_and_its_warehouses(client, world):
         reverse("roles:revoke", args=[world["seller"].pk, world["picking"].pk])
     ).content.decode()
     clerk = str(world["clerk"].user)
-    assert f"Take the role Picker from {clerk}" in page
+    assert f"Take the role Courier / Assembler from {clerk}" in page
     assert "Scope: Chosen warehouses: Moscow store · Khimki." in page
 
 
@@ -176,7 +176,7 @@ def test_a_removed_members_page_offers_nothing_to_someone_who_may_not_invite(cli
 def picker_heading(client, world):
     client.force_login(world["owner"].user)
     page = client.get(reverse("roles:roles", args=[world["seller"].pk])).content.decode()
-    picker = page[page.index(">Picker</a>") :]
+    picker = page[page.index(">Courier / Assembler</a>") :]
     return picker[: picker.index("</th>")]
 
 

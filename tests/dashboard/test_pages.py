@@ -60,6 +60,7 @@ PAGES = {
     "accounts:transfer_ownership": (lambda w: {}, False, {"confirm": "on"}),
     "roles:roles": (lambda w: {}, True, None),
     "roles:role_create": (lambda w: {}, False, {"name": "Night shift", "permissions": ["orders.view"]}),
+    "roles:role_templates": (lambda w: {}, False, {"template": "technology_partner"}),
     "roles:role_edit": (
         lambda w: {"role_id": w["roles"]["sales"].pk},
         True,
@@ -261,9 +262,9 @@ def test_a_refused_edit_of_a_readable_page_is_recorded_with_the_missing_permissi
 def test_analyst_sees_the_roles_and_their_permission_matrix(client, world):
     client.force_login(world["analyst"].user)
     main = _main(client.get(_url(world, "roles:roles")))
-    for role in ("Analyst (read-only)", "Picker", "Sales", "Auditor"):
+    for role in ("Analyst (read-only)", "Courier / Assembler", "Sales", "Auditor"):
         assert role in main
-    assert "View audit log" in main and "View orders" in main  # the rows of the matrix
+    assert "View audit log" in main and "View FBS and rFBS postings" in main  # the rows of the matrix
     assert main.count('class="yes"') == sum(
         len(role.permissions) for role in Role.objects.filter(seller=world["seller"])
     )

@@ -82,8 +82,8 @@ def test_my_access_of_the_analyst_lists_store_permissions_only(client, world):
     client.force_login(world["analyst"].user)
     page = client.get(reverse("dashboard:my_access", args=[world["seller"].pk])).content.decode()
     main = page[page.index('id="main"') :]
-    assert "View orders" in main
-    assert "Process orders" not in main
+    assert "View FBS and rFBS postings" in main
+    assert "Process FBS and rFBS postings" not in main
     assert "Manage sub-accounts" not in main
 
 
@@ -112,7 +112,7 @@ def test_overview_counts_people_per_role(client, world):
     client.force_login(world["owner"].user)
     page = client.get(reverse("dashboard:overview", args=[world["seller"].pk])).content.decode()
     chart = page[page.index('id="by-role"') : page.index('id="pending"')]
-    assert "Analyst (read-only)" in chart and "Picker" in chart
+    assert "Analyst (read-only)" in chart and "Courier / Assembler" in chart
     assert "Sales" not in chart  # nobody holds it
 
 

@@ -371,6 +371,7 @@ def visits(world: World) -> list[Visit]:
         ("accounts:transfer_ownership", "transfer ownership", url("accounts:transfer_ownership", seller)),
         ("roles:roles", "roles", url("roles:roles", seller)),
         ("roles:role_create", "new role", url("roles:role_create", seller)),
+        ("roles:role_templates", "role templates", url("roles:role_templates", seller)),
         ("roles:role_edit", "edit role", url("roles:role_edit", seller, world.role.pk)),
         ("roles:role_clone", "clone role", url("roles:role_clone", seller, world.role.pk)),
         ("roles:role_delete", "delete role", url("roles:role_delete", seller, world.role.pk)),

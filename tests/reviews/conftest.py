@@ -92,7 +92,7 @@ def _build_team(name, now) -> Team:
     roles_services.grant_role(
         actor=actor,
         membership=kz_picker,
-        role=role("picker"),
+        role=role("courier_assembler"),
         scope_kind="warehouses",
         warehouses=[kz_warehouse],
     )

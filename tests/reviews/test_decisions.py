@@ -111,7 +111,7 @@ def test_change_records_roles_given_on_the_members_page_since_opening(team, revi
     from roles import services as roles_services
     from roles.models import Role
 
-    role = Role.objects.get(seller=team.seller, template_key="warehouse")
+    role = Role.objects.get(seller=team.seller, template_key="warehouse_manager")
     roles_services.grant_role(
         actor=team.owner.user,
         membership=team.kz_picker,

@@ -63,7 +63,7 @@ def test_an_item_per_member_and_service_account_with_their_access_tokens_and_a_r
     assert set(items) == expected
     picker = items[team.kz_picker.pk]
     [grant] = picker.access
-    assert grant["role_name"] == "Picker" and grant["scope_kind"] == "warehouses"
+    assert grant["role_name"] == "Courier / Assembler" and grant["scope_kind"] == "warehouses"
     assert grant["warehouse_ids"] == [team.kz_warehouse.pk]
     assert grant["granted_by_id"] == team.owner.user_id and grant["granted_at"]
     assert picker.recommendation == "remove" and picker.recommendation_reason == "inactive"

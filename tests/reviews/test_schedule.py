@@ -136,7 +136,7 @@ def test_the_remove_assignments_policy_takes_away_only_the_unanswered_roles(team
     later = roles_services.grant_role(  # given after the review opened: not under review, stays
         actor=team.owner.user,
         membership=team.kz_picker,
-        role=Role.objects.get(seller=team.seller, template_key="warehouse"),
+        role=Role.objects.get(seller=team.seller, template_key="warehouse_manager"),
         scope_kind="stores",
         stores=[team.kz_store],
     )

@@ -75,7 +75,7 @@ def test_the_queue_filters_by_state_recommendation_and_search(team, review):
 
 
 def add_kz_pickers(team, count):
-    picker = Role.objects.get(seller=team.seller, template_key="picker")
+    picker = Role.objects.get(seller=team.seller, template_key="courier_assembler")
     for _ in range(count):
         member = make_member(team.seller)
         roles_services.grant_role(

@@ -81,11 +81,15 @@ CASES = [
     ([("sales", "stores", {"stores": "ru1"})], [("sales", "stores", {"stores": "ru1,ru2"})], False),
     ([("sales", "stores", {"stores": "ru1"})], [("sales", "market", {"market": "RU"})], False),
     (
-        [("warehouse", "stores", {"stores": "ru1"})],
-        [("picker", "warehouses", {"warehouses": "ru1_fbs"})],
+        [("warehouse_manager", "stores", {"stores": "ru1"})],
+        [("courier_assembler", "warehouses", {"warehouses": "ru1_fbs"})],
         True,
     ),
-    ([("picker", "warehouses", {"warehouses": "ru1_fbs"})], [("picker", "stores", {"stores": "ru1"})], False),
+    (
+        [("courier_assembler", "warehouses", {"warehouses": "ru1_fbs"})],
+        [("courier_assembler", "stores", {"stores": "ru1"})],
+        False,
+    ),
     ([("analyst", "seller")], [("sales", "seller")], False),  # orders.process and more missing
     ([], [], True),  # nothing held, nothing to cover
     ([], [("administrator", "seller")], False),
@@ -157,7 +161,7 @@ def test_the_list_answer_matches_the_single_one_in_a_fixed_number_of_queries(wor
     targets = [
         world.member(("sales", "stores", {"stores": [world.ru1]})),
         world.member(("administrator", "seller")),
-        world.member(("picker", "warehouses", {"warehouses": [world.kz1_fbs]})),
+        world.member(("courier_assembler", "warehouses", {"warehouses": [world.kz1_fbs]})),
         world.member(),
         world.owner_membership,
         lead,
@@ -337,7 +341,9 @@ def test_a_role_held_by_someone_holding_more_cannot_be_changed(world, role_edito
     before = _state(world)
     with pytest.raises(NotAllowed) as error:
         if change == "delete":
-            services.delete_role(actor=role_editor.user, role=analyst_role, move_to=world.role("finance"))
+            services.delete_role(
+                actor=role_editor.user, role=analyst_role, move_to=world.role("financial_manager")
+            )
         else:
             services.update_role(actor=role_editor.user, role=analyst_role, **change)
     assert error.value.code == "holds_more"

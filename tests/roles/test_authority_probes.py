@@ -227,13 +227,15 @@ def test_a_role_manager_cannot_strip_a_role_an_administrator_holds(world, admini
     sales.refresh_from_db()
     assert sales.permissions == permissions
     assert_refused(
-        api_for(editor).delete(api_url(world, f"roles/{sales.pk}") + f"?move_to={world.role('picker').pk}")
+        api_for(editor).delete(
+            api_url(world, f"roles/{sales.pk}") + f"?move_to={world.role('courier_assembler').pk}"
+        )
     )
 
     browser = browser_for(editor)
     matrix = browser.get(reverse("roles:roles", args=[world.seller.pk])).content.decode()
     assert f'id="role-{sales.pk}"' not in matrix  # its column is read-only
-    assert f'id="role-{world.role("promotions").pk}"' in matrix  # nobody holds it: editable
+    assert f'id="role-{world.role("promotion_manager").pk}"' in matrix  # nobody holds it: editable
     edit_page = browser.get(reverse("roles:role_edit", args=[world.seller.pk, sales.pk])).content.decode()
     assert "permission you do not hold" in edit_page and 'name="permissions"' not in edit_page
     response = browser.post(

@@ -45,11 +45,11 @@ ROLE_KEYS = [
     "administrator",
     "sales",
     "customer_service",
-    "warehouse",
-    "content_manager",
-    "finance",
+    "warehouse_manager",
+    "product_manager",
+    "financial_manager",
     "analyst",
-    "picker",
+    "courier_assembler",
     "Lead",
     "Keeper",
 ]
@@ -95,8 +95,8 @@ class AccessMachine(RuleBasedStateMachine):
             [("Lead", "seller"), ("sales", "market RU")],
             [("Keeper", "seller"), ("analyst", "seller")],
             [("administrator", "seller")],
-            [("Lead", "seller"), ("warehouse", "market KZ")],
-            [("picker", "warehouses ru1_fbs")],
+            [("Lead", "seller"), ("warehouse_manager", "market KZ")],
+            [("courier_assembler", "warehouses ru1_fbs")],
         ]
         for grants in people:
             member = make_member(self.seller)

@@ -52,7 +52,7 @@ def test_explanation_lists_every_granting_assignment_with_role_and_scope(world):
 
 
 def test_warehouse_check_explains_the_store_scope_that_covers_it(world):
-    member = world.member(("warehouse", "stores", {"stores": [world.ru1]}))
+    member = world.member(("warehouse_manager", "stores", {"stores": [world.ru1]}))
     result = check(member, "warehouse.stock.edit", world.ru1_fbs)
     assert result.allowed
     assert result.grants[0].scope_kind == ScopeKind.STORES
@@ -135,7 +135,7 @@ def test_unknown_permission_and_wrong_target_are_refused(world):
 def test_batch_answers_like_single_checks(world):
     member = world.member(
         ("sales", "stores", {"stores": [world.ru1]}),
-        ("picker", "warehouses", {"warehouses": [world.kz1_fbs]}),
+        ("courier_assembler", "warehouses", {"warehouses": [world.kz1_fbs]}),
     )
     queries = [
         (p, t)
@@ -156,7 +156,7 @@ def test_batch_answers_like_single_checks(world):
 def test_one_check_takes_at_most_two_queries(world, django_assert_max_num_queries):
     member = world.member(
         ("sales", "stores", {"stores": [world.ru1]}),
-        ("picker", "warehouses", {"warehouses": [world.ru1_fbs]}),
+        ("courier_assembler", "warehouses", {"warehouses": [world.ru1_fbs]}),
     )
     for permission, target in (
         ("orders.process", world.ru1),
@@ -184,7 +184,7 @@ def test_a_batch_of_one_hundred_checks_takes_at_most_three_queries(world, django
     member = world.member(
         ("sales", "stores", {"stores": stores[:5]}),
         ("analyst", "market", {"market": "RU"}),
-        ("picker", "warehouses", {"warehouses": warehouses[:3]}),
+        ("courier_assembler", "warehouses", {"warehouses": warehouses[:3]}),
     )
     queries = [
         (p, s) for p in ("orders.process", "orders.view", "finance.view", "prices.edit") for s in stores
@@ -193,7 +193,8 @@ def test_a_batch_of_one_hundred_checks_takes_at_most_three_queries(world, django
     assert len(queries) == 100
     with django_assert_max_num_queries(3):
         results = selectors.check_permissions(user=member.user, seller=world.seller, queries=queries)
-    assert sum(r.allowed for r in results) == 5 + 20 + 20 + 5 + 3 + 3
+    # The read-only Analyst sees warehouse stock too: every RU warehouse, beside the picker's three.
+    assert sum(r.allowed for r in results) == 5 + 20 + 20 + 5 + 10 + 3
 
 
 def test_members_list_with_roles_and_scopes_uses_the_same_queries_for_5_and_500_members(db):
@@ -210,7 +211,7 @@ def test_members_list_with_roles_and_scopes_uses_the_same_queries_for_5_and_500_
                 for u in users
             ]
         )
-        roles = [world.role("sales"), world.role("picker")]
+        roles = [world.role("sales"), world.role("courier_assembler")]
         assignments = Assignment.objects.bulk_create(
             [
                 Assignment(
@@ -246,7 +247,7 @@ def test_members_list_with_roles_and_scopes_uses_the_same_queries_for_5_and_500_
 def test_effective_permissions_grid_matches_the_check(world):
     member = world.member(
         ("sales", "stores", {"stores": [world.ru1]}),
-        ("picker", "warehouses", {"warehouses": [world.kz1_fbs]}),
+        ("courier_assembler", "warehouses", {"warehouses": [world.kz1_fbs]}),
     )
     grid = selectors.effective_permissions(member)
     rows = {store.pk: permissions for store, permissions in grid.stores}
@@ -281,7 +282,7 @@ def test_member_has_seller_permission_answers_from_the_catalog(world):
 
 
 def test_check_result_as_plain_data_for_the_api(world):
-    member = world.member(("picker", "warehouses", {"warehouses": [world.ru1_fbs]}))
+    member = world.member(("courier_assembler", "warehouses", {"warehouses": [world.ru1_fbs]}))
     data = check(member, "warehouse.shipments.manage", world.ru1_fbs).as_dict()
     assignment = member.assignments.get()
     assert data == {
@@ -293,7 +294,7 @@ def test_check_result_as_plain_data_for_the_api(world):
         "grants": [
             {
                 "role_id": assignment.role_id,
-                "role_name": "Picker",
+                "role_name": "Courier / Assembler",
                 "assignment_id": assignment.pk,
                 "scope_kind": "warehouses",
                 "scope": {"type": "warehouse", "id": world.ru1_fbs.pk},

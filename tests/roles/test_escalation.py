@@ -76,13 +76,13 @@ def test_market_holder_may_grant_its_stores_and_warehouses_but_not_the_whole_sel
     lead_role = services.create_role(
         actor=world.owner, seller=world.seller, name="Lead", permissions=["members.manage"]
     )
-    lead = world.member(("warehouse", "market", {"market": "RU"}))
+    lead = world.member(("warehouse_manager", "market", {"market": "RU"}))
     services.grant_role(actor=world.owner, membership=lead, role=lead_role, scope_kind="seller")
     picker = world.member()
     services.grant_role(
         actor=lead.user,
         membership=picker,
-        role=world.role("picker"),
+        role=world.role("courier_assembler"),
         scope_kind="warehouses",
         warehouses=[world.ru1_fbs],
     )
@@ -90,13 +90,13 @@ def test_market_holder_may_grant_its_stores_and_warehouses_but_not_the_whole_sel
         services.grant_role(
             actor=lead.user,
             membership=picker,
-            role=world.role("picker"),
+            role=world.role("courier_assembler"),
             scope_kind="warehouses",
             warehouses=[world.kz1_fbs],
         )
     with pytest.raises(NotAllowed):
         services.grant_role(
-            actor=lead.user, membership=picker, role=world.role("picker"), scope_kind="seller"
+            actor=lead.user, membership=picker, role=world.role("courier_assembler"), scope_kind="seller"
         )
 
 
@@ -147,11 +147,11 @@ def test_role_editor_cannot_add_permissions_they_lack_or_widen_holders_beyond_th
         )
     assert not analyst.user.has_perm("roles.orders_process", world.kz1)
     # fine where the holders' scope is within the editor's
-    world.member(("content_manager", "stores", {"stores": [world.ru1]}))
+    world.member(("product_manager", "stores", {"stores": [world.ru1]}))
     services.update_role(
         actor=editor.user,
-        role=world.role("content_manager"),
-        permissions=[*world.role("content_manager").permissions, "orders.process"],
+        role=world.role("product_manager"),
+        permissions=[*world.role("product_manager").permissions, "orders.process"],
     )
     assert_index_clean()
 
@@ -165,9 +165,9 @@ def test_member_without_permission_is_refused_every_service(world):
             actor=user, membership=target, role=world.role("sales"), scope_kind="seller"
         ),
         lambda: services.create_role(actor=user, seller=world.seller, name="X", permissions=["orders.view"]),
-        lambda: services.update_role(actor=user, role=world.role("finance"), name="Money"),
-        lambda: services.clone_role(actor=user, role=world.role("finance"), name="Money"),
-        lambda: services.delete_role(actor=user, role=world.role("finance")),
+        lambda: services.update_role(actor=user, role=world.role("financial_manager"), name="Money"),
+        lambda: services.clone_role(actor=user, role=world.role("financial_manager"), name="Money"),
+        lambda: services.delete_role(actor=user, role=world.role("financial_manager")),
         lambda: services.add_store(actor=user, seller=world.seller, name="X", client_id="9", market="RU"),
         lambda: services.rename_store(actor=user, store=world.ru1, name="X"),
         lambda: services.deactivate_store(actor=user, store=world.ru1),

@@ -50,10 +50,10 @@ def test_every_kind_of_change_keeps_the_index_exact_and_has_perm_current(world):
     assignment = services.grant_role(
         actor=owner, membership=sales, role=world.role("customer_service"), scope_kind="market", market="KZ"
     )
-    assert fresh(sales).has_perm("roles.messages_reply", world.kz1)
+    assert fresh(sales).has_perm("roles.chats_reply", world.kz1)
     assert_index_clean()
     services.revoke_assignment(actor=owner, assignment=assignment)
-    assert not fresh(sales).has_perm("roles.messages_reply", world.kz1)
+    assert not fresh(sales).has_perm("roles.chats_reply", world.kz1)
     assert_index_clean()
 
     # store added (market scope inherits) / deactivated
@@ -70,7 +70,7 @@ def test_every_kind_of_change_keeps_the_index_exact_and_has_perm_current(world):
     assert_index_clean()
 
     # warehouse added / deactivated
-    picker = world.member(("picker", "market", {"market": "RU"}))
+    picker = world.member(("courier_assembler", "market", {"market": "RU"}))
     warehouse = services.add_warehouse(actor=owner, store=world.ru2, name="Kazan", kind="rFBS")
     assert fresh(picker).has_perm("roles.warehouse_shipments_manage", warehouse)
     assert_index_clean()
@@ -102,8 +102,10 @@ def test_every_kind_of_change_keeps_the_index_exact_and_has_perm_current(world):
 
     # role deleted with its members moved
     cs = world.member(("customer_service", "seller"))
-    services.delete_role(actor=owner, role=world.role("customer_service"), move_to=world.role("finance"))
-    assert not fresh(cs).has_perm("roles.messages_reply", world.ru1)
+    services.delete_role(
+        actor=owner, role=world.role("customer_service"), move_to=world.role("financial_manager")
+    )
+    assert not fresh(cs).has_perm("roles.customer_reviews_reply", world.ru1)
     assert fresh(cs).has_perm("roles.finance_view", world.ru1)
     assert_index_clean()
 
@@ -354,7 +356,9 @@ def test_permissions_sync_for_one_seller_reads_only_that_seller(world):
     # another seller, bigger and with a corrupted index: invisible to --seller, and costs no query
     other = World()
     for _ in range(5):
-        other.member(("analyst", "seller"), ("picker", "warehouses", {"warehouses": [other.ru1_fbs]}))
+        other.member(
+            ("analyst", "seller"), ("courier_assembler", "warehouses", {"warehouses": [other.ru1_fbs]})
+        )
     IndexGroup.objects.filter(seller=other.seller).first().group.user_set.clear()
     StoreGroupObjectPermission.objects.filter(content_object=other.ru2).delete()
     out, beside = _check_one(world.seller)

@@ -34,7 +34,15 @@ from tests.roles.conftest import assert_index_clean
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
 
-ROLE_KEYS = ["administrator", "sales", "customer_service", "warehouse", "analyst", "picker", "finance"]
+ROLE_KEYS = [
+    "administrator",
+    "sales",
+    "customer_service",
+    "warehouse_manager",
+    "analyst",
+    "courier_assembler",
+    "financial_manager",
+]
 EDITABLE = ["orders.view", "orders.process", "finance.view", "warehouse.stock.view", "prices.edit"]
 
 

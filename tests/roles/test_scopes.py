@@ -53,7 +53,7 @@ def test_administrator_holds_everything_but_ownership(world):
 
 
 def test_market_scope_covers_its_stores_and_their_warehouses_only(world):
-    member = world.member(("warehouse", "market", {"market": "RU"}))
+    member = world.member(("warehouse_manager", "market", {"market": "RU"}))
     assert allowed(member, "stock.edit", world.ru1)
     assert allowed(member, "stock.edit", world.ru2)
     assert not allowed(member, "stock.edit", world.kz1)
@@ -63,10 +63,11 @@ def test_market_scope_covers_its_stores_and_their_warehouses_only(world):
 
 
 def test_store_scope_covers_chosen_stores_and_their_warehouses(world):
-    member = world.member(("warehouse", "stores", {"stores": [world.ru1]}))
-    assert allowed(member, "shipments.manage", world.ru1)
-    assert not allowed(member, "shipments.manage", world.ru2)
-    assert allowed(member, "warehouse.shipments.manage", world.ru1_fbo)
+    member = world.member(("warehouse_manager", "stores", {"stores": [world.ru1]}))
+    assert allowed(member, "supplies.manage", world.ru1)
+    assert not allowed(member, "supplies.manage", world.ru2)
+    assert allowed(member, "warehouse.shipments.manage", world.ru1_fbs)
+    assert not allowed(member, "warehouse.shipments.manage", world.ru1_fbo)  # FBO: Ozon's, nobody's here
     assert not allowed(member, "warehouse.shipments.manage", world.kz1_fbs)
     later = services.add_warehouse(actor=world.owner, store=world.ru1, name="New FBS", kind="FBS")
     assert allowed(member, "warehouse.shipments.manage", later)
@@ -75,12 +76,12 @@ def test_store_scope_covers_chosen_stores_and_their_warehouses(world):
 
 
 def test_warehouse_scope_covers_chosen_warehouses_only_and_no_store_permissions(world):
-    picker = world.member(("picker", "warehouses", {"warehouses": [world.ru1_fbs]}))
+    picker = world.member(("courier_assembler", "warehouses", {"warehouses": [world.ru1_fbs]}))
     assert allowed(picker, "warehouse.shipments.manage", world.ru1_fbs)
     assert not allowed(picker, "warehouse.shipments.manage", world.ru1_fbo)
     assert not allowed(picker, "warehouse.stock.edit", world.ru1_fbs)  # picker sees, does not edit
     assert allowed(picker, "warehouse.stock.view", world.ru1_fbs)
-    warehouse_role = world.member(("warehouse", "warehouses", {"warehouses": [world.kz1_fbs]}))
+    warehouse_role = world.member(("warehouse_manager", "warehouses", {"warehouses": [world.kz1_fbs]}))
     assert allowed(warehouse_role, "warehouse.stock.edit", world.kz1_fbs)
     assert not allowed(warehouse_role, "stock.edit", world.kz1)  # store level needs a store scope
     assert not warehouse_role.user.has_perm("roles.stock_edit", world.kz1)
@@ -106,9 +107,12 @@ def test_later_added_store_inherits_whole_seller_and_market_scopes_but_not_chose
 
 
 def test_deactivated_store_and_warehouse_deny_everyone_including_the_owner(world):
-    member = world.member(("warehouse", "seller"))
+    member = world.member(("warehouse_manager", "seller"))
     services.deactivate_warehouse(actor=world.owner, warehouse=world.ru1_fbo)
-    assert not allowed(member, "warehouse.stock.view", world.ru1_fbo)
+    result = selectors.check_permission(
+        user=member.user, seller=world.seller, permission="warehouse.stock.view", target=world.ru1_fbo
+    )
+    assert not result.allowed and result.reason == "inactive_target"
     assert allowed(member, "warehouse.stock.view", world.ru1_fbs)
     services.deactivate_store(actor=world.owner, store=world.ru1)
     world.ru1.refresh_from_db()

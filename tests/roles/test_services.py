@@ -107,12 +107,12 @@ def test_template_copies_are_editable_and_keep_their_translated_name_until_renam
 
 
 def test_role_in_use_cannot_be_deleted_without_moving_its_members(world):
-    member = world.member(("finance", "seller"))
+    member = world.member(("financial_manager", "seller"))
     with pytest.raises(Conflict) as error:
-        services.delete_role(actor=world.owner, role=world.role("finance"))
+        services.delete_role(actor=world.owner, role=world.role("financial_manager"))
     assert error.value.code == "in_use"
-    assert Role.objects.filter(pk=world.role("finance").pk).exists()
-    finance = world.role("finance")
+    assert Role.objects.filter(pk=world.role("financial_manager").pk).exists()
+    finance = world.role("financial_manager")
     analyst = world.role("analyst")
     assignment = member.assignments.get()
     services.delete_role(actor=world.owner, role=finance, move_to=analyst)
@@ -123,7 +123,7 @@ def test_role_in_use_cannot_be_deleted_without_moving_its_members(world):
     assert event.target_id == finance.pk
     assert event.changes["moved_to_role_id"] == [None, analyst.pk]
     assert event.changes["moved_assignment_ids"] == [None, [assignment.pk]]
-    unused = world.role("promotions")
+    unused = world.role("promotion_manager")
     services.delete_role(actor=world.owner, role=unused)
     assert last_event("role.deleted", world.seller).changes["moved_to_role_id"] == [None, None]
 

@@ -12,6 +12,7 @@ from django.utils import translation
 from ozonseat.errors import InvalidInput
 from roles import services
 from roles.models import Role, Store, Warehouse
+from roles.role_templates import TEMPLATES
 from tests.api.conftest import client_with, token_for, url
 from tests.concurrency import race
 from tests.factories import full_width
@@ -75,7 +76,7 @@ def test_the_database_refuses_what_slips_past_the_service(world):
     with pytest.raises(IntegrityError), transaction.atomic():
         Store.objects.create(seller=world.seller, name="Ru One", client_id="77", market="RU")
     with pytest.raises(IntegrityError), transaction.atomic():
-        Role.objects.create(seller=world.seller, name="PICKER", permissions=["orders.view"])
+        Role.objects.create(seller=world.seller, name="COURIER / ASSEMBLER", permissions=["orders.view"])
 
 
 @pytest.mark.django_db(transaction=True)
@@ -138,10 +139,13 @@ def test_the_store_page_shows_the_duplicate_as_a_field_error(client, world):
 # --- roles ----------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("language", "name"), [("zh-hans", "拣货员"), ("ru", "Сборщик"), ("en", "picker")])
+@pytest.mark.parametrize(
+    ("language", "name"),
+    [("zh-hans", "快递员 / 拣货员"), ("ru", "Курьер / Сборщик"), ("en", "courier / assembler")],
+)
 def test_a_role_cannot_take_a_built_in_roles_name_in_any_language(world, language, name):
     with translation.override(language):
-        shown = str(world.role("picker").display_name)
+        shown = str(world.role("courier_assembler").display_name)
     assert shown.casefold() == name.casefold()
     for interface_language in ("en", "ru", "zh-hans"):  # whatever the language of the one creating it
         with translation.override(interface_language):
@@ -150,39 +154,47 @@ def test_a_role_cannot_take_a_built_in_roles_name_in_any_language(world, languag
                     actor=world.owner, seller=world.seller, name=name, permissions=["orders.view"]
                 )
             )
-    assert Role.objects.filter(seller=world.seller).count() == 9
+    assert Role.objects.filter(seller=world.seller).count() == len(TEMPLATES)
 
 
 def test_the_refusal_names_the_role_it_clashes_with(world):
     with translation.override("en"):
         message = refusal(
             lambda: services.create_role(
-                actor=world.owner, seller=world.seller, name="拣货员", permissions=["orders.view"]
+                actor=world.owner, seller=world.seller, name="快递员 / 拣货员", permissions=["orders.view"]
             )
         )
-    assert message == "The role “Picker” is called “拣货员” in another language. Choose another name."
+    assert message == (
+        "The role “Courier / Assembler” is called “快递员 / 拣货员” in another language. Choose another name."
+    )
     with translation.override("zh-hans"):
         message = refusal(
-            lambda: services.clone_role(actor=world.owner, role=world.role("sales"), name="拣货员")
+            lambda: services.clone_role(actor=world.owner, role=world.role("sales"), name="快递员 / 拣货员")
         )
     assert message == "同名角色已存在。"
 
 
 def test_a_renamed_built_in_role_frees_its_translated_names_and_renaming_back_is_refused(world):
-    picker = world.role("picker")
+    picker = world.role("courier_assembler")
     services.update_role(actor=world.owner, role=picker, name="Packer")
     custom = services.create_role(
-        actor=world.owner, seller=world.seller, name="拣货员", permissions=["orders.view"]
+        actor=world.owner, seller=world.seller, name="快递员 / 拣货员", permissions=["orders.view"]
     )
     with translation.override("zh-hans"):
         names = sorted(str(role) for role in Role.objects.filter(seller=world.seller))
-    assert names.count("拣货员") == 1 and custom.name == "拣货员"
-    # Renamed back to its English name, the copy would show as 拣货员 again beside the custom role.
-    refusal(lambda: services.update_role(actor=world.owner, role=picker, name="Picker"))
+    assert names.count("快递员 / 拣货员") == 1 and custom.name == "快递员 / 拣货员"
+    # Renamed back to its English name, the copy would show as 快递员 / 拣货员 again beside the custom role.
+    refusal(lambda: services.update_role(actor=world.owner, role=picker, name="Courier / Assembler"))
 
 
 def test_every_role_in_the_list_reads_differently_in_every_language(world):
-    for name in ("拣货员", "Сборщик", "PICKER", "Analyst (READ-ONLY)", "财务"):
+    for name in (
+        "快递员 / 拣货员",
+        "Курьер / Сборщик",
+        "COURIER / ASSEMBLER",
+        "Analyst (READ-ONLY)",
+        "财务经理",
+    ):
         with contextlib.suppress(InvalidInput):
             services.create_role(
                 actor=world.owner, seller=world.seller, name=name, permissions=["orders.view"]
@@ -195,7 +207,7 @@ def test_every_role_in_the_list_reads_differently_in_every_language(world):
 
 def test_the_api_answers_400_for_a_role_named_like_a_built_in_one(world):
     response = client_with(token_for(world.owner_membership), HTTP_ACCEPT_LANGUAGE="zh-hans").post(
-        url(world.seller, "roles"), {"name": "拣货员", "permissions": ["orders.view"]}, format="json"
+        url(world.seller, "roles"), {"name": "快递员 / 拣货员", "permissions": ["orders.view"]}, format="json"
     )
     assert response.status_code == 400
     assert response.json()["errors"]["name"] == ["同名角色已存在。"]

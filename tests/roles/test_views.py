@@ -4,7 +4,7 @@ import pytest
 from django.urls import reverse
 
 from audit.models import AuditEvent
-from roles import services
+from roles import role_templates, services
 from roles.models import Assignment, Role, Store
 from tests.roles.conftest import World
 
@@ -17,6 +17,7 @@ def page_urls(world):
     return [
         reverse("roles:roles", args=[seller]),
         reverse("roles:role_create", args=[seller]),
+        reverse("roles:role_templates", args=[seller]),
         reverse("roles:role_edit", args=[seller, role]),
         reverse("roles:role_clone", args=[seller, role]),
         reverse("roles:role_delete", args=[seller, role]),
@@ -33,8 +34,10 @@ def needed_permission(url):
 
 
 def readable(url):
-    """Every member reads the roles, a role, the stores, a store, a warehouse; only managers change them."""
-    return not any(action in url for action in ("/new/", "/clone/", "/delete/", "/deactivate/"))
+    """Every member reads the roles, a role, the stores, a store, a warehouse; only managers change them (and
+    see the templates they could add)."""
+    actions = ("/new/", "/templates/", "/clone/", "/delete/", "/deactivate/")
+    return not any(action in url for action in actions)
 
 
 def test_owner_and_managers_see_every_page(client, world):
@@ -99,7 +102,7 @@ def test_role_matrix_edit_clone_and_delete_through_the_pages(client, world):
     client.force_login(world.owner)
     seller = world.seller.pk
     page = client.get(reverse("roles:roles", args=[seller])).content.decode()
-    assert "Customer service" in page and "Process orders" in page
+    assert "Customer service" in page and "Process FBS and rFBS postings" in page
     response = client.post(
         reverse("roles:role_create", args=[seller]),
         {"name": "Night shift", "description": "", "permissions": ["orders.view", "orders.process"]},
@@ -168,7 +171,7 @@ def test_member_page_grants_revokes_and_shows_the_grid(client, world):
     assert response.status_code == 302
     assignment = member.assignments.get()
     page = client.get(url).content.decode()
-    assert "Sales" in page and "RU one" in page and "Process orders" in page
+    assert "Sales" in page and "RU one" in page and "Process FBS and rFBS postings" in page
     assert page.count("✓") == len(world.role("sales").permissions)
     # an escalation or bad input comes back as a message, nothing written
     response = client.post(
@@ -201,7 +204,7 @@ def test_nav_links_to_roles_and_stores_show_to_every_member(client, world):
 def test_the_matrix_saves_a_role_column_and_refuses_roles_one_holds(client, world):
     seller = world.seller.pk
     client.force_login(world.owner)
-    finance = world.role("finance")
+    finance = world.role("financial_manager")
     page = client.get(reverse("roles:roles", args=[seller])).content.decode()
     assert f'form="role-{finance.pk}"' in page
     client.post(
@@ -225,7 +228,7 @@ def test_the_matrix_saves_a_role_column_and_refuses_roles_one_holds(client, worl
 def test_matrix_save_is_denied_without_roles_manage_and_404_across_sellers(client, world):
     other = World()
     sales = world.member(("sales", "seller"))
-    finance = world.role("finance")
+    finance = world.role("financial_manager")
     url = reverse("roles:role_permissions", args=[world.seller.pk, finance.pk])
     client.force_login(sales.user)
     assert client.post(url, {"permissions": ["orders.view"]}).status_code == 403
@@ -234,7 +237,7 @@ def test_matrix_save_is_denied_without_roles_manage_and_404_across_sellers(clien
     foreign = reverse("roles:role_permissions", args=[other.seller.pk, finance.pk])
     assert client.post(foreign, {"permissions": ["orders.view"]}).status_code == 404
     finance.refresh_from_db()
-    assert finance.permissions == sorted(["orders.view", "finance.view", "analytics.view"])
+    assert finance.permissions == sorted(role_templates.BY_KEY["financial_manager"].permissions)
 
 
 def test_a_member_manager_grants_and_revokes_within_their_scope_and_others_get_403(client, world):

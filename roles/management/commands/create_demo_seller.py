@@ -45,9 +45,9 @@ class Command(BaseCommand):
 STAFF_PASSWORD = "demo-staff-password"
 # address, name, job title, role template, scope; the last one has not accepted yet
 DEMO_STAFF = (
-    ("picker@demo.ozonseat.localhost", "Ivan Petrov", "Warehouse, Khimki", "picker", "khimki"),
+    ("picker@demo.ozonseat.localhost", "Ivan Petrov", "Warehouse, Khimki", "courier_assembler", "khimki"),
     ("support@demo.ozonseat.localhost", "Olga Smirnova", "Customer service", "customer_service", "market"),
-    ("finance@demo.ozonseat.localhost", "Chen Jie", "Finance", "finance", "seller"),
+    ("finance@demo.ozonseat.localhost", "Chen Jie", "Finance", "financial_manager", "seller"),
 )
 
 
