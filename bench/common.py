@@ -98,6 +98,14 @@ def purge_redis(redis_url: str, key_prefix: str) -> None:
         client.delete(key)
 
 
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
 # --- timing ------------------------------------------------------------------------------------------
 
 
