@@ -97,7 +97,7 @@ def _verify_chain(seller_id: int | None, chunk_size: int) -> ChainReport:
     previous_hash = chain.checkpoint_hash if chain.checkpoint_sequence else GENESIS_HASH
     checkpoint_confirmed = chain.checkpoint_sequence == 0
     last_sequence = chain.last_sequence
-    rows = _stored_events(seller_id, chunk_size)
+    rows = _stored_events(seller_id, chunk_size, chain.last_sequence - chain.checkpoint_sequence)
     for pk, sequence, stored_hash, action, linked_hash, changes, digest in rows:
         if (
             sequence != expected_sequence
@@ -169,7 +169,19 @@ _cursor_numbers = count(1)
 _parse_json = json.JSONDecoder().scan_once  # the C scanner: PostgreSQL prints jsonb without leading space
 
 
-def _stored_events(seller_id, chunk_size):
+def _hashed(rows):
+    """_stored_events' tuples of _ROWS_SQL rows."""
+    for row in rows:
+        changes = _parse_json(row[6], 0)[0]
+        created_at = _timestamp(row[7]) if row[7] is not None else format_timestamp(row[8])
+        serialized = row_serialization(
+            row[3], row[4], row[5], changes, created_at, row[9], row[10], row[11], row[12], row[13],
+            row[14], row[15], row[16], row[17],
+        )  # fmt: skip
+        yield row[0], row[1], row[2], row[3], row[10], changes, sha256(serialized).hexdigest()
+
+
+def _stored_events(seller_id, chunk_size, expected):
     """(id, sequence, hash, action, previous_hash, changes, the hash recomputed) of every event of the
     chain, in sequence order.
 
@@ -192,25 +204,24 @@ def _stored_events(seller_id, chunk_size):
             )
         return
     connection.ensure_connection()
-    condition = "IS NULL" if seller_id is None else "= %s"
+    sql = _ROWS_SQL.format(condition="IS NULL" if seller_id is None else "= %s")
+    parameters = [] if seller_id is None else [seller_id]
     batch = max(chunk_size, 10_000)
+    if expected < batch:  # most chains: one round trip, no server-side cursor, no fetching thread
+        with connection.connection.cursor() as cursor:
+            cursor.execute(sql, parameters)
+            yield from _hashed(cursor.fetchall())
+        return
     with (
         connection.connection.cursor(name=f"audit_verify_{next(_cursor_numbers)}") as cursor,
         ThreadPoolExecutor(max_workers=1, thread_name_prefix="audit-verify-fetch") as fetcher,
     ):
         cursor.itersize = batch
-        cursor.execute(_ROWS_SQL.format(condition=condition), [] if seller_id is None else [seller_id])
+        cursor.execute(sql, parameters)
         pending = fetcher.submit(cursor.fetchmany, batch)
         while rows := pending.result():
             pending = fetcher.submit(cursor.fetchmany, batch)
-            for row in rows:
-                changes = _parse_json(row[6], 0)[0]
-                created_at = _timestamp(row[7]) if row[7] is not None else format_timestamp(row[8])
-                serialized = row_serialization(
-                    row[3], row[4], row[5], changes, created_at, row[9], row[10], row[11], row[12], row[13],
-                    row[14], row[15], row[16], row[17],
-                )  # fmt: skip
-                yield row[0], row[1], row[2], row[3], row[10], changes, sha256(serialized).hexdigest()
+            yield from _hashed(rows)
         # Leaving early (a broken chain): the pool waits for the fetch under way before the cursor closes.
 
 
