@@ -66,7 +66,7 @@ def _events(seller_id):
     return queryset
 
 
-def verify_chain(seller_id: int | None, *, chunk_size: int = 2000) -> ChainReport:
+def verify_chain(seller_id: int | None, *, chunk_size: int = 10_000) -> ChainReport:
     """Recompute one chain.
 
     Outside a transaction, PostgreSQL reads the head and the events from one REPEATABLE READ snapshot, so
@@ -206,7 +206,7 @@ def _stored_events(seller_id, chunk_size, expected):
     connection.ensure_connection()
     sql = _ROWS_SQL.format(condition="IS NULL" if seller_id is None else "= %s")
     parameters = [] if seller_id is None else [seller_id]
-    batch = max(chunk_size, 10_000)
+    batch = chunk_size
     if expected < batch:  # most chains: one round trip, no server-side cursor, no fetching thread
         with connection.connection.cursor() as cursor:
             cursor.execute(sql, parameters)

@@ -343,3 +343,39 @@ def test_an_odd_row_edited_below_the_orm_is_caught(seller, owner, index):
     assert report.broken_event_id == made[index].pk
     assert report.checked == index
     assert "was changed after it was written" in report.problem
+
+
+@pytest.mark.django_db
+def test_a_chain_longer_than_a_batch_verifies_through_the_fetching_cursor(seller, owner):
+    """Chains of more than one batch are read batch by batch, the next fetched while one is hashed."""
+    _write_reference_chain(seller.pk, _odd_rows(owner))
+    for chunk_size in (1, 3, len(ODD_ROWS) - 1):
+        report = verify_chain(seller.pk, chunk_size=chunk_size)
+        assert report.ok, (chunk_size, report.problem)
+        assert report.checked == len(ODD_ROWS)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("index", [0, 4, len(ODD_ROWS) - 1])
+def test_an_edit_is_caught_in_any_batch(seller, owner, index):
+    from tests.audit.helpers import as_superuser_without_triggers
+
+    made = _write_reference_chain(seller.pk, _odd_rows(owner))
+    as_superuser_without_triggers(
+        "UPDATE audit_auditevent SET target_type = 'store' WHERE id = %s", [made[index].pk]
+    )
+    report = verify_chain(seller.pk, chunk_size=3)
+    assert not report.ok
+    assert (report.broken_event_id, report.checked) == (made[index].pk, index)
+
+
+@pytest.mark.django_db
+def test_a_missing_event_is_caught_through_the_fetching_cursor(seller, owner):
+    from tests.audit.helpers import as_superuser_without_triggers
+
+    made = _write_reference_chain(seller.pk, _odd_rows(owner))
+    as_superuser_without_triggers("DELETE FROM audit_auditevent WHERE id = %s", [made[5].pk])
+    report = verify_chain(seller.pk, chunk_size=2)
+    assert not report.ok
+    assert report.broken_sequence == 6
+    assert "event #6 is missing" in report.problem
