@@ -141,6 +141,7 @@ def record_event(
     store_id = _id(store) if store is not None else _store_of(target, changes)
     context = get_context()
     seller_id = _id(seller)
+    changes_text = canonical_json(changes or {})
     # No savepoint: if the append fails, the caller's whole transaction must roll back with it, so a change
     # can never commit without its event.
     with transaction.atomic(savepoint=False):
@@ -154,7 +155,7 @@ def record_event(
             target_type=target_type,
             target_id=_id(target_id),
             store_id=store_id,
-            changes=json.loads(canonical_json(changes or {})),
+            changes=json.loads(changes_text),
             # The request's address and device stay out of the chain (erasable, see the model).
             client_ip=context.ip,
             client_agent=context.user_agent or None,
@@ -165,9 +166,39 @@ def record_event(
         )
         # The changes were just round-tripped through JSON: hashed as stored, without a second round trip.
         event.hash = compute_stored_hash(event)
+        _append(chain, event, changes_text)
+    return event
+
+
+_APPEND_COLUMNS = (
+    *CHAINED_FIELDS,
+    "hash",
+    "client_ip",
+    "client_agent",
+)
+# The event and the head's move in one round trip: two statements, the second seeing the first's row.
+_APPEND_SQL = (
+    f"INSERT INTO audit_auditevent ({', '.join(_APPEND_COLUMNS)}) "  # noqa: S608 (column names are constants)
+    f"VALUES ({', '.join(['%s'] * len(_APPEND_COLUMNS))}); "
+    "SELECT (SELECT id FROM audit_auditevent WHERE hash = %s), audit_advance_chain(%s, %s, %s)"
+)
+
+
+def _append(chain: AuditChain, event: AuditEvent, changes_text: str) -> None:
+    """Insert `event` and move the chain head to it (see advance_chain)."""
+    connection = connections[AuditEvent.objects.db]
+    if connection.vendor != "postgresql":
         event.save(force_insert=True)
         advance_chain(chain, event)
-    return event
+        return
+    values = [changes_text if name == "changes" else getattr(event, name) for name in _APPEND_COLUMNS]
+    with connection.cursor() as cursor:
+        cursor.execute(_APPEND_SQL, [*values, event.hash, chain.key, event.sequence, event.hash])
+        event.pk = cursor.fetchone()[0]
+    event._state.adding = False
+    event._state.db = connection.alias
+    chain.last_sequence = event.sequence
+    chain.last_hash = event.hash
 
 
 # --- permission denials ---------------------------------------------------------------------------

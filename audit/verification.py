@@ -1,11 +1,23 @@
 """Recomputing the chains: the evidence that nothing in the log was edited, removed or reordered."""
 
+import json
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from hashlib import sha256
+from itertools import count
+from types import SimpleNamespace
 
 from django.db import connections, transaction
 
 from . import events
-from .chain import CHAINED_FIELDS, GENESIS_HASH, chain_key, compute_stored_hash
+from .chain import (
+    CHAINED_FIELDS,
+    GENESIS_HASH,
+    chain_key,
+    format_timestamp,
+    row_serialization,
+    stored_serialization,
+)
 from .models import AuditChain, AuditEvent
 
 STORED_FIELDS = ("pk", *CHAINED_FIELDS, "hash")
@@ -54,7 +66,7 @@ def _events(seller_id):
     return queryset
 
 
-def verify_chain(seller_id: int | None, *, chunk_size: int = 2000) -> ChainReport:
+def verify_chain(seller_id: int | None, *, chunk_size: int = 10_000) -> ChainReport:
     """Recompute one chain.
 
     Outside a transaction, PostgreSQL reads the head and the events from one REPEATABLE READ snapshot, so
@@ -84,41 +96,21 @@ def _verify_chain(seller_id: int | None, chunk_size: int) -> ChainReport:
     expected_sequence = chain.checkpoint_sequence + 1
     previous_hash = chain.checkpoint_hash if chain.checkpoint_sequence else GENESIS_HASH
     checkpoint_confirmed = chain.checkpoint_sequence == 0
-    # Plain rows (named tuples with the event's attribute names), not model instances: the chain is read
-    # at the speed of hashing. Their changes come from the database: hashed as stored.
-    queryset = _events(seller_id).order_by("sequence").values_list(*STORED_FIELDS, named=True)
-    for event in queryset.iterator(chunk_size=chunk_size):
-        if event.sequence < expected_sequence:
-            return report.fail(
-                f"event #{event.sequence} is at or before the retention checkpoint "
-                f"#{chain.checkpoint_sequence}, or appears twice",
-                event,
-            )
-        if event.sequence > chain.last_sequence:
-            return report.fail(
-                f"event #{event.sequence} (id {event.pk}) lies beyond the chain head #{chain.last_sequence}: "
-                "it was not appended through record_event",
-                event,
-            )
-        if event.sequence != expected_sequence:
-            return report.fail(
-                f"event #{expected_sequence} is missing (the next one present is #{event.sequence}, "
-                f"id {event.pk})",
-                sequence=expected_sequence,
-            )
-        if event.previous_hash != previous_hash:
-            return report.fail(
-                f"event #{event.sequence} (id {event.pk}) does not link to the event before it", event
-            )
-        if compute_stored_hash(event) != event.hash:
-            return report.fail(
-                f"event #{event.sequence} (id {event.pk}) was changed after it was written", event
-            )
-        if event.action == events.ARCHIVED and _confirms_checkpoint(event, chain):
+    last_sequence = chain.last_sequence
+    rows = _stored_events(seller_id, chunk_size, chain.last_sequence - chain.checkpoint_sequence)
+    for pk, sequence, stored_hash, action, linked_hash, changes, digest in rows:
+        if (
+            sequence != expected_sequence
+            or sequence > last_sequence
+            or linked_hash != previous_hash
+            or digest != stored_hash
+        ):
+            return _broken(report, chain, expected_sequence, previous_hash, pk, sequence, linked_hash)
+        if action == events.ARCHIVED and _confirms_checkpoint(changes, chain):
             checkpoint_confirmed = True
-        previous_hash = event.hash
+        previous_hash = stored_hash
         expected_sequence += 1
-        report.checked += 1
+    report.checked = expected_sequence - 1 - chain.checkpoint_sequence
     if expected_sequence - 1 != chain.last_sequence:
         return report.fail(
             f"events #{expected_sequence} to #{chain.last_sequence} are missing", sequence=expected_sequence
@@ -134,8 +126,115 @@ def _verify_chain(seller_id: int | None, chunk_size: int) -> ChainReport:
     return report
 
 
-def _confirms_checkpoint(event: AuditEvent, chain: AuditChain) -> bool:
-    changes = event.changes or {}
+def _broken(report, chain, expected_sequence, previous_hash, pk, sequence, linked_hash) -> ChainReport:
+    """The report of the first event that does not extend the chain verified so far."""
+    report.checked = expected_sequence - 1 - chain.checkpoint_sequence
+    event = SimpleNamespace(pk=pk, sequence=sequence)
+    if sequence < expected_sequence:
+        return report.fail(
+            f"event #{sequence} is at or before the retention checkpoint #{chain.checkpoint_sequence}, "
+            "or appears twice",
+            event,
+        )
+    if sequence > chain.last_sequence:
+        return report.fail(
+            f"event #{sequence} (id {pk}) lies beyond the chain head #{chain.last_sequence}: "
+            "it was not appended through record_event",
+            event,
+        )
+    if sequence != expected_sequence:
+        return report.fail(
+            f"event #{expected_sequence} is missing (the next one present is #{sequence}, id {pk})",
+            sequence=expected_sequence,
+        )
+    if linked_hash != previous_hash:
+        return report.fail(f"event #{sequence} (id {pk}) does not link to the event before it", event)
+    return report.fail(f"event #{sequence} (id {pk}) was changed after it was written", event)
+
+
+# The columns of row_serialization, as PostgreSQL prints them: integers as JSON text, created_at in UTC
+# (years 1000 to 9999, which PostgreSQL and format_timestamp print alike; others come back as datetimes).
+_ROWS_SQL = """
+    SELECT id, sequence, hash, action,
+        coalesce(actor_token_id::text, 'null'), coalesce(actor_user_id::text, 'null'), changes::text,
+        CASE WHEN created_at >= '1000-01-01 00:00:00+00' AND created_at < '10000-01-01 00:00:00+00'
+            THEN (created_at AT TIME ZONE 'UTC')::text END,
+        CASE WHEN created_at >= '1000-01-01 00:00:00+00' AND created_at < '10000-01-01 00:00:00+00'
+            THEN NULL ELSE created_at END,
+        ip, previous_hash, request_id, coalesce(seller_id::text, 'null'), sequence::text,
+        coalesce(store_id::text, 'null'), coalesce(target_id::text, 'null'), target_type, user_agent
+    FROM audit_auditevent WHERE seller_id {condition} ORDER BY audit_auditevent.sequence
+"""
+_cursor_numbers = count(1)
+_parse_json = json.JSONDecoder().scan_once  # the C scanner: PostgreSQL prints jsonb without leading space
+
+
+def _hashed(rows):
+    """_stored_events' tuples of _ROWS_SQL rows."""
+    for row in rows:
+        changes = _parse_json(row[6], 0)[0]
+        created_at = _timestamp(row[7]) if row[7] is not None else format_timestamp(row[8])
+        serialized = row_serialization(
+            row[3], row[4], row[5], changes, created_at, row[9], row[10], row[11], row[12], row[13],
+            row[14], row[15], row[16], row[17],
+        )  # fmt: skip
+        yield row[0], row[1], row[2], row[3], row[10], changes, sha256(serialized).hexdigest()
+
+
+def _stored_events(seller_id, chunk_size, expected):
+    """(id, sequence, hash, action, previous_hash, changes, the hash recomputed) of every event of the
+    chain, in sequence order.
+
+    On PostgreSQL the rows come through a server-side cursor as text, in large batches, the next batch
+    fetched by a thread while this one is hashed, and are never turned into model instances or datetimes:
+    the chain is read at the speed of hashing."""
+    connection = connections[AuditEvent.objects.db]
+    if connection.vendor != "postgresql":
+        queryset = _events(seller_id).order_by("sequence").values_list(*STORED_FIELDS, named=True)
+        for event in queryset.iterator(chunk_size=chunk_size):
+            digest = sha256(stored_serialization(event)).hexdigest()
+            yield (
+                event.pk,
+                event.sequence,
+                event.hash,
+                event.action,
+                event.previous_hash,
+                event.changes,
+                digest,
+            )
+        return
+    connection.ensure_connection()
+    sql = _ROWS_SQL.format(condition="IS NULL" if seller_id is None else "= %s")
+    parameters = [] if seller_id is None else [seller_id]
+    batch = chunk_size
+    if expected < batch:  # most chains: one round trip, no server-side cursor, no fetching thread
+        with connection.connection.cursor() as cursor:
+            cursor.execute(sql, parameters)
+            yield from _hashed(cursor.fetchall())
+        return
+    with (
+        connection.connection.cursor(name=f"audit_verify_{next(_cursor_numbers)}") as cursor,
+        ThreadPoolExecutor(max_workers=1, thread_name_prefix="audit-verify-fetch") as fetcher,
+    ):
+        cursor.itersize = batch
+        cursor.execute(sql, parameters)
+        pending = fetcher.submit(cursor.fetchmany, batch)
+        while rows := pending.result():
+            pending = fetcher.submit(cursor.fetchmany, batch)
+            yield from _hashed(rows)
+        # Leaving early (a broken chain): the pool waits for the fetch under way before the cursor closes.
+
+
+def _timestamp(text: str) -> str:
+    """format_timestamp of a UTC timestamp as PostgreSQL prints it: "2025-01-02 03:04:05.06" (the
+    fraction's trailing zeros dropped, no fraction at all on a whole second)."""
+    if text[10] != " ":  # psycopg2 reads only ISO dates too: a DateStyle of another kind breaks Django first
+        raise ValueError(f"PostgreSQL printed {text!r}: audit_verify needs DateStyle ISO")
+    return f"{text[:10]}T{text[11:].ljust(15, '0') if len(text) > 19 else text[11:] + '.000000'}Z"
+
+
+def _confirms_checkpoint(changes, chain: AuditChain) -> bool:
+    changes = changes or {}
     try:
         return (
             changes["checkpoint_sequence"][1] == chain.checkpoint_sequence

@@ -29,26 +29,8 @@ ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/ozonseat_api_bench"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/4"
 
-
-def recreate_database(url: str) -> None:
-    import psycopg2
-
-    parsed = urlparse(url)
-    name = parsed.path.lstrip("/")
-    assert name.endswith("_bench"), "the bench database name must end in _bench (it is dropped)"
-    admin = psycopg2.connect(url.replace(parsed.path, "/postgres"))
-    admin.autocommit = True
-    with admin.cursor() as cursor:
-        cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        cursor.execute(f'CREATE DATABASE "{name}"')
-    admin.close()
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
+sys.path.insert(0, str(ROOT))
+from bench.common import free_port, recreate_database  # noqa: E402
 
 SETUP = r"""
 import json, django

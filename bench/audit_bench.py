@@ -15,6 +15,8 @@ from urllib.parse import urlparse
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+from bench import common  # noqa: E402
+
 DATABASE_URL = os.environ.get("DATABASE_URL") or "postgres://postgres@127.0.0.1:5432/ozonseat_audit_bench"
 if not urlparse(DATABASE_URL).path.endswith("_bench"):
     sys.exit("Refusing to run: the bench database name must end in _bench (it is dropped and recreated).")
@@ -28,25 +30,11 @@ REPEAT = 7
 
 
 def recreate_database():
-    import psycopg2
-
-    parsed = urlparse(DATABASE_URL)
-    name = parsed.path.lstrip("/")
-    admin = psycopg2.connect(DATABASE_URL.rsplit("/", 1)[0] + "/postgres")
-    admin.autocommit = True
-    with admin.cursor() as cursor:
-        cursor.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        cursor.execute(f'CREATE DATABASE "{name}"')
-    admin.close()
+    common.recreate_database(DATABASE_URL)
 
 
 def median_seconds(function, repeat=REPEAT):
-    samples = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        function()
-        samples.append(time.perf_counter() - start)
-    return statistics.median(samples)
+    return common.median_seconds(function, repeat)
 
 
 def main():

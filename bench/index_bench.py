@@ -16,7 +16,6 @@ The database named in DATABASE_URL is dropped and re-created (it must end in "_b
 """
 
 import os
-import random
 import statistics
 import sys
 import time
@@ -29,7 +28,8 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/ozonseat_index_bench")
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tests.settings")
 
-from bench.roles_check import recreate_database  # noqa: E402
+from bench import common  # noqa: E402
+from bench.common import recreate_database  # noqa: E402
 
 MEMBERS = 5000
 STORES = 500
@@ -40,102 +40,15 @@ SMALL_MEMBERS = 20
 ROUNDS = 7
 
 
-def build_seller(name, members_count, stores_count, warehouses_per_store, prefix):
-    """A seller with members and a realistic mix of assignments, written in bulk (no index yet)."""
-    from accounts import hooks
-    from accounts.models import Membership, MembershipKind, MembershipStatus, Seller, User
-    from roles.models import Assignment, Role, ScopeKind, Store, Warehouse
-
-    rng = random.Random(name)
-    seller = Seller.objects.create(name=name)
-    hooks.seller_created(seller)
-    users = User.objects.bulk_create(
-        [User(email=f"{prefix}{i}@bench.example", password="!") for i in range(members_count + 1)],
-        batch_size=5000,
-    )
-    owner = Membership.objects.create(
-        user=users[0], seller=seller, kind=MembershipKind.OWNER, status=MembershipStatus.ACTIVE
-    )
-    members = Membership.objects.bulk_create(
-        [Membership(user=u, seller=seller, status=MembershipStatus.ACTIVE) for u in users[1:]],
-        batch_size=5000,
-    )
-    stores = Store.objects.bulk_create(
-        [
-            Store(
-                seller=seller, name=f"Store {i}", client_id=str(100000 + i), market=MARKETS[i % len(MARKETS)]
-            )
-            for i in range(stores_count)
-        ]
-    )
-    warehouses = Warehouse.objects.bulk_create(
-        [
-            Warehouse(store=s, seller=seller, name=f"{s.name} W{j}", kind=("FBS", "rFBS", "FBO")[j % 3])
-            for s in stores
-            for j in range(warehouses_per_store)
-        ],
-        batch_size=5000,
-    )
-    roles = {r.template_key: r for r in Role.objects.filter(seller=seller)}
-    n = members_count
-    plan = []  # (membership, role key, scope kind, market, stores, warehouses)
-    for i, m in enumerate(members):
-        share = i / n
-        if share < 0.16:  # Sales, chosen stores (with the next line: 1,000 holders of 5,000)
-            plan.append((m, "sales", ScopeKind.STORES, "", rng.sample(stores, min(3, len(stores))), []))
-        elif share < 0.20:
-            plan.append((m, "sales", ScopeKind.MARKET, MARKETS[i % len(MARKETS)], [], []))
-        elif share < 0.50:
-            plan.append(
-                (m, "customer_service", ScopeKind.STORES, "", rng.sample(stores, min(5, len(stores))), [])
-            )
-        elif share < 0.80:
-            plan.append(
-                (
-                    m,
-                    "courier_assembler",
-                    ScopeKind.WAREHOUSES,
-                    "",
-                    [],
-                    rng.sample(warehouses, min(3, len(warehouses))),
-                )
-            )
-        elif share < 0.90:
-            plan.append((m, "warehouse_manager", ScopeKind.MARKET, MARKETS[i % len(MARKETS)], [], []))
-        elif share < 0.98:
-            plan.append((m, "analyst", ScopeKind.SELLER, "", [], []))
-        elif share < 0.99:
-            plan.append((m, "administrator", ScopeKind.SELLER, "", [], []))
-    assignments = Assignment.objects.bulk_create(
-        [
-            Assignment(membership=m, role=roles[key], scope_kind=kind, market=market)
-            for m, key, kind, market, *_ in plan
-        ],
-        batch_size=5000,
-    )
-    Assignment.stores.through.objects.bulk_create(
-        [
-            Assignment.stores.through(assignment=a, store=s)
-            for a, (_m, _k, _kind, _market, chosen, _w) in zip(assignments, plan, strict=True)
-            for s in chosen
-        ],
-        batch_size=5000,
-    )
-    Assignment.warehouses.through.objects.bulk_create(
-        [
-            Assignment.warehouses.through(assignment=a, warehouse=w)
-            for a, (_m, _k, _kind, _market, _s, chosen) in zip(assignments, plan, strict=True)
-            for w in chosen
-        ],
-        batch_size=5000,
-    )
-    return seller, owner, members, roles
+def build_seller(name, members_count, stores_count, warehouses_per_store, prefix=""):
+    """A seller with members and the index benchmarks' mix of assignments, written in bulk (no index yet)."""
+    world = common.build_sellers(
+        [(name, members_count, stores_count, warehouses_per_store)], common.rng_for(name)
+    )[0]
+    return world["seller"], world["owner"], world["members"], world["roles"]
 
 
-def timed(function, *args, **kwargs):
-    start = time.perf_counter()
-    result = function(*args, **kwargs)
-    return result, time.perf_counter() - start
+timed = common.timed
 
 
 def count_rows(seller_id):
@@ -160,21 +73,72 @@ def count_rows(seller_id):
     return rows, members, IndexGroup.objects.filter(seller_id=seller_id).count()
 
 
-class Rollback(Exception):
-    pass
+in_rolled_back_transaction = common.in_rolled_back_transaction
 
 
-def in_rolled_back_transaction(function):
-    from django.db import transaction
+def role_edit(role_id, owner_id, rounds=ROUNDS):
+    """Adding finance.view to a role: (its re-index / a bare INSERT ... unnest of the rows it writes,
+    the whole update_role service / the same, rows written); rounds interleaved, each rolled back, the
+    ratio taken within each round, median."""
+    from django.db import connection
 
-    result = {}
-    try:
-        with transaction.atomic():
-            result["value"] = timed(function)
-            raise Rollback
-    except Rollback:
-        pass
-    return result["value"]
+    from accounts.models import Membership
+    from roles import index, services
+    from roles.models import IndexGroup, Role, StoreGroupObjectPermission
+
+    role = Role.objects.get(pk=role_id)
+    owner = Membership.objects.select_related("user").get(pk=owner_id)
+    groups = list(IndexGroup.objects.filter(seller_id=role.seller_id, key__startswith=f"{role.pk}:"))
+    finance_view = index.permission_ids()["finance.view"]
+    before = StoreGroupObjectPermission.objects.count()
+
+    def edit():
+        services.update_role(actor=owner.user, role=role, permissions=[*role.permissions, "finance.view"])
+        return StoreGroupObjectPermission.objects.count() - before
+
+    def edit_and_read_rows():
+        written = edit()
+        rows = list(
+            StoreGroupObjectPermission.objects.filter(
+                permission_id=finance_view, group_id__in=[g.group_id for g in groups]
+            ).values_list("group_id", "content_object_id")
+        )
+        return written, rows
+
+    (written, bare_rows), _ = in_rolled_back_transaction(edit_and_read_rows)
+    role.refresh_from_db()
+    assert len(bare_rows) == written, (len(bare_rows), written)
+    table = StoreGroupObjectPermission._meta.db_table
+    sql = (
+        f"INSERT INTO {table} (group_id, permission_id, content_object_id) "
+        "SELECT * FROM unnest(%s::integer[], %s::integer[], %s::bigint[])"
+    )
+    group_ids, object_ids = [r[0] for r in bare_rows], [r[1] for r in bare_rows]
+
+    def bare():
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [group_ids, [finance_view] * len(bare_rows), object_ids])
+
+    def role_then_sync():
+        Role.objects.filter(pk=role.pk).update(permissions=[*role.permissions, "finance.view"])
+        return timed(
+            index.sync, role.seller_id, index.Restriction(role_ids={role.pk}, permissions={"finance.view"})
+        )[1]
+
+    measured = common.interleaved(
+        {
+            "bare": lambda: in_rolled_back_transaction(bare)[1],
+            "service": lambda: in_rolled_back_transaction(edit)[1],
+            "sync": lambda: in_rolled_back_transaction(role_then_sync)[0],
+        },
+        rounds,
+    )
+    role.refresh_from_db()
+    return (
+        common.ratio_within_rounds(measured["sync"], measured["bare"]),
+        common.ratio_within_rounds(measured["service"], measured["bare"]),
+        written,
+    )
 
 
 def main():
@@ -187,8 +151,7 @@ def main():
     from django.test.utils import CaptureQueriesContext
 
     from accounts import services as accounts_services
-    from roles import index, services
-    from roles.models import IndexGroup, StoreGroupObjectPermission
+    from roles import index
 
     call_command("migrate", verbosity=0)
     print(
@@ -224,65 +187,10 @@ def main():
     # 2. editing a role held by 1,000 members
     sales = roles["sales"]
     holders = sales.assignments.values("membership").distinct().count()
-    sales_groups = list(IndexGroup.objects.filter(seller=big, key__startswith=f"{sales.pk}:"))
-    finance_view = index.permission_ids()["finance.view"]
-    before = StoreGroupObjectPermission.objects.count()
-
-    def edit():
-        services.update_role(actor=owner.user, role=sales, permissions=[*sales.permissions, "finance.view"])
-        return StoreGroupObjectPermission.objects.count() - before
-
-    def edit_and_read_rows():
-        written = edit()
-        rows = list(
-            StoreGroupObjectPermission.objects.filter(
-                permission_id=finance_view, group_id__in=[g.group_id for g in sales_groups]
-            ).values_list("group_id", "content_object_id")
-        )
-        return written, rows
-
-    (written, bare_rows), _ = in_rolled_back_transaction(edit_and_read_rows)
-    sales.refresh_from_db()
-    assert len(bare_rows) == written, (len(bare_rows), written)
-    table = StoreGroupObjectPermission._meta.db_table
-    sql = (
-        f"INSERT INTO {table} (group_id, permission_id, content_object_id) "
-        "SELECT * FROM unnest(%s::integer[], %s::integer[], %s::bigint[])"
-    )
-
-    def bare():
-        with connection.cursor() as cursor:
-            cursor.execute(
-                sql, [[r[0] for r in bare_rows], [finance_view] * len(bare_rows), [r[1] for r in bare_rows]]
-            )
-
-    def sync_only():
-        index.sync(big.pk, index.Restriction(role_ids={sales.pk}, permissions={"finance.view"}))
-
-    service_times, sync_times, bare_times = [], [], []
-    for _ in range(ROUNDS):
-        bare_times.append(in_rolled_back_transaction(bare)[1])
-        service_times.append(in_rolled_back_transaction(edit)[1])
-        sales.refresh_from_db()
-
-        def role_then_sync():
-            from roles.models import Role
-
-            Role.objects.filter(pk=sales.pk).update(permissions=[*sales.permissions, "finance.view"])
-            return timed(sync_only)[1]
-
-        sync_times.append(in_rolled_back_transaction(role_then_sync)[0])
-    service, sync_seconds, bare_seconds = (
-        statistics.median(t) for t in (service_times, sync_times, bare_times)
-    )
+    reindex_ratio, service_ratio, written = role_edit(sales.pk, owner.pk)
     print(f"\nEditing Sales (held by {holders:,} members) adding finance.view: {written:,} rows to write")
-    print(f"  update_role, the whole service: {service * 1000:.1f} ms (median of {ROUNDS})")
-    print(f"  its re-index (index.sync of the role's groups): {sync_seconds * 1000:.1f} ms")
-    print(f"  bare INSERT ... SELECT unnest of the same rows: {bare_seconds * 1000:.1f} ms")
-    results.append(
-        ("role edit, 1,000 holders: re-index / bare insert", sync_seconds / bare_seconds, "<= 1.5")
-    )
-    results.append(("role edit, 1,000 holders: whole service / bare insert", service / bare_seconds, ""))
+    results.append(("role edit, 1,000 holders: re-index / bare insert", reindex_ratio, "<= 1.5"))
+    results.append(("role edit, 1,000 holders: whole service / bare insert", service_ratio, ""))
 
     # 3. permissions_sync --check --seller N vs the full check
     def check(*args):

@@ -17,116 +17,25 @@ import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-os.environ["DATABASE_URL"] = os.environ.get("BENCH_DATABASE_URL") or (
-    "postgres://postgres@127.0.0.1:5432/ozonseat_pages_bench"
-)
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tests.settings")
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-MARKETS = ("RU", "KZ", "BY", "UZ")
+from bench import common
+
+DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/ozonseat_pages_bench"
 RUNS = 5
-
-from bench.roles_check import recreate_database  # noqa: E402 (after the path and settings above)
+STATUSES = ["active"] * 8 + ["suspended", "invited"]
 
 
 def build(members: int, stores: int, warehouses_per_store: int, rng: random.Random) -> dict:
     """A seller of `members` memberships (the owner first, an Administrator over the whole seller second),
-    a realistic mix of roles and scopes, a service account with a token, and 60 audit events."""
-    from accounts import api_tokens, hooks, services
-    from accounts.models import Membership, MembershipKind, MembershipStatus, Seller, User
-    from roles.models import Assignment, Role, ScopeKind, Store, Warehouse
-
-    seller = Seller.objects.create(name=f"Seller of {members}")
-    hooks.seller_created(seller)
-    users = User.objects.bulk_create(
-        [
-            User(email=f"m{i}@s{seller.pk}.bench.example", password="!", display_name=f"Person {i:05d}")
-            for i in range(members)
-        ],
-        batch_size=2000,
-    )
-    owner = Membership.objects.create(
-        user=users[0], seller=seller, kind=MembershipKind.OWNER, status=MembershipStatus.ACTIVE
-    )
-    statuses = [MembershipStatus.ACTIVE] * 8 + [MembershipStatus.SUSPENDED, MembershipStatus.INVITED]
-    people = Membership.objects.bulk_create(
-        [
-            Membership(
-                user=u,
-                seller=seller,
-                status=MembershipStatus.ACTIVE if i < 5 else rng.choice(statuses),
-                job_title=rng.choice(["Picker", "Support", "Content", "Finance", ""]),
-            )
-            for i, u in enumerate(users[1:])
-        ],
-        batch_size=2000,
-    )
-    store_rows = Store.objects.bulk_create(
-        [
-            Store(seller=seller, name=f"Store {i:04d}", client_id=str(100000 + i), market=MARKETS[i % 4])
-            for i in range(stores)
-        ]
-    )
-    warehouse_rows = Warehouse.objects.bulk_create(
-        [
-            Warehouse(store=s, seller=seller, name=f"{s.name} W{j}", kind="FBS")
-            for s in store_rows
-            for j in range(warehouses_per_store)
-        ]
-    )
-    roles = {r.template_key: r for r in Role.objects.filter(seller=seller)}
-    plan = []
-    for i, m in enumerate(people):
-        market = MARKETS[i % 4]
-        if i == 0:
-            plan.append((m, roles["administrator"], ScopeKind.SELLER, "", [], []))
-        elif i % 4 == 0:
-            plan.append((m, roles["sales"], ScopeKind.STORES, "", rng.sample(store_rows, 2), []))
-        elif i % 4 == 1:
-            plan.append((m, roles["customer_service"], ScopeKind.MARKET, market, [], []))
-        elif i % 4 == 2:
-            plan.append(
-                (m, roles["courier_assembler"], ScopeKind.WAREHOUSES, "", [], rng.sample(warehouse_rows, 2))
-            )
-        else:
-            plan.append((m, roles["analyst"], ScopeKind.SELLER, "", [], []))
-    assignments = Assignment.objects.bulk_create(
-        [Assignment(membership=m, role=r, scope_kind=k, market=mk) for m, r, k, mk, *_ in plan],
-        batch_size=2000,
-    )
-    Assignment.stores.through.objects.bulk_create(
-        [
-            Assignment.stores.through(assignment=a, store=s)
-            for a, p in zip(assignments, plan, strict=True)
-            for s in p[4]
-        ],
-        batch_size=5000,
-    )
-    Assignment.warehouses.through.objects.bulk_create(
-        [
-            Assignment.warehouses.through(assignment=a, warehouse=w)
-            for a, p in zip(assignments, plan, strict=True)
-            for w in p[5]
-        ],
-        batch_size=5000,
-    )
-    service = api_tokens.create_service_account(actor=owner.user, seller=seller, name="Bench tool")
-    secret = api_tokens.create_api_token(actor=owner.user, membership=owner, name="bench").secret
-    api_tokens.create_api_token(actor=owner.user, membership=service, name="tool")
-    owner.seller = seller
-    for i in range(60):
-        target = people[i % 5]
-        services.update_member(actor=owner.user, membership=target, job_title=f"Job {i}", ends_at=None)
-    return {
-        "seller": seller,
-        "owner": owner,
-        "admin": people[0],
-        "member": people[1],
-        "picker": people[2],
-        "store": store_rows[0],
-        "secret": secret,
-    }
+    the pages mix of roles and scopes, a service account with a token, and 60 audit events."""
+    world = common.build_sellers(
+        [(f"Seller of {members}", members - 1, stores, warehouses_per_store)],
+        rng,
+        plan=common.pages_plan,
+        statuses=STATUSES,
+    )[0]
+    return common.add_api_access(world)
 
 
 def pages(data: dict) -> list[tuple[str, str, str]]:
@@ -226,7 +135,9 @@ def run(big: dict, small: dict) -> dict:
 
 
 def main():
-    recreate_database(os.environ["DATABASE_URL"])
+    os.environ["DATABASE_URL"] = os.environ.get("BENCH_DATABASE_URL") or DEFAULT_DATABASE_URL
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tests.settings")
+    common.recreate_database(os.environ["DATABASE_URL"])
     import django
 
     django.setup()

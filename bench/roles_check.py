@@ -15,7 +15,6 @@ import random
 import sys
 import time
 from pathlib import Path
-from urllib.parse import urlparse
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -30,20 +29,8 @@ SINGLE_CHECKS = 3000
 BATCHES = 60
 BATCH_SIZE = 100
 
-
-def recreate_database(url: str) -> None:
-    import psycopg2
-
-    parsed = urlparse(url)
-    name = parsed.path.lstrip("/")
-    if not name.endswith("_bench"):
-        raise SystemExit(f"Refusing to drop {name!r}: the benchmark database name must end in _bench")
-    connection = psycopg2.connect(url.replace(f"/{name}", "/postgres"))
-    connection.autocommit = True
-    with connection.cursor() as cursor:
-        cursor.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        cursor.execute(f'CREATE DATABASE "{name}"')
-    connection.close()
+from bench import common  # noqa: E402 (after the path and settings above)
+from bench.common import recreate_database  # noqa: E402
 
 
 def timed(label, function, *args, **kwargs):
@@ -54,81 +41,37 @@ def timed(label, function, *args, **kwargs):
     return result, elapsed
 
 
-def build():
-    from accounts import hooks
-    from accounts.models import Membership, MembershipKind, MembershipStatus, Seller, User
-    from roles import index
-    from roles.models import Assignment, Role, ScopeKind, Store, Warehouse
+def plan(members, stores, warehouses, rng):
+    """Sales for 1,000 (800 on three stores, 200 on a market), Customer service, Picker, Analyst, a few
+    Administrators; the rest hold nothing."""
+    from roles.models import ScopeKind
 
-    random.seed(7)
-    seller = Seller.objects.create(name="Big seller")
-    hooks.seller_created(seller)
-    users = User.objects.bulk_create(
-        [User(email=f"member{i}@bench.example", password="!") for i in range(MEMBERS + 1)], batch_size=2000
-    )
-    owner = Membership.objects.create(
-        user=users[0], seller=seller, kind=MembershipKind.OWNER, status=MembershipStatus.ACTIVE
-    )
-    members = Membership.objects.bulk_create(
-        [Membership(user=u, seller=seller, status=MembershipStatus.ACTIVE) for u in users[1:]],
-        batch_size=2000,
-    )
-    stores = Store.objects.bulk_create(
-        [
-            Store(
-                seller=seller, name=f"Store {i}", client_id=str(100000 + i), market=MARKETS[i % len(MARKETS)]
-            )
-            for i in range(STORES)
-        ]
-    )
-    warehouses = Warehouse.objects.bulk_create(
-        [
-            Warehouse(store=s, seller=seller, name=f"{s.name} W{j}", kind=("FBS", "rFBS", "FBO")[j % 3])
-            for s in stores
-            for j in range(WAREHOUSES_PER_STORE)
-        ],
-        batch_size=5000,
-    )
-    roles = {r.template_key: r for r in Role.objects.filter(seller=seller)}
-    plan = []  # (membership, role key, scope kind, market, stores, warehouses)
+    rows = []
     for i, m in enumerate(members):
         if i < 800:
-            plan.append((m, "sales", ScopeKind.STORES, "", random.sample(stores, 3), []))
+            rows.append((m, "sales", ScopeKind.STORES, "", rng.sample(stores, 3), []))
         elif i < 1000:
-            plan.append((m, "sales", ScopeKind.MARKET, MARKETS[i % len(MARKETS)], [], []))
+            rows.append((m, "sales", ScopeKind.MARKET, MARKETS[i % len(MARKETS)], [], []))
         elif i < 1400:
-            plan.append((m, "customer_service", ScopeKind.STORES, "", random.sample(stores, 5), []))
+            rows.append((m, "customer_service", ScopeKind.STORES, "", rng.sample(stores, 5), []))
         elif i < 1800:
-            plan.append((m, "courier_assembler", ScopeKind.WAREHOUSES, "", [], random.sample(warehouses, 3)))
+            rows.append((m, "courier_assembler", ScopeKind.WAREHOUSES, "", [], rng.sample(warehouses, 3)))
         elif i < 1900:
-            plan.append((m, "analyst", ScopeKind.SELLER, "", [], []))
+            rows.append((m, "analyst", ScopeKind.SELLER, "", [], []))
         elif i < 1910:
-            plan.append((m, "administrator", ScopeKind.SELLER, "", [], []))
-    assignments = Assignment.objects.bulk_create(
-        [
-            Assignment(membership=m, role=roles[key], scope_kind=kind, market=market)
-            for m, key, kind, market, *_ in plan
-        ],
-        batch_size=2000,
-    )
-    Assignment.stores.through.objects.bulk_create(
-        [
-            Assignment.stores.through(assignment=a, store=s)
-            for a, (_m, _k, _kind, _market, chosen, _w) in zip(assignments, plan, strict=True)
-            for s in chosen
-        ],
-        batch_size=5000,
-    )
-    Assignment.warehouses.through.objects.bulk_create(
-        [
-            Assignment.warehouses.through(assignment=a, warehouse=w)
-            for a, (_m, _k, _kind, _market, _s, chosen) in zip(assignments, plan, strict=True)
-            for w in chosen
-        ],
-        batch_size=5000,
-    )
+            rows.append((m, "administrator", ScopeKind.SELLER, "", [], []))
+    return rows
+
+
+def build():
+    from roles import index
+
+    world = common.build_sellers(
+        [("Big seller", MEMBERS, STORES, WAREHOUSES_PER_STORE)], random.Random(7), plan=plan
+    )[0]
+    seller = world["seller"]
     timed("initial full index build (index.sync of the whole seller)", index.sync, seller.pk)
-    return seller, owner, members, stores, warehouses, roles
+    return seller, world["owner"], world["members"], world["stores"], world["warehouses"], world["roles"]
 
 
 def table_sizes():

@@ -198,3 +198,184 @@ def test_a_chain_hashed_by_the_original_code_still_verifies(seller, owner):
     report = verify_chain(seller.pk)
     assert report.ok, report.problem
     assert report.checked == 5
+
+
+# --- audit_verify's row serialisation: the same bytes from the row as PostgreSQL prints it ------------
+
+
+def _json_int(value) -> str:
+    return "null" if value is None else str(value)
+
+
+@settings(max_examples=400, suppress_health_check=[HealthCheck.too_slow])
+@given(events(stored_json))
+def test_row_serialization_matches_the_original(event):
+    serialized = chain.row_serialization(
+        event.action,
+        _json_int(event.actor_token_id),
+        _json_int(event.actor_user_id),
+        event.changes or {},
+        chain.format_timestamp(event.created_at),
+        event.ip,
+        event.previous_hash,
+        event.request_id,
+        _json_int(event.seller_id),
+        _json_int(event.sequence),
+        _json_int(event.store_id),
+        _json_int(event.target_id),
+        event.target_type,
+        event.user_agent,
+    )
+    assert serialized == reference_serialization(event)
+
+
+def _write_reference_chain(seller_id, rows):
+    """Insert events hashed by the reference code below the ORM, then move the head over them."""
+    from django.db import connection, transaction
+
+    from audit.models import AuditChain
+
+    previous = chain.GENESIS_HASH
+    columns = [*chain.CHAINED_FIELDS, "hash"]
+    made = []
+    with connection.cursor() as cursor:
+        for sequence, fields in enumerate(rows, start=1):
+            event = AuditEvent(seller_id=seller_id, sequence=sequence, previous_hash=previous, **fields)
+            event.hash = reference_hash(event)
+            previous = event.hash
+            values = [
+                json.dumps(event.changes) if name == "changes" else getattr(event, name) for name in columns
+            ]
+            placeholders = ", ".join(["%s"] * len(columns))
+            cursor.execute(
+                f"INSERT INTO audit_auditevent ({', '.join(columns)}) VALUES ({placeholders}) RETURNING id",
+                values,
+            )
+            event.pk = cursor.fetchone()[0]
+            made.append(event)
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT set_config('ozonseat.audit_chain_write', 'on', true)")
+        AuditChain.objects.update_or_create(
+            key=chain.chain_key(seller_id),
+            defaults={"seller_id": seller_id, "last_sequence": len(rows), "last_hash": previous},
+        )
+    return made
+
+
+ODD_ROWS = [
+    # whole seconds, trailing zeros in the fraction, the smallest fraction, the edges of 4-digit years
+    {"created_at": datetime(2024, 5, 6, 7, 8, 9, tzinfo=UTC)},
+    {"created_at": datetime(2024, 5, 6, 7, 8, 9, 100000, tzinfo=UTC)},
+    {"created_at": datetime(2024, 5, 6, 7, 8, 9, 1, tzinfo=timezone(timedelta(hours=-5, minutes=-30)))},
+    {"created_at": datetime(999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC)},
+    {"created_at": datetime(1000, 1, 1, tzinfo=UTC)},
+    {"created_at": datetime(9999, 12, 30, 23, 59, 59, 500000, tzinfo=UTC)},
+    {"created_at": datetime(1, 1, 1, 0, 0, 0, 7, tzinfo=UTC)},
+    # text that JSON escapes, or does not: quotes, backslashes, controls, separators, other scripts
+    {
+        "user_agent": 'Mozilla "5.0" \\ \t\n\r\x01\x1f\x7f \u2028 😀 店长',
+        "request_id": "\\\\N",
+        "target_type": "\x08\x0c",
+        "ip": "2001:db8::1",
+    },
+    {
+        "changes": {
+            "job_title": ["Старший", 'he said "да" \\ \n'],
+            "n": [1.5, 1e-07, 10**30, 0.0, None, True],  # not -0.0: PostgreSQL keeps no negative zero
+            "ключ": {"b": [], "a": {"z": 1, "é": 2}},
+        },
+        "ip": "::ffff:192.0.2.1",
+    },
+    {
+        "actor_user_id": None,
+        "target_id": None,
+        "store_id": 2**62,
+        "actor_token_id": 3,
+        "action": "token.revoked",
+    },
+]
+
+
+def _odd_rows(owner):
+    base = {
+        "actor_user_id": owner.pk,
+        "action": "member.updated",
+        "target_type": "membership",
+        "target_id": owner.pk,
+        "changes": {},
+        "ip": None,
+        "user_agent": "",
+        "request_id": "",
+        "created_at": datetime(2025, 1, 1, tzinfo=UTC),
+    }
+    return [{**base, **row} for row in ODD_ROWS]
+
+
+@pytest.mark.django_db
+def test_verify_reads_odd_timestamps_and_text_as_the_original_hashed_them(seller, owner):
+    _write_reference_chain(seller.pk, _odd_rows(owner))
+    report = verify_chain(seller.pk)
+    assert report.ok, report.problem
+    assert report.checked == len(ODD_ROWS)
+
+
+@pytest.mark.django_db
+def test_the_global_chain_with_odd_rows_verifies_too(owner):
+    _write_reference_chain(None, _odd_rows(owner))
+    report = verify_chain(None)
+    assert report.ok, report.problem
+    assert report.checked == len(ODD_ROWS)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("index", range(len(ODD_ROWS)))
+def test_an_odd_row_edited_below_the_orm_is_caught(seller, owner, index):
+    from tests.audit.helpers import as_superuser_without_triggers
+
+    made = _write_reference_chain(seller.pk, _odd_rows(owner))
+    as_superuser_without_triggers(
+        "UPDATE audit_auditevent SET request_id = request_id || 'x' WHERE id = %s", [made[index].pk]
+    )
+    report = verify_chain(seller.pk)
+    assert not report.ok
+    assert report.broken_event_id == made[index].pk
+    assert report.checked == index
+    assert "was changed after it was written" in report.problem
+
+
+@pytest.mark.django_db
+def test_a_chain_longer_than_a_batch_verifies_through_the_fetching_cursor(seller, owner):
+    """Chains of more than one batch are read batch by batch, the next fetched while one is hashed."""
+    _write_reference_chain(seller.pk, _odd_rows(owner))
+    for chunk_size in (1, 3, len(ODD_ROWS) - 1):
+        report = verify_chain(seller.pk, chunk_size=chunk_size)
+        assert report.ok, (chunk_size, report.problem)
+        assert report.checked == len(ODD_ROWS)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("index", [0, 4, len(ODD_ROWS) - 1])
+def test_an_edit_is_caught_in_any_batch(seller, owner, index):
+    from tests.audit.helpers import as_superuser_without_triggers
+
+    made = _write_reference_chain(seller.pk, _odd_rows(owner))
+    as_superuser_without_triggers(
+        "UPDATE audit_auditevent SET target_type = 'store' WHERE id = %s", [made[index].pk]
+    )
+    report = verify_chain(seller.pk, chunk_size=3)
+    assert not report.ok
+    assert (report.broken_event_id, report.checked) == (made[index].pk, index)
+
+
+@pytest.mark.django_db
+def test_a_missing_event_is_caught_through_the_fetching_cursor(seller, owner):
+    from tests.audit.helpers import as_superuser_without_triggers
+
+    made = _write_reference_chain(seller.pk, _odd_rows(owner))
+    as_superuser_without_triggers("DELETE FROM audit_auditevent WHERE id = %s", [made[5].pk])
+    report = verify_chain(seller.pk, chunk_size=2)
+    assert not report.ok
+    assert report.broken_sequence == 6
+    assert "event #6 is missing" in report.problem
