@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from audit import events
 from audit.services import record_event
 from ozonseat.errors import Conflict, InvalidInput, NotAllowed
+from ozonseat.prepared import PreparedQuery
 
 from . import hooks
 from .authorization import (
@@ -216,9 +217,10 @@ def authenticate_api_token(secret: str) -> ApiToken | None:
 
 
 class _TokenQuery:
-    """The token lookup as one hand-written JOIN, built once per process from the models' own columns.
-    The ORM would spend longer compiling the equivalent select_related query than the database spends
-    answering it; the rows are turned into model instances with the fields' own database converters."""
+    """The token lookup as one hand-written JOIN, built once per process from the models' own columns,
+    and prepared once per connection (ozonseat.prepared). The ORM would spend longer compiling the
+    equivalent select_related query than the database spends answering it; the rows are turned into model
+    instances with the fields' own database converters."""
 
     def __init__(self):
         from django.db import connection
@@ -252,12 +254,13 @@ class _TokenQuery:
             f"WHERE t.token_hash = %s AND t.revoked_at IS NULL "
             f"AND (t.expires_at IS NULL OR t.expires_at > %s)"
         )
+        self.query = PreparedQuery(self.sql, ["text", "timestamptz"])
 
     def load(self, token_hash: str, now) -> ApiToken | None:
         from django.db import connection
 
         with connection.cursor() as cursor:
-            cursor.execute(self.sql, [token_hash, now])
+            self.query.execute(cursor, [token_hash, now])
             row = cursor.fetchone()
         if row is None:
             return None

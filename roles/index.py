@@ -280,8 +280,18 @@ def group_rows(seller_id, keys, restriction: Restriction) -> dict:
     wanted = restriction.permissions
     all_codenames = catalog.codenames()
     no_objects = ()
-    for key, (role_id, kind, ref) in parsed.items():
+    # (level, permission id) of each role's codenames within the restriction: once per role, not per group.
+    granted = {}
+    for role_id in {role_id for role_id, _kind, _ref in parsed.values()}:
         codenames = all_codenames if role_id is None else role_permissions.get(role_id, ())
+        granted[role_id] = [
+            (catalog.level_of(codename), ids[codename])
+            for codename in codenames
+            if (wanted is None or codename in wanted) and catalog.exists(codename)
+        ]
+    for key, (role_id, kind, ref) in parsed.items():
+        if not granted[role_id]:
+            continue
         if kind in (OWNER_KEY, "seller"):
             store_ids, warehouse_ids, seller_covered = stores, warehouses, True
         elif kind == "market":
@@ -297,11 +307,7 @@ def group_rows(seller_id, keys, restriction: Restriction) -> dict:
             seller_covered = False
         else:
             continue
-        for codename in codenames:
-            if (wanted is not None and codename not in wanted) or not catalog.exists(codename):
-                continue
-            level = catalog.level_of(codename)
-            permission_id = ids[codename]
+        for level, permission_id in granted[role_id]:
             if level == catalog.SELLER:
                 if seller_covered and restriction.include_seller:
                     rows[level].add((key, permission_id, seller_id))
@@ -454,15 +460,17 @@ def _scoped(queryset, level, seller_id, restriction, *, group_ids=None):
     return queryset
 
 
-def _insert(table, owner_column, rows):
+def _insert(table, owner_column, rows, *, skip_existing=False):
     """Insert index rows (owner id, permission id, object id). On PostgreSQL one INSERT ... SELECT
-    unnest(arrays) per 50,000 rows: building a model instance per row costs far more than the insert."""
+    unnest(arrays) per 50,000 rows: building a model instance per row costs far more than the insert.
+    `skip_existing`: a row already there is left as it is (ON CONFLICT DO NOTHING)."""
     if not rows:
         return
     if connection.vendor != "postgresql":
         table.objects.bulk_create(
             [table(**{owner_column: o, "permission_id": p, "content_object_id": c}) for o, p, c in rows],
             batch_size=5000,
+            ignore_conflicts=skip_existing,
         )
         return
     quote = connection.ops.quote_name
@@ -470,9 +478,10 @@ def _insert(table, owner_column, rows):
         quote(table._meta.get_field(name).column)
         for name in (owner_column[:-3], "permission", "content_object")
     ]
+    conflict = " ON CONFLICT DO NOTHING" if skip_existing else ""
     sql = (
         f"INSERT INTO {quote(table._meta.db_table)} ({', '.join(columns)}) "  # noqa: S608 (names from models)
-        f"SELECT * FROM unnest(%s::integer[], %s::integer[], %s::bigint[])"
+        f"SELECT * FROM unnest(%s::integer[], %s::integer[], %s::bigint[]){conflict}"
     )
     with connection.cursor() as cursor:
         for start in range(0, len(rows), 50000):
@@ -510,6 +519,9 @@ def _sync(seller_id, restriction, *, check_only, now):
             by_role |= Q(key__startswith=f"{role_id}:")
         groups = groups.filter(by_role)
     groups = dict(groups.values_list("key", "group_id"))
+    if not check_only and _replaces_role_rows(restriction):
+        _replace_rows(seller_id, set(groups), restriction, groups, report)
+        return report
     if restriction.is_full:
         _new, awaiting, wanted = _sync_members(seller_id, restriction, groups, report, check_only, now)
         _sync_rows(seller_id, wanted, restriction, groups, report, check_only, awaiting, every_group=True)
@@ -526,6 +538,114 @@ def _sync(seller_id, restriction, *, check_only, now):
     if new_keys:
         _sync_rows(seller_id, new_keys, Restriction(), groups, report, check_only, set())
     return report
+
+
+def change_role_permissions(seller_id, role_id, *, added: set, removed: set) -> None:
+    """The index's part of editing a role (its permissions already saved in this transaction): the role's
+    groups lose their rows for the `removed` permissions (one DELETE per table) and gain rows for the
+    `added` ones (one INSERT per table), rows per group x object, never per holder; nothing is read back.
+
+    This relies on the index being right before the edit, as every change keeps it (`permissions_sync
+    --check` proves it): the groups hold no row for a permission the role did not have. Should one be
+    there anyway, the INSERT skips it (ON CONFLICT DO NOTHING) rather than fail the edit, and
+    `permissions_sync` reports anything else. On other databases: `sync` of the same part."""
+    changed = set(added) | set(removed)
+    if not changed:
+        return
+    restriction = Restriction(role_ids={role_id}, permissions=changed)
+    if connection.vendor != "postgresql":
+        sync(seller_id, restriction)
+        return
+    with transaction.atomic(savepoint=False):
+        # The same writer lock as sync(): one writer per seller's index at a time.
+        list(Seller.objects.select_for_update().filter(pk=seller_id).values_list("pk", flat=True))
+        groups = dict(
+            IndexGroup.objects.filter(seller_id=seller_id, key__startswith=f"{role_id}:").values_list(
+                "key", "group_id"
+            )
+        )
+        if not groups:
+            return
+        ids = permission_ids()
+        for level, table in GROUP_TABLES.items():
+            gone = [ids[c] for c in removed if catalog.exists(c) and catalog.level_of(c) == level]
+            if not gone:
+                continue
+            sql, params = _delete_slice_sql(table, list(groups.values()), gone)
+            with connection.cursor() as cursor:
+                cursor.execute(sql, params)
+        if added:
+            desired = group_rows(
+                seller_id, set(groups), Restriction(role_ids={role_id}, permissions=set(added))
+            )
+            for level, table in GROUP_TABLES.items():
+                _insert(
+                    table, "group_id", [(groups[k], p, o) for k, p, o in desired[level]], skip_existing=True
+                )
+
+
+def _delete_slice_sql(table, group_ids, permission_ids_, *, seller_id=None, returning=False):
+    """DELETE the rows of some groups for some permissions (on PostgreSQL). The group ids are joined as a
+    set (unnest): `group_id = ANY(<hundreds of ids>)` would compare each candidate row with every id."""
+    quote = connection.ops.quote_name
+    group, permission, content_object = (
+        "t." + quote(table._meta.get_field(name).column) for name in ("group", "permission", "content_object")
+    )
+    sql = (
+        f"DELETE FROM {quote(table._meta.db_table)} t USING unnest(%s::integer[]) AS g(id) "  # noqa: S608
+        f"WHERE {group} = g.id AND {permission} = ANY(%s::integer[])"
+    )
+    params = [list(group_ids), list(permission_ids_)]
+    if seller_id is not None:
+        sql += f" AND {content_object} = %s"
+        params.append(seller_id)
+    if returning:
+        sql += f" RETURNING {group}, {permission}, {content_object}"
+    return sql, params
+
+
+def _replaces_role_rows(restriction) -> bool:
+    """A role edit's restriction (some permissions of some roles' groups, on every object), on PostgreSQL."""
+    return (
+        connection.vendor == "postgresql"
+        and restriction.role_ids is not None
+        and restriction.membership_ids is None
+        and restriction.permissions is not None
+        and restriction.store_ids is None
+        and restriction.warehouse_ids is None
+        and restriction.include_seller
+    )
+
+
+def _replace_rows(seller_id, keys, restriction, groups, report):
+    """The rows of whole groups for some permissions, replaced without reading them first: per table one
+    DELETE ... RETURNING of the slice, then one INSERT of what it should hold. The deleted rows tell what
+    was extra and what was missing, as `_sync_rows` reports them. In a role edit the slice holds only the
+    permissions that changed — ones the role no longer has (nothing to write back) and ones it has just
+    gained (nothing to delete) — so no row is deleted and written again, and no row is read."""
+    desired = group_rows(seller_id, keys, restriction)
+    ids = permission_ids()
+    names = {pk: codename for codename, pk in ids.items()}
+    by_id = {group_id: key for key, group_id in groups.items()}
+    group_ids = [groups[key] for key in keys if key in groups]
+    for level, table in GROUP_TABLES.items():
+        wanted = [
+            ids[c] for c in restriction.permissions if catalog.exists(c) and catalog.level_of(c) == level
+        ]
+        if not wanted or not group_ids:
+            continue
+        sql, params = _delete_slice_sql(
+            table, group_ids, wanted, seller_id=seller_id if level == catalog.SELLER else None, returning=True
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            existing = {(by_id[g], p, o) for g, p, o in cursor.fetchall()}
+        want = desired[level]
+        report.extra += [
+            ("row", k, level, names.get(p, p), o) for k, p, o in existing if (k, p, o) not in want
+        ]
+        report.missing += [("row", k, level, names[p], o) for k, p, o in want if (k, p, o) not in existing]
+        _insert(table, "group_id", [(groups[k], p, o) for k, p, o in want])
 
 
 def _sync_members(seller_id, restriction, groups, report, check_only, now):

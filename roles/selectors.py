@@ -1,6 +1,7 @@
 """Reads for roles, scopes and the check. Every read is scoped to one seller; lookups answer the same
 NotFound for "does not exist" and "not yours"."""
 
+import functools
 import json
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -14,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import Membership, MembershipKind, MembershipStatus, Seller
 from accounts.selectors import list_members
 from ozonseat.errors import NotFound
+from ozonseat.prepared import PreparedQuery
 
 from . import catalog, index
 from .models import PERMISSION_WAREHOUSE_KINDS, Assignment, Role, ScopeKind, Store, Warehouse
@@ -236,11 +238,13 @@ _MEMBER_COLUMNS = 11
 _OTHER_COLUMNS = 6
 
 
-def _check_rows(user, seller, store_ids, warehouse_ids):
-    """One query (UNION ALL): the membership LEFT JOINed to its assignments and their roles; the targets'
-    current state; and the stores / warehouses chosen by the member's assignments in this seller."""
+def _check_sql(with_stores: bool, with_warehouses: bool, arrays: bool) -> tuple[str, list[str]]:
+    """The check's UNION ALL for this shape of request, with its placeholders' PostgreSQL types. With
+    `arrays` the ids go in as one array parameter each (`= ANY(%s)`), so the text is fixed and can be
+    prepared once per connection; otherwise as `IN (%s, ...)`, the placeholders added by the caller."""
     member_nulls = ", ".join(["NULL"] * _MEMBER_COLUMNS)
     other_nulls = ", ".join(["NULL"] * _OTHER_COLUMNS)
+    ids = "= ANY(%s)" if arrays else "IN ({})"
     parts = [
         f"SELECT 'm', m.id, m.kind, m.status, m.ends_at, a.id, a.scope_kind, a.market, r.id, r.name, "  # noqa: S608
         f"r.template_key, r.permissions, {other_nulls} "
@@ -249,25 +253,25 @@ def _check_rows(user, seller, store_ids, warehouse_ids):
         f"LEFT OUTER JOIN {_table(Role)} r ON r.id = a.role_id "
         f"WHERE m.user_id = %s AND m.seller_id = %s"
     ]
-    params = [user.pk, seller.pk]
-    if store_ids:
+    types = ["bigint", "bigint"]
+    if with_stores:
         parts.append(
             f"SELECT 's', {member_nulls}, s.id, s.id, s.market, "  # noqa: S608
             f"CASE WHEN s.is_active THEN 1 ELSE 0 END, s.seller_id, NULL "
-            f"FROM {_table(Store)} s WHERE s.id IN ({_in(store_ids)})"
+            f"FROM {_table(Store)} s WHERE s.id {ids.format('{stores}')}"
         )
-        params += list(store_ids)
-    if warehouse_ids:
+        types.append("bigint[]")
+    if with_warehouses:
         parts.append(
             f"SELECT 'w', {member_nulls}, w.id, w.store_id, s.market, "  # noqa: S608
             f"CASE WHEN w.is_active AND s.is_active THEN 1 ELSE 0 END, w.seller_id, w.kind "
             f"FROM {_table(Warehouse)} w JOIN {_table(Store)} s ON s.id = w.store_id "
-            f"WHERE w.id IN ({_in(warehouse_ids)})"
+            f"WHERE w.id {ids.format('{warehouses}')}"
         )
-        params += list(warehouse_ids)
-    if store_ids or warehouse_ids:
+        types.append("bigint[]")
+    if with_stores or with_warehouses:
         chosen = [("as", Assignment.stores.through, "store_id")]
-        if warehouse_ids:
+        if with_warehouses:
             chosen.append(("aw", Assignment.warehouses.through, "warehouse_id"))
         for tag, through, column in chosen:
             parts.append(
@@ -277,9 +281,33 @@ def _check_rows(user, seller, store_ids, warehouse_ids):
                 f"JOIN {_table(Membership)} m ON m.id = a.membership_id "
                 f"WHERE m.user_id = %s AND m.seller_id = %s"
             )
-            params += [user.pk, seller.pk]
+            types += ["bigint", "bigint"]
+    return " UNION ALL ".join(parts), types
+
+
+@functools.cache
+def _prepared_check(with_stores: bool, with_warehouses: bool) -> PreparedQuery:
+    return PreparedQuery(*_check_sql(with_stores, with_warehouses, arrays=True))
+
+
+def _check_rows(user, seller, store_ids, warehouse_ids):
+    """One query (UNION ALL): the membership LEFT JOINed to its assignments and their roles; the targets'
+    current state; and the stores / warehouses chosen by the member's assignments in this seller.
+    On PostgreSQL a prepared statement (one per shape: with or without stores / warehouses)."""
+    chosen_params = [user.pk, seller.pk] * (
+        (1 if store_ids or warehouse_ids else 0) + (1 if warehouse_ids else 0)
+    )
     with connection.cursor() as cursor:
-        cursor.execute(" UNION ALL ".join(parts), params)
+        if connection.vendor == "postgresql":
+            params = [user.pk, seller.pk]
+            params += [sorted(store_ids)] if store_ids else []
+            params += [sorted(warehouse_ids)] if warehouse_ids else []
+            _prepared_check(bool(store_ids), bool(warehouse_ids)).execute(cursor, params + chosen_params)
+        else:
+            sql, _types = _check_sql(bool(store_ids), bool(warehouse_ids), arrays=False)
+            sql = sql.replace("{stores}", _in(store_ids)).replace("{warehouses}", _in(warehouse_ids))
+            params = [user.pk, seller.pk, *store_ids, *warehouse_ids]
+            cursor.execute(sql, params + chosen_params)
         rows = cursor.fetchall()
 
     membership, assignments = None, []
@@ -376,6 +404,7 @@ def check_permissions(*, user, seller, queries) -> list[CheckResult]:
     if not pending:
         return results
     relevant = [a for a in assignments if any(r.permission in a["role"].permissions for r, _level in pending)]
+    owner_name, role_names = None, {}  # translated once per call, not once per answer
     for result, level in pending:
         target = result.target
         if level == catalog.SELLER:
@@ -395,9 +424,11 @@ def check_permissions(*, user, seller, queries) -> list[CheckResult]:
                 result.reason = "not_applicable"
                 continue
         if is_owner:
+            if owner_name is None:
+                owner_name = str(MembershipKind.OWNER.label)
             result.allowed = True
             result.reason = "owner"
-            result.grants = [Grant(None, str(MembershipKind.OWNER.label), None, OWNER_SCOPE, seller)]
+            result.grants = [Grant(None, owner_name, None, OWNER_SCOPE, seller)]
             continue
         grants = []
         for assignment in relevant:
@@ -425,9 +456,9 @@ def check_permissions(*, user, seller, queries) -> list[CheckResult]:
             ):
                 scope_object = target
             if scope_object is not None:
-                grants.append(
-                    Grant(role.pk, str(role.display_name), assignment["pk"], scope_kind, scope_object)
-                )
+                if role.pk not in role_names:
+                    role_names[role.pk] = str(role.display_name)
+                grants.append(Grant(role.pk, role_names[role.pk], assignment["pk"], scope_kind, scope_object))
         result.grants = grants
         result.allowed = bool(grants)
         result.reason = "granted" if grants else "no_grant"

@@ -585,7 +585,7 @@ def update_role(*, actor, role, name=None, description=None, permissions=None) -
         role.save(update_fields=["name", "description", "permissions", "updated_at"])
         if added or removed:
             # The role's groups' rows for the permissions that changed: rows per store, not per holder.
-            index.sync(seller.pk, index.Restriction(role_ids={role.pk}, permissions=added | removed))
+            index.change_role_permissions(seller.pk, role.pk, added=added, removed=removed)
         if "description" in changes:
             changes["description"] = [bool(old["description"]), bool(new["description"])]
         record_event(action=events.ROLE_UPDATED, seller=seller, actor=actor, target=role, changes=changes)
