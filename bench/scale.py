@@ -325,7 +325,8 @@ def audit_figures(world, args) -> list:
     rows = [("invite_member with its audit record / without", ratio, "<= 1.10", ratio <= 1.10, detail)]
     transaction.get_connection().close()
 
-    started = time.perf_counter()
+    server = _backend_cpu_seconds()
+    started, cpu_started, server_started = time.perf_counter(), time.process_time(), server()
     checked, chains = 0, 0
     for seller_id in chains_to_verify():
         report = verify_chain(seller_id)
@@ -333,12 +334,44 @@ def audit_figures(world, args) -> list:
         checked += report.checked
         chains += 1
     seconds = time.perf_counter() - started
+    python_cpu, server_cpu = time.process_time() - cpu_started, server() - server_started
     rate = checked / seconds
     detail = f"{checked:,} events in {chains:,} chains in {seconds:.1f} s: {rate:,.0f} events/s"
     rows.append(
         ("audit_verify, every chain: events/s / 100,000", rate / 100_000, ">= 1", rate >= 100_000, detail)
     )
+    # What the wall clock of a shared machine hides: the CPU each side spent. The database's backend works
+    # while Python hashes the batch before (audit/verification.py), so on two idle cores the rate is set
+    # by the busier of the two.
+    cpu_rate = checked / max(python_cpu, server_cpu, 1e-9)
+    detail = (
+        f"Python {python_cpu:.1f} s CPU ({checked / max(python_cpu, 1e-9):,.0f} events per CPU second), "
+        f"PostgreSQL backend {server_cpu:.1f} s CPU"
+    )
+    label = "audit_verify, events per CPU second of the busier side / 100,000"
+    rows.append((label, cpu_rate / 100_000, ">= 1", cpu_rate >= 100_000, detail))
     return rows
+
+
+def _backend_cpu_seconds():
+    """A function returning the CPU seconds this connection's PostgreSQL backend has used, read from /proc
+    (the database on this machine); 0 where it cannot be read."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        (pid,) = cursor.fetchone()
+    ticks = os.sysconf("SC_CLK_TCK")
+
+    def read():
+        try:
+            with open(f"/proc/{pid}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+        except OSError:
+            return 0.0
+        return (int(fields[11]) + int(fields[12])) / ticks
+
+    return read
 
 
 FIGURES = {"api": api_figures, "pages": page_figures, "index": index_figures, "audit": audit_figures}

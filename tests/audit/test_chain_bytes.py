@@ -379,3 +379,17 @@ def test_a_missing_event_is_caught_through_the_fetching_cursor(seller, owner):
     assert not report.ok
     assert report.broken_sequence == 6
     assert "event #6 is missing" in report.problem
+
+
+@pytest.mark.django_db
+def test_record_event_returns_the_stored_row_and_moves_the_head_in_its_round_trip(seller, owner):
+    from audit.models import AuditChain
+
+    made = append(seller, 3, actor=owner)
+    stored = chain_events(seller)
+    assert [(e.pk, e.sequence, e.hash, e.changes) for e in made] == [
+        (e.pk, e.sequence, e.hash, e.changes) for e in stored
+    ]
+    assert all(not event._state.adding for event in made)
+    head = AuditChain.objects.get(key=chain.chain_key(seller.pk))
+    assert (head.last_sequence, head.last_hash) == (stored[-1].sequence, stored[-1].hash)
