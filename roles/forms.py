@@ -61,6 +61,14 @@ class WarehouseForm(forms.Form):
     kind = forms.ChoiceField(label=_("Kind"), choices=WarehouseKind.choices)
 
 
+class WarehouseKindForm(forms.Form):
+    kind = forms.ChoiceField(
+        label=_("Kind"),
+        choices=WarehouseKind.choices,
+        help_text=_("Warehouse permissions apply only to FBS and rFBS warehouses: FBO stock is Ozon's."),
+    )
+
+
 class GrantForm(forms.Form):
     role = forms.TypedChoiceField(label=_("Role"), coerce=int)
     scope_kind = forms.ChoiceField(label=_("Scope"), choices=ScopeKind.choices)
