@@ -68,6 +68,14 @@ class WarehouseForm(forms.Form):
     region = forms.CharField(label=_("Region"), max_length=100, required=False)
 
 
+class WarehouseKindForm(forms.Form):
+    kind = forms.ChoiceField(
+        label=_("Kind"),
+        choices=WarehouseKind.choices,
+        help_text=_("Warehouse permissions apply only to FBS and rFBS warehouses: FBO stock is Ozon's."),
+    )
+
+
 class GrantForm(forms.Form):
     role = forms.TypedChoiceField(label=_("Role"), coerce=int)
     scope_kind = forms.ChoiceField(label=_("Scope"), choices=ScopeKind.choices)

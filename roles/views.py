@@ -28,6 +28,7 @@ from .forms import (
     ScopeForm,
     StoreForm,
     WarehouseForm,
+    WarehouseKindForm,
 )
 from .models import ScopeKind, Store, Warehouse
 
@@ -321,17 +322,37 @@ def warehouse_detail(request, warehouse_id, *, seller, membership):
     if places is not None and not Warehouse.objects.filter(places.warehouse_q, pk=warehouse.pk).exists():
         raise Http404()
     can_manage = member_has_seller_permission(membership, catalog.STORES_MANAGE)
-    form = RenameForm(request.POST or None, initial={"name": warehouse.name}) if can_manage else None
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.rename_warehouse(actor=request.user, warehouse=warehouse, name=form.cleaned_data["name"])
-        except (InvalidInput, Conflict) as error:
-            apply_service_error(form, error)
-        else:
-            messages.success(request, _("Changes saved."))
-            return redirect("roles:store", seller_id=seller.pk, store_id=warehouse.store_id)
+    changing_kind = request.method == "POST" and request.POST.get("form") == "kind"
+    form = kind_form = None
+    if can_manage:
+        form = RenameForm(
+            request.POST if request.method == "POST" and not changing_kind else None,
+            initial={"name": warehouse.name},
+        )
+        kind_form = WarehouseKindForm(
+            request.POST if changing_kind else None, initial={"kind": warehouse.kind}, prefix="kind"
+        )
+    if request.method == "POST":
+        bound = kind_form if changing_kind else form
+        if bound.is_valid():
+            try:
+                if changing_kind:
+                    services.change_warehouse_kind(
+                        actor=request.user, warehouse=warehouse, kind=bound.cleaned_data["kind"]
+                    )
+                else:
+                    services.rename_warehouse(
+                        actor=request.user, warehouse=warehouse, name=bound.cleaned_data["name"]
+                    )
+            except (InvalidInput, Conflict) as error:
+                apply_service_error(bound, error)
+            else:
+                messages.success(request, _("Changes saved."))
+                return redirect("roles:store", seller_id=seller.pk, store_id=warehouse.store_id)
     return render(
-        request, "roles/warehouse.html", {"warehouse": warehouse, "form": form, "can_manage": can_manage}
+        request,
+        "roles/warehouse.html",
+        {"warehouse": warehouse, "form": form, "kind_form": kind_form, "can_manage": can_manage},
     )
 
 

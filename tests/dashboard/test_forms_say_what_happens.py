@@ -17,7 +17,7 @@ def invite(client, world, **access):
     data = {
         "email": "ivan@example.com",
         "display_name": "Ivan Petrov",
-        "grant-role": world["roles"]["picker"].pk,
+        "grant-role": world["roles"]["courier_assembler"].pk,
         "grant-scope_kind": "warehouses",
         "grant-warehouses": [world["khimki"].pk],
         **access,
@@ -81,7 +81,7 @@ def test_giving_a_role_on_the_member_page_with_no_warehouse_says_choose_one(clie
     client.force_login(world["owner"].user)
     response = client.post(
         reverse("roles:grant", args=[world["seller"].pk, world["analyst"].pk]),
-        {"grant-role": world["roles"]["picker"].pk, "grant-scope_kind": "warehouses"},
+        {"grant-role": world["roles"]["courier_assembler"].pk, "grant-scope_kind": "warehouses"},
         follow=True,
     )
     assert "Warehouses: Choose at least one warehouse." in [str(m) for m in response.context["messages"]]

@@ -16,7 +16,7 @@ def invite_data(world, **access):
         "display_name": "Ivan Petrov",
         "job_title": "Picker",
         "language": "ru",
-        "grant-role": world["roles"]["picker"].pk,
+        "grant-role": world["roles"]["courier_assembler"].pk,
         "grant-scope_kind": "warehouses",
         "grant-warehouses": [world["khimki"].pk],
         **access,
@@ -32,7 +32,7 @@ def test_add_sub_account_with_role_and_scope_in_one_form(
     assert response.status_code == 302
     ivan = Membership.objects.get(seller=world["seller"], user__email="ivan@example.com")
     assignment = Assignment.objects.get(membership=ivan)
-    assert assignment.role == world["roles"]["picker"]
+    assert assignment.role == world["roles"]["courier_assembler"]
     assert list(assignment.warehouses.values_list("pk", flat=True)) == [world["khimki"].pk]
     assert [message.to for message in outbox] == [["ivan@example.com"]]
     assert AuditEvent.objects.filter(action="member.invited", target_id=ivan.pk).exists()
@@ -120,7 +120,7 @@ def test_members_list_filters_by_role_store_and_market(client, world):
     client.force_login(world["owner"].user)
     url = reverse("accounts:members", args=[world["seller"].pk])
     clerk, analyst = str(world["clerk"].user), str(world["analyst"].user)
-    page = client.get(url, {"role": world["roles"]["picker"].pk}).content.decode()
+    page = client.get(url, {"role": world["roles"]["courier_assembler"].pk}).content.decode()
     assert clerk in page and analyst not in page
     page = client.get(url, {"store": world["store"].pk}).content.decode()
     assert clerk in page and analyst in page  # a warehouse of the store, and the whole seller
@@ -147,7 +147,7 @@ def test_pages_take_the_same_number_of_queries_for_more_members(client, world, n
             roles_services.grant_role(
                 actor=world["owner"].user,
                 membership=make_member(world["seller"]),
-                role=world["roles"]["picker"],
+                role=world["roles"]["courier_assembler"],
                 scope_kind="warehouses",
                 warehouses=[world["podolsk"].pk],
             )

@@ -317,3 +317,24 @@ def test_the_grant_form_and_the_api_default_to_the_partners_end_date(client):
     for membership in (through_page, through_api):
         assert soon < Membership.objects.get(pk=membership.pk).ends_at < late
     assert Membership.objects.get(pk=explicit.pk).ends_at == chosen
+
+
+def test_the_warehouse_page_changes_its_kind_for_a_store_manager_only(client, kinds_world):
+    world, warehouses, holders = kinds_world
+    warehouse = warehouses["rFBS"]
+    page_url = reverse("roles:warehouse", args=[world.seller.pk, warehouse.pk])
+    client.force_login(holders[1].user)  # a warehouse manager: no stores.manage
+    assert client.post(page_url, {"form": "kind", "kind-kind": "FBO"}).status_code == 403
+    warehouse.refresh_from_db()
+    assert warehouse.kind == "rFBS"
+    client.force_login(world.owner)
+    assert "Change kind" in client.get(page_url).content.decode()
+    response = client.post(page_url, {"form": "kind", "kind-kind": "FBO"})
+    assert response.status_code == 302
+    warehouse.refresh_from_db()
+    assert warehouse.kind == "FBO"
+    assert not fresh(holders[1].user).has_perm("roles.warehouse_stock_view", warehouse)
+    assert client.post(page_url, {"form": "kind", "kind-kind": "DBS"}).status_code == 200  # the form says why
+    warehouse.refresh_from_db()
+    assert warehouse.kind == "FBO"
+    assert_index_clean()
