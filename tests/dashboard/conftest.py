@@ -7,8 +7,8 @@ from tests.factories import make_member, make_seller
 @pytest.fixture
 def world(db):
     """Two sellers. In the first: an owner, a read-only analyst (the shipped "Analyst" role and a custom
-    "Auditor" role holding audit.view and members.view, both on the whole seller: every view permission, no manage
-    one), a picker limited to one warehouse, an invited person; one store with two warehouses."""
+    "Auditor" role holding audit.view and members.view, both on the whole seller: every view permission,
+    no manage one), a picker limited to one warehouse, an invited person; one store with two warehouses."""
     from roles import services as roles_services
     from roles.models import Role
 
