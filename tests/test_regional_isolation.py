@@ -470,19 +470,26 @@ def test_lead_reaches_nothing_outside_kz_on_any_member_route(client, regions, ro
             response = client.generic(method, url, urlencode(body), "application/x-www-form-urlencoded")
         if method == "GET" and response.status_code == 302:  # a confirmation page sends them back
             response = client.get(response["Location"])
-        assert response.status_code in (403, 404), (url, method, response.status_code)
+        # 405: a page that takes only a form's POST (roles:grant) refuses the GET before anything
+        assert response.status_code in (403, 404, 405), (url, method, response.status_code)
         assert target.user.email not in response.content.decode()
     assert _state(target) == before
 
 
 @pytest.mark.parametrize("name", INSIDE)
-@pytest.mark.parametrize(("route", "method"), [case for case in MEMBER_ROUTES if case[1] == "GET"])
+@pytest.mark.parametrize(
+    ("route", "method"), [case for case in MEMBER_ROUTES if case[1] == "GET" and case[0] != "roles:grant"]
+)
 def test_lead_reads_kz_members_on_every_member_route(client, regions, route, method, name):
     target = _target(regions, name)
     api = client_with(token_for(regions.lead))
     _lead_browser(client, regions)
     for url in _urls(route, regions, target)[:1]:
         response = api.get(url) if route.startswith("api:") else client.get(url)
+        if route == "accounts:member_reset_two_factor":
+            # Resetting a second factor needs security.manage, a seller-wide permission: not a lead's.
+            assert response.status_code == 403
+            continue
         assert response.status_code in (200, 302), (url, response.status_code)
 
 
