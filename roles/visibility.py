@@ -139,6 +139,8 @@ def visible_places(membership) -> VisiblePlaces | None:
     if reach.everywhere:
         return None
     own = Assignment.objects.filter(membership=membership)
+    if any(kind == ScopeKind.SELLER for kind in own.values_list("scope_kind", flat=True)):
+        return None  # works for the whole seller
     whole_store = Q(market__in=own.filter(scope_kind=ScopeKind.MARKET).values("market")) | Q(
         assignments__in=own.filter(scope_kind=ScopeKind.STORES)
     )

@@ -97,7 +97,9 @@ ROUTES: dict[str, Route] = {
     "api:warehouse": Route(API, {"GET": None, "PATCH": STORES_MANAGE}, needs_roles=True),
     "api:warehouse-deactivate": Route(API, {"POST": STORES_MANAGE}, needs_roles=True),
     "api:assignments": Route(API, {"GET": None, "POST": MEMBERS_MANAGE}, needs_roles=True),
-    "api:assignment": Route(API, {"GET": None, "DELETE": MEMBERS_MANAGE}, needs_roles=True),
+    "api:assignment": Route(
+        API, {"GET": MEMBERS_VIEW, "DELETE": MEMBERS_MANAGE}, hidden=("GET",), needs_roles=True
+    ),
     "api:assignment-scope": Route(API, {"POST": MEMBERS_MANAGE}, body="scope", needs_roles=True),
     "api:member-imports": Route(API, {"POST": MEMBERS_MANAGE}, body="upload", needs_roles=True),
     "api:member-import": Route(API, {"GET": MEMBERS_MANAGE}, needs_roles=True),
