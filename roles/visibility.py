@@ -139,6 +139,8 @@ def visible_places(membership) -> VisiblePlaces | None:
     if reach.everywhere:
         return None
     own = Assignment.objects.filter(membership=membership)
+    if any(kind == ScopeKind.SELLER for kind in own.values_list("scope_kind", flat=True)):
+        return None  # works for the whole seller
     whole_store = Q(market__in=own.filter(scope_kind=ScopeKind.MARKET).values("market")) | Q(
         assignments__in=own.filter(scope_kind=ScopeKind.STORES)
     )
@@ -173,3 +175,12 @@ def list_warehouses_seen_by(seller, membership, *, store=None):
     warehouses = list_warehouses(seller, store=store)
     places = visible_places(membership)
     return warehouses if places is None else warehouses.filter(places.warehouse_q)
+
+
+def get_visible_assignment_for_seller(seller, viewer, assignment_id):
+    """An assignment of a member `viewer` may see (get_visible_member_for_seller), else NotFound."""
+    from .selectors import get_assignment_for_seller
+
+    assignment = get_assignment_for_seller(seller, assignment_id)
+    get_visible_member_for_seller(seller, viewer, assignment.membership_id)
+    return assignment

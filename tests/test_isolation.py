@@ -32,7 +32,11 @@ if ROLES:
 pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
 
 MEMBERS_MANAGE = "members.manage"
-MEMBERS_VIEW = "members.view"  # another member's page; one's own needs nothing (issue 14: who sees whom)
+# Checked on the object, not declared on the view: another member's page needs members.view over them
+# (one's own needs nothing), a store's or warehouse's page that the member works there (issue 14).
+MEMBERS_VIEW = "members.view"
+WORKS_THERE = "works there"
+PER_OBJECT = (MEMBERS_VIEW, WORKS_THERE)
 ROLES_MANAGE = "roles.manage"
 STORES_MANAGE = "stores.manage"
 SECURITY_MANAGE = "security.manage"
@@ -50,7 +54,9 @@ class Route:
     # method -> the permission it needs (None: any working member of the seller)
     methods: dict = field(default_factory=lambda: {"GET": None})
     extra: dict = field(default_factory=dict)  # fixed URL arguments that are not objects (e.g. an action)
-    hidden: bool = False  # a member lacking the permission gets 404 rather than 403 (existence must not leak)
+    # a member lacking the permission gets 404 rather than 403 (existence must not leak): True, or the
+    # methods for which it does
+    hidden: bool | tuple = False
     body: str = ""  # a request body to send (BODIES), for routes that need one to reach their object
     needs_roles: bool = False  # served once the roles app's models and selectors exist
     reason: str = ""
@@ -69,7 +75,7 @@ ROUTES: dict[str, Route] = {
     "api:ping": Route(CALLER),
     "api:me": Route(CALLER),
     "api:members": Route(API, {"GET": None, "POST": MEMBERS_MANAGE}),
-    "api:member": Route(API, {"GET": MEMBERS_VIEW, "PATCH": MEMBERS_MANAGE}, hidden=True),
+    "api:member": Route(API, {"GET": MEMBERS_VIEW, "PATCH": MEMBERS_MANAGE}, hidden=("GET",)),
     "api:member-suspend": Route(API, {"POST": MEMBERS_MANAGE}),
     "api:member-reactivate": Route(API, {"POST": MEMBERS_MANAGE}),
     "api:member-remove": Route(API, {"POST": MEMBERS_MANAGE}),
@@ -91,7 +97,9 @@ ROUTES: dict[str, Route] = {
     "api:warehouse": Route(API, {"GET": None, "PATCH": STORES_MANAGE}, needs_roles=True),
     "api:warehouse-deactivate": Route(API, {"POST": STORES_MANAGE}, needs_roles=True),
     "api:assignments": Route(API, {"GET": None, "POST": MEMBERS_MANAGE}, needs_roles=True),
-    "api:assignment": Route(API, {"GET": None, "DELETE": MEMBERS_MANAGE}, needs_roles=True),
+    "api:assignment": Route(
+        API, {"GET": MEMBERS_VIEW, "DELETE": MEMBERS_MANAGE}, hidden=("GET",), needs_roles=True
+    ),
     "api:assignment-scope": Route(API, {"POST": MEMBERS_MANAGE}, body="scope", needs_roles=True),
     "api:member-imports": Route(API, {"POST": MEMBERS_MANAGE}, body="upload", needs_roles=True),
     "api:member-import": Route(API, {"GET": MEMBERS_MANAGE}, needs_roles=True),
@@ -149,9 +157,9 @@ ROUTES: dict[str, Route] = {
     "roles:role_clone": Route(DASHBOARD, {"GET": ROLES_MANAGE}),
     "roles:role_delete": Route(DASHBOARD, {"GET": ROLES_MANAGE}),
     "roles:stores": Route(DASHBOARD, {"GET": None, "POST": STORES_MANAGE}),
-    "roles:store": Route(DASHBOARD, {"GET": None, "POST": STORES_MANAGE}),
+    "roles:store": Route(DASHBOARD, {"GET": WORKS_THERE, "POST": STORES_MANAGE}, hidden=("GET",)),
     "roles:store_deactivate": Route(DASHBOARD, {"GET": STORES_MANAGE}),
-    "roles:warehouse": Route(DASHBOARD, {"GET": None, "POST": STORES_MANAGE}),
+    "roles:warehouse": Route(DASHBOARD, {"GET": WORKS_THERE, "POST": STORES_MANAGE}, hidden=("GET",)),
     "roles:warehouse_deactivate": Route(DASHBOARD, {"GET": STORES_MANAGE}),
     "roles:grant": Route(DASHBOARD, {"POST": MEMBERS_MANAGE}),
     "roles:revoke": Route(DASHBOARD, {"GET": MEMBERS_MANAGE}),
@@ -381,7 +389,8 @@ def test_dashboard_permissions_match_the_views_own_declaration():
         declared_change = getattr(pattern.callback, "seller_change_permission", None) or declared
         for method, permission in spec.methods.items():
             expected = declared if method == "GET" else declared_change
-            assert (None if permission == OWNER else permission) == expected, (name, method, expected)
+            declared_as = None if permission == OWNER or permission in PER_OBJECT else permission
+            assert declared_as == expected, (name, method, expected)
 
 
 def test_every_seller_route_names_its_seller_and_every_public_route_has_a_reason():
@@ -397,6 +406,11 @@ def test_every_seller_route_names_its_seller_and_every_public_route_has_a_reason
 
 
 # --- API ---------------------------------------------------------------------------------------------
+
+
+def is_hidden(name, method) -> bool:
+    hidden = ROUTES[name].hidden
+    return method in hidden if isinstance(hidden, tuple) else hidden
 
 
 def api_cases():
@@ -423,7 +437,7 @@ def test_api_route_refuses_a_member_lacking_its_permission(worlds, name, method)
     if permission is None:
         assert response.status_code not in (401, 403, 404), (response.status_code, response.content[:300])
     else:
-        expected = 404 if ROUTES[name].hidden else 403
+        expected = 404 if is_hidden(name, method) else 403
         assert response.status_code == expected, (response.status_code, response.content[:300])
         a.subject.refresh_from_db()
         assert a.subject.status == MembershipStatus.ACTIVE
@@ -562,7 +576,7 @@ def test_dashboard_route_refuses_a_member_lacking_its_permission(worlds, name, m
     if ROUTES[name].methods[method] is None:
         assert response.status_code < 400
     else:
-        assert response.status_code == (404 if ROUTES[name].hidden else 403)
+        assert response.status_code == (404 if is_hidden(name, method) else 403)
 
 
 @pytest.mark.parametrize(("name", "method"), dashboard_cases())

@@ -67,3 +67,42 @@ def test_clashing_names_are_numbered_before_the_constraints_arrive():
         "Khimki (3)",
     ]
     assert list(Role.objects.order_by("pk").values_list("name", flat=True)) == ["Packer", "packer (2)"]
+
+
+def test_people_permissions_move_to_stores_and_whole_seller_holders_keep_them():
+    """roles 0005: members.manage and audit.view become store permissions; a whole-seller holder holds them
+    on every store afterwards, the old seller rows are gone, warehouses take their store's country."""
+    apps = migrate(("accounts", "0009_access_review_policy"), ("roles", "0004_index_by_role_groups"))
+    Seller, User, Membership = (apps.get_model("accounts", name) for name in ("Seller", "User", "Membership"))
+    Store, Warehouse, Role, Assignment = (
+        apps.get_model("roles", name) for name in ("Store", "Warehouse", "Role", "Assignment")
+    )
+    ContentType, Permission = (
+        apps.get_model("contenttypes", "ContentType"),
+        apps.get_model("auth", "Permission"),
+    )
+    seller_type, _ = ContentType.objects.get_or_create(app_label="accounts", model="seller")
+    Permission.objects.get_or_create(
+        content_type=seller_type, codename="members_manage", name="members.manage"
+    )
+    seller = Seller.objects.create(name="Shop")
+    owner = User.objects.create(email="owner@example.com", password="!x")
+    Membership.objects.create(user=owner, seller=seller, kind="owner", status="active")
+    lead_user = User.objects.create(email="lead@example.com", password="!x")
+    lead = Membership.objects.create(user=lead_user, seller=seller, status="active")
+    kz = Store.objects.create(seller=seller, name="KZ", client_id="2", market="KZ")
+    almaty = Warehouse.objects.create(store=kz, seller=seller, name="Almaty", kind="FBS")
+    role = Role.objects.create(seller=seller, name="People", permissions=["members.manage", "audit.view"])
+    Assignment.objects.create(membership=lead, role=role, scope_kind="seller")
+
+    migrate(("roles", "0005_people_permissions_per_store"))
+    from accounts.models import User as LiveUser
+    from roles.models import Store as LiveStore
+    from roles.models import Warehouse as LiveWarehouse
+
+    assert not Permission.objects.filter(content_type=seller_type, codename="members_manage").exists()
+    user = LiveUser.objects.get(pk=lead_user.pk)
+    store = LiveStore.objects.get(pk=kz.pk)
+    assert user.has_perm("roles.members_manage", store) and user.has_perm("roles.audit_view", store)
+    assert not user.has_perm("roles.members_view", store)
+    assert LiveWarehouse.objects.get(pk=almaty.pk).country == "KZ"

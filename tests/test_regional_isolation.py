@@ -3,6 +3,8 @@ members.manage, members.view, audit.view and reviews.run at the KZ market sees a
 members whose whole access lies in KZ — through every members route of the dashboard and the API — and a
 picker without members.view sees only themselves and their colleagues' names."""
 
+from urllib.parse import urlencode
+
 import pytest
 from django.urls import reverse
 
@@ -393,3 +395,114 @@ def test_lead_audit_page_export_and_person_filter_keep_to_kz(client, regions):
     assert "Olga" not in page and "Ivan" not in page
     # The whole-seller pages stay whole-seller: the access matrix and the review reports.
     assert client.get(reverse("roles:access_matrix", args=[regions.seller.pk])).status_code == 403
+
+
+# --- generated over the route table: every route that names a member or their assignment ------------
+
+
+def _routes_about_members():
+    from tests.test_isolation import ROUTES, argument_names, installed_names
+
+    installed = installed_names()
+    cases = []
+    for name, spec in sorted(ROUTES.items()):
+        if name not in installed or spec.kind not in ("api", "dashboard"):
+            continue
+        arguments = set(argument_names(name))
+        if arguments & {"membership_id", "assignment_id"}:
+            # the table lists what a page needs to be read; its forms post to the same address
+            methods = set(spec.methods) | ({"GET", "POST"} if spec.kind == "dashboard" else set())
+            cases += [(name, method) for method in sorted(methods)]
+    return cases
+
+
+MEMBER_ROUTES = _routes_about_members()
+ACTIONS = ["suspend", "signout", "reactivate", "remove", "resend", "revoke"]
+
+
+def _state(member):
+    member.refresh_from_db()
+    member.user.refresh_from_db()
+    return (
+        member.status,
+        member.job_title,
+        member.user.session_stamp,
+        sorted(Assignment.objects.filter(membership=member).values_list("pk", "scope_kind", "market")),
+    )
+
+
+def _urls(name, regions, target):
+    from tests.test_isolation import ROUTES, argument_names
+
+    kwargs = dict(ROUTES[name].extra)
+    arguments = argument_names(name)
+    kwargs["seller_id"] = regions.seller.pk
+    if "membership_id" in arguments:
+        kwargs["membership_id"] = target.pk
+    if "assignment_id" in arguments:
+        assignment = Assignment.objects.filter(membership=target).first()
+        if assignment is None:
+            return []
+        kwargs["assignment_id"] = assignment.pk
+    if "action" in arguments:
+        return [reverse(name, kwargs={**kwargs, "action": action}) for action in ACTIONS]
+    return [reverse(name, kwargs=kwargs)]
+
+
+def test_the_route_table_has_member_routes_of_both_kinds():
+    names = {name for name, _method in MEMBER_ROUTES}
+    assert {"accounts:member", "accounts:member_action", "roles:grant", "roles:revoke"} <= names
+    assert {"api:member", "api:member-suspend", "api:member-remove", "api:assignment"} <= names
+
+
+@pytest.mark.parametrize("name", OUTSIDE)
+@pytest.mark.parametrize(("route", "method"), MEMBER_ROUTES)
+def test_lead_reaches_nothing_outside_kz_on_any_member_route(client, regions, route, method, name):
+    target = _target(regions, name)
+    before = _state(target)
+    api = client_with(token_for(regions.lead))
+    _lead_browser(client, regions)
+    body = {"job_title": "moved", "scope_kind": "market", "market": "KZ", "role": regions.orders.pk}
+    for url in _urls(route, regions, target):
+        if route.startswith("api:"):
+            response = getattr(api, method.lower())(url, {} if method == "POST" else body, format="json")
+        else:
+            response = client.generic(method, url, urlencode(body), "application/x-www-form-urlencoded")
+        if method == "GET" and response.status_code == 302:  # a confirmation page sends them back
+            response = client.get(response["Location"])
+        # 405: a page that takes only a form's POST (roles:grant) refuses the GET before anything
+        assert response.status_code in (403, 404, 405), (url, method, response.status_code)
+        assert target.user.email not in response.content.decode()
+    assert _state(target) == before
+
+
+@pytest.mark.parametrize("name", INSIDE)
+@pytest.mark.parametrize(
+    ("route", "method"), [case for case in MEMBER_ROUTES if case[1] == "GET" and case[0] != "roles:grant"]
+)
+def test_lead_reads_kz_members_on_every_member_route(client, regions, route, method, name):
+    target = _target(regions, name)
+    api = client_with(token_for(regions.lead))
+    _lead_browser(client, regions)
+    for url in _urls(route, regions, target)[:1]:
+        response = api.get(url) if route.startswith("api:") else client.get(url)
+        if route == "accounts:member_reset_two_factor":
+            # Resetting a second factor needs security.manage, a seller-wide permission: not a lead's.
+            assert response.status_code == 403
+            continue
+        assert response.status_code in (200, 302), (url, response.status_code)
+
+
+def test_lead_invites_through_the_api_only_with_a_role_inside_kz(regions):
+    api = client_with(token_for(regions.lead))
+    url = f"/api/v1/sellers/{regions.seller.pk}/members"
+    person = {"email": "api-new@example.com", "display_name": "Api New"}
+    refused = api.post(url, person, format="json")
+    assert refused.status_code == 403 and refused.json()["code"] == "needs_role"
+    ru = {"role_id": regions.orders.pk, "scope_kind": "market", "market": "RU"}
+    assert api.post(url, {**person, "assignments": [ru]}, format="json").status_code == 403
+    assert not regions.seller.memberships.filter(user__email="api-new@example.com").exists()
+    kz = {"role_id": regions.orders.pk, "scope_kind": "stores", "store_ids": [regions.kz.pk]}
+    created = api.post(url, {**person, "assignments": [kz]}, format="json")
+    assert created.status_code == 201, created.content
+    assert [a["scope_kind"] for a in created.json()["assignments"]] == ["stores"]

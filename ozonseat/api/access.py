@@ -8,6 +8,7 @@ from rest_framework.response import Response
 from roles import catalog, matrix
 from roles import selectors as roles_selectors
 from roles import services as roles_services
+from roles import visibility as roles_visibility
 from roles.models import Market, ScopeKind
 
 from .schema import needs
@@ -61,7 +62,9 @@ class AssignmentScopeView(SellerView):
         f"scope. {needs(catalog.MEMBERS_MANAGE)}",
     )
     def post(self, request, seller_id, assignment_id):
-        assignment = roles_selectors.get_assignment_for_seller(self.seller, assignment_id)
+        assignment = roles_visibility.get_visible_assignment_for_seller(
+            self.seller, self.membership, assignment_id
+        )
         serializer = ScopeChangeSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data

@@ -83,12 +83,31 @@ class MemberSerializer(serializers.Serializer):
         return MemberAssignmentSerializer(assignments, many=True).data
 
 
+class InviteAssignmentSerializer(StrictSerializer):
+    role_id = serializers.IntegerField(min_value=1)
+    scope_kind = serializers.ChoiceField(choices=["seller", "market", "stores", "warehouses"])
+    market = serializers.CharField(max_length=2, required=False, allow_null=True, default=None)
+    store_ids = serializers.ListField(
+        child=serializers.IntegerField(min_value=1), max_length=500, default=list
+    )
+    warehouse_ids = serializers.ListField(
+        child=serializers.IntegerField(min_value=1), max_length=500, default=list
+    )
+
+
 class InviteSerializer(StrictSerializer):
     email = serializers.CharField(max_length=254)
     display_name = serializers.CharField(max_length=150)
     language = serializers.ChoiceField(choices=Language.choices, required=False, allow_blank=True, default="")
     job_title = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
     ends_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
+    assignments = InviteAssignmentSerializer(
+        many=True,
+        required=False,
+        default=list,
+        help_text="Roles given with the invitation, in the same transaction (a refused one invites nobody). "
+        "A lead holding members.manage for a market or chosen stores must give at least one, within it.",
+    )
 
 
 class MemberUpdateSerializer(StrictSerializer):
@@ -99,6 +118,7 @@ class MemberUpdateSerializer(StrictSerializer):
 if ROLES:
     from roles import selectors as roles_selectors
     from roles import visibility as roles_visibility
+    from roles.invitations import invite_member_with_roles
     from roles.models import Assignment, ScopeKind
 
 
@@ -209,7 +229,26 @@ class MemberListView(SellerView):
         def invite():
             data = InviteSerializer(data=request.data)
             data.is_valid(raise_exception=True)
-            membership = services.invite_member(actor=self.actor, seller=self.seller, **data.validated_data)
+            fields = dict(data.validated_data)
+            assignments = fields.pop("assignments", [])
+            if ROLES:
+                membership = invite_member_with_roles(
+                    actor=self.actor,
+                    seller=self.seller,
+                    grants=[
+                        {
+                            "role_id": each["role_id"],
+                            "scope_kind": each["scope_kind"],
+                            "market": each.get("market"),
+                            "stores": each.get("store_ids") or [],
+                            "warehouses": each.get("warehouse_ids") or [],
+                        }
+                        for each in assignments
+                    ],
+                    **fields,
+                )
+            else:
+                membership = services.invite_member(actor=self.actor, seller=self.seller, **fields)
             return Response(MemberSerializer(membership).data, status=status.HTTP_201_CREATED)
 
         return idempotency.run_idempotent(request, membership=self.membership, scope="invite", handler=invite)

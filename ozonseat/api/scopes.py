@@ -552,7 +552,9 @@ class AssignmentListView(SellerView):
     )
     def post(self, request, seller_id):
         data = _valid(AssignmentCreateSerializer, request.data)
-        membership = account_selectors.get_membership_for_seller(self.seller, data["membership_id"])
+        membership = roles_visibility.get_visible_member_for_seller(
+            self.seller, self.membership, data["membership_id"]
+        )
         role = roles_selectors.get_role_for_seller(self.seller, data["role_id"])
         stores = [
             roles_selectors.get_store_for_seller(self.seller, pk) for pk in dict.fromkeys(data["store_ids"])
@@ -585,7 +587,7 @@ class AssignmentDetailView(SellerView):
         description=f"One assignment: member, role and scope. {ANY_MEMBER}",
     )
     def get(self, request, seller_id, assignment_id):
-        roles_selectors.get_assignment_for_seller(self.seller, assignment_id)
+        roles_visibility.get_visible_assignment_for_seller(self.seller, self.membership, assignment_id)
         return Response(AssignmentSerializer(_assignments(self.seller).get(pk=assignment_id)).data)
 
     @extend_schema(
@@ -597,6 +599,8 @@ class AssignmentDetailView(SellerView):
         f"your own cannot be changed. {needs(catalog.MEMBERS_MANAGE)}",
     )
     def delete(self, request, seller_id, assignment_id):
-        assignment = roles_selectors.get_assignment_for_seller(self.seller, assignment_id)
+        assignment = roles_visibility.get_visible_assignment_for_seller(
+            self.seller, self.membership, assignment_id
+        )
         roles_services.revoke_assignment(actor=self.actor, assignment=assignment)
         return Response(status=status.HTTP_204_NO_CONTENT)

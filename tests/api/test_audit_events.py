@@ -262,7 +262,7 @@ def test_the_actor_filter_takes_anyone_who_was_a_member_removed_ones_too(owner_a
 def test_me_lists_permissions_of_the_token_membership(owner_api, plain_api, seller):
     me = owner_api.get("/api/v1/me").json()
     assert me["memberships"][0]["seller_id"] == seller.pk
-    assert "members.manage" in me["memberships"][0]["seller_permissions"]
+    assert "roles.manage" in me["memberships"][0]["seller_permissions"]
     plain = plain_api.get("/api/v1/me").json()
     assert plain["memberships"][0]["seller_permissions"] == []
     assert plain["token_id"]

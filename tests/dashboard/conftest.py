@@ -7,8 +7,8 @@ from tests.factories import make_member, make_seller
 @pytest.fixture
 def world(db):
     """Two sellers. In the first: an owner, a read-only analyst (the shipped "Analyst" role and a custom
-    "Auditor" role holding only audit.view, both on the whole seller: every view permission, no manage
-    one), a picker limited to one warehouse, an invited person; one store with two warehouses."""
+    "Auditor" role holding audit.view and members.view, both on the whole seller: every view permission,
+    no manage one), a picker limited to one warehouse, an invited person; one store with two warehouses."""
     from roles import services as roles_services
     from roles.models import Role
 
@@ -25,8 +25,9 @@ def world(db):
     roles_services.grant_role(
         actor=owner.user, membership=analyst, role=roles["analyst"], scope_kind="seller"
     )
+    # audit.view, and members.view: reading people's pages is a permission of its own (issue 14)
     auditor = roles_services.create_role(
-        actor=owner.user, seller=seller, name="Auditor", permissions=["audit.view"]
+        actor=owner.user, seller=seller, name="Auditor", permissions=["audit.view", "members.view"]
     )
     roles_services.grant_role(actor=owner.user, membership=analyst, role=auditor, scope_kind="seller")
     picking = roles_services.grant_role(

@@ -99,13 +99,22 @@ def test_suspending_a_warehouse_picker_names_the_warehouse_they_lose_not_a_store
 
 
 def test_suspending_a_seller_wide_member_names_the_stores_and_what_they_manage(client, world):
+    from roles import services as roles_services
+
+    # audit.view is held per store now (issue 14): a seller-level permission shows "on the whole seller".
+    editor = roles_services.create_role(
+        actor=world["owner"].user, seller=world["seller"], name="Role editor", permissions=["roles.manage"]
+    )
+    roles_services.grant_role(
+        actor=world["owner"].user, membership=world["analyst"], role=editor, scope_kind="seller"
+    )
     client.force_login(world["owner"].user)
     url = reverse("accounts:member_action", args=[world["seller"].pk, world["analyst"].pk, "remove"])
     page = client.get(url).content.decode()
     lost = page[page.index('class="facts lost"') :]
     lost = lost[: lost.index("</dl>")]
     assert "<dt>Stores</dt><dd>Moscow store</dd>" in lost
-    assert "<dt>On the whole seller</dt>" in lost and "View audit log" in lost
+    assert "<dt>On the whole seller</dt>" in lost and "Manage roles" in lost
 
 
 def test_overview_counts_people_per_role(client, world):

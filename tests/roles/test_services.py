@@ -54,6 +54,8 @@ def test_warehouse_services_record_their_events(world):
         "store_id": [None, world.kz1.pk],
         "name": [None, "Astana"],
         "kind": [None, "FBO"],
+        "country": [None, "KZ"],
+        "region": [None, ""],
     }
     services.rename_warehouse(actor=world.owner, warehouse=warehouse, name="Astana 2")
     assert last_event("warehouse.renamed", world.seller).changes == {"name": ["Astana", "Astana 2"]}
