@@ -69,18 +69,18 @@ def test_seller_level_permissions_of_a_role_held_on_the_whole_seller(world):
     services.update_role(
         actor=world.owner,
         role=administrator,
-        permissions=[p for p in administrator.permissions if p != "audit.view"],
+        permissions=[p for p in administrator.permissions if p != "tokens.manage"],
     )
     assert_index_clean()
     user = type(holder.user).objects.get(pk=holder.user_id)
-    assert not user.has_perm("accounts.audit_view", world.seller)
-    assert user.has_perm("accounts.members_manage", world.seller)
+    assert not user.has_perm("accounts.tokens_manage", world.seller)
+    assert user.has_perm("accounts.roles_manage", world.seller)
     administrator.refresh_from_db()
     services.update_role(
-        actor=world.owner, role=administrator, permissions=[*administrator.permissions, "audit.view"]
+        actor=world.owner, role=administrator, permissions=[*administrator.permissions, "tokens.manage"]
     )
     assert_index_clean()
-    assert type(holder.user).objects.get(pk=holder.user_id).has_perm("accounts.audit_view", world.seller)
+    assert type(holder.user).objects.get(pk=holder.user_id).has_perm("accounts.tokens_manage", world.seller)
 
 
 def test_role_edit_costs_the_same_queries_for_one_holder_and_for_twelve(world):
