@@ -12,6 +12,7 @@ from rest_framework.response import Response
 from accounts import selectors, services
 from accounts.authorization import MANAGE_MEMBERS
 from accounts.models import Language, Membership, MembershipKind, MembershipStatus
+from roles.models import ScopeKind
 
 from . import idempotency
 from .roles_support import ROLES
@@ -85,7 +86,7 @@ class MemberSerializer(serializers.Serializer):
 
 class InviteAssignmentSerializer(StrictSerializer):
     role_id = serializers.IntegerField(min_value=1)
-    scope_kind = serializers.ChoiceField(choices=["seller", "market", "stores", "warehouses"])
+    scope_kind = serializers.ChoiceField(choices=ScopeKind.choices)
     market = serializers.CharField(max_length=2, required=False, allow_null=True, default=None)
     store_ids = serializers.ListField(
         child=serializers.IntegerField(min_value=1), max_length=500, default=list
@@ -119,7 +120,7 @@ if ROLES:
     from roles import selectors as roles_selectors
     from roles import visibility as roles_visibility
     from roles.invitations import invite_member_with_roles
-    from roles.models import Assignment, ScopeKind
+    from roles.models import Assignment
 
 
 def _role_of_seller(seller, role_id):

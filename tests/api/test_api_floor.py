@@ -96,7 +96,7 @@ def test_me_answers_what_the_effective_permissions_say_for_the_owner_and_a_membe
     services.deactivate_store(actor=owner, store=stores[2])
     member = make_member(seller)
     sales = Role.objects.get(seller=seller, template_key="sales")
-    picker = Role.objects.get(seller=seller, template_key="picker")
+    picker = Role.objects.get(seller=seller, template_key="courier_assembler")
     services.grant_role(actor=owner, membership=member, role=sales, scope_kind="market", market="RU")
     services.grant_role(
         actor=owner,

@@ -63,7 +63,7 @@ ENGLISH = Texts(
     changes_saved="Changes saved.",
     stores="Stores",
     sub_accounts="Sub-accounts",
-    picker="Picker",
+    picker="Courier / Assembler",
     warehouse_permission="Manage warehouse shipments",
 )
 
@@ -86,7 +86,7 @@ CHINESE = Texts(
     changes_saved="更改已保存。",
     stores="店铺",
     sub_accounts="子账户",
-    picker="拣货员",
+    picker="快递员 / 拣货员",
     warehouse_permission="管理仓库发货",
 )
 

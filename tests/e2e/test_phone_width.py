@@ -151,7 +151,7 @@ def build_world() -> World:
     )
     warehouse = roles.add_warehouse(actor=actor, store=store, name=NAMES["warehouse"], kind="FBS")
     unbroken = roles.add_warehouse(
-        actor=actor, store=other_store, name=NAMES["warehouse_unbroken"], kind="FBO"
+        actor=actor, store=other_store, name=NAMES["warehouse_unbroken"], kind="rFBS"
     )
     role = roles.create_role(
         actor=actor,
