@@ -12,7 +12,7 @@ from django.db.models import Count, Prefetch, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import Membership, MembershipKind, MembershipStatus, Seller
+from accounts.models import Membership, MembershipKind, MembershipStatus, Seller, User
 from accounts.selectors import list_members
 from ozonseat.errors import NotFound
 from ozonseat.prepared import PreparedQuery
@@ -238,20 +238,33 @@ _MEMBER_COLUMNS = 11
 _OTHER_COLUMNS = 6
 
 
-def _check_sql(with_stores: bool, with_warehouses: bool, arrays: bool) -> tuple[str, list[str]]:
+def _check_sql(
+    with_stores: bool, with_warehouses: bool, arrays: bool, by: str = "user"
+) -> tuple[str, list[str]]:
     """The check's UNION ALL for this shape of request, with its placeholders' PostgreSQL types. With
     `arrays` the ids go in as one array parameter each (`= ANY(%s)`), so the text is fixed and can be
-    prepared once per connection; otherwise as `IN (%s, ...)`, the placeholders added by the caller."""
+    prepared once per connection; otherwise as `IN (%s, ...)`, the placeholders added by the caller.
+    `by`: the membership is the user's in the seller ("user"), or the membership of that id in the seller
+    ("member"); with "member" the membership rows also carry its user id and whether that user is active
+    (in the first two of the other columns)."""
     member_nulls = ", ".join(["NULL"] * _MEMBER_COLUMNS)
     other_nulls = ", ".join(["NULL"] * _OTHER_COLUMNS)
     ids = "= ANY(%s)" if arrays else "IN ({})"
+    subject = "m.user_id = %s AND m.seller_id = %s" if by == "user" else "m.id = %s AND m.seller_id = %s"
+    if by == "user":
+        user_columns, user_join = other_nulls, ""
+    else:
+        user_columns = "m.user_id, CASE WHEN u.is_active THEN 1 ELSE 0 END, " + ", ".join(
+            ["NULL"] * (_OTHER_COLUMNS - 2)
+        )
+        user_join = f"JOIN {_table(User)} u ON u.id = m.user_id "
     parts = [
         f"SELECT 'm', m.id, m.kind, m.status, m.ends_at, a.id, a.scope_kind, a.market, r.id, r.name, "  # noqa: S608
-        f"r.template_key, r.permissions, {other_nulls} "
-        f"FROM {_table(Membership)} m "
+        f"r.template_key, r.permissions, {user_columns} "
+        f"FROM {_table(Membership)} m {user_join}"
         f"LEFT OUTER JOIN {_table(Assignment)} a ON a.membership_id = m.id "
         f"LEFT OUTER JOIN {_table(Role)} r ON r.id = a.role_id "
-        f"WHERE m.user_id = %s AND m.seller_id = %s"
+        f"WHERE {subject}"
     ]
     types = ["bigint", "bigint"]
     if with_stores:
@@ -279,34 +292,37 @@ def _check_sql(with_stores: bool, with_warehouses: bool, arrays: bool) -> tuple[
                 f"FROM {_table(through)} t "
                 f"JOIN {_table(Assignment)} a ON a.id = t.assignment_id "
                 f"JOIN {_table(Membership)} m ON m.id = a.membership_id "
-                f"WHERE m.user_id = %s AND m.seller_id = %s"
+                f"WHERE {subject}"
             )
             types += ["bigint", "bigint"]
     return " UNION ALL ".join(parts), types
 
 
 @functools.cache
-def _prepared_check(with_stores: bool, with_warehouses: bool) -> PreparedQuery:
-    return PreparedQuery(*_check_sql(with_stores, with_warehouses, arrays=True))
+def _prepared_check(with_stores: bool, with_warehouses: bool, by: str = "user") -> PreparedQuery:
+    return PreparedQuery(*_check_sql(with_stores, with_warehouses, arrays=True, by=by))
 
 
-def _check_rows(user, seller, store_ids, warehouse_ids):
+def _check_rows(user, seller, store_ids, warehouse_ids, *, member_id=None):
     """One query (UNION ALL): the membership LEFT JOINed to its assignments and their roles; the targets'
     current state; and the stores / warehouses chosen by the member's assignments in this seller.
-    On PostgreSQL a prepared statement (one per shape: with or without stores / warehouses)."""
-    chosen_params = [user.pk, seller.pk] * (
+    On PostgreSQL a prepared statement (one per shape: with or without stores / warehouses).
+    With `member_id` (and no `user`) the membership is the one of that id in the seller, and its dict
+    also holds "user_id" and "user_active" (read with it)."""
+    by, subject_id = ("user", user.pk) if member_id is None else ("member", member_id)
+    chosen_params = [subject_id, seller.pk] * (
         (1 if store_ids or warehouse_ids else 0) + (1 if warehouse_ids else 0)
     )
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            params = [user.pk, seller.pk]
+            params = [subject_id, seller.pk]
             params += [sorted(store_ids)] if store_ids else []
             params += [sorted(warehouse_ids)] if warehouse_ids else []
-            _prepared_check(bool(store_ids), bool(warehouse_ids)).execute(cursor, params + chosen_params)
+            _prepared_check(bool(store_ids), bool(warehouse_ids), by).execute(cursor, params + chosen_params)
         else:
-            sql, _types = _check_sql(bool(store_ids), bool(warehouse_ids), arrays=False)
+            sql, _types = _check_sql(bool(store_ids), bool(warehouse_ids), arrays=False, by=by)
             sql = sql.replace("{stores}", _in(store_ids)).replace("{warehouses}", _in(warehouse_ids))
-            params = [user.pk, seller.pk, *store_ids, *warehouse_ids]
+            params = [subject_id, seller.pk, *store_ids, *warehouse_ids]
             cursor.execute(sql, params + chosen_params)
         rows = cursor.fetchall()
 
@@ -321,6 +337,9 @@ def _check_rows(user, seller, store_ids, warehouse_ids):
                 if ends_at is not None and timezone.is_naive(ends_at):
                     ends_at = timezone.make_aware(ends_at, UTC)
                 membership = {"pk": row[1], "kind": row[2], "status": row[3], "ends_at": ends_at}
+                if member_id is not None:
+                    membership["user_id"] = row[1 + _MEMBER_COLUMNS]
+                    membership["user_active"] = bool(row[2 + _MEMBER_COLUMNS])
             if row[5] is None:
                 continue
             permissions = row[11]
@@ -370,9 +389,35 @@ def check_permissions(*, user, seller, queries) -> list[CheckResult]:
         return results
     store_ids = {target.pk for _permission, target in queries if isinstance(target, Store)}
     warehouse_ids = {target.pk for _permission, target in queries if isinstance(target, Warehouse)}
-    membership, assignments, stores, warehouses, chosen_stores, chosen_warehouses = _check_rows(
-        user, seller, store_ids, warehouse_ids
-    )
+    return answer_checks(results, seller, _check_rows(user, seller, store_ids, warehouse_ids))
+
+
+def check_rows_of_member(seller, member_id, store_ids, warehouse_ids):
+    """What `check_permissions` reads, for the membership `member_id` of the seller (not a user): one
+    query. The membership's dict (None if the seller has no such membership) also holds its "user_id" and
+    whether that user is active ("user_active"); the stores and warehouses are read by id in any seller,
+    each with its seller. Answer with `answer_checks`."""
+    return _check_rows(None, seller, store_ids, warehouse_ids, member_id=member_id)
+
+
+def check_permissions_of_member(*, seller, queries, rows) -> list[CheckResult]:
+    """`check_permissions` for the membership read by `check_rows_of_member` (its `rows`): the same
+    answers, in no further query."""
+    queries = list(queries)
+    results = [CheckResult(False, permission, target) for permission, target in queries]
+    if not queries:
+        return results
+    membership = rows[0]
+    if membership is not None and not membership["user_active"]:
+        for result in results:
+            result.reason = "user_inactive"
+        return results
+    return answer_checks(results, seller, rows)
+
+
+def answer_checks(results, seller, rows) -> list[CheckResult]:
+    """`check_permissions`' answers from its rows (`_check_rows`), the user already found active."""
+    membership, assignments, stores, warehouses, chosen_stores, chosen_warehouses = rows
     if membership is None:
         for result in results:
             result.reason = "not_a_member"

@@ -19,7 +19,7 @@ from accounts.models import Membership, MembershipKind, User
 from ozonseat.prepared import PreparedQuery
 from roles import catalog
 from roles.models import Store, Warehouse
-from roles.selectors import REASONS, check_permissions
+from roles.selectors import REASONS, check_permissions, check_permissions_of_member, check_rows_of_member
 
 from .serializers import StrictSerializer
 from .views import SellerView
@@ -264,12 +264,19 @@ class CheckView(SellerView):
         user_ids = {item["user"] for item in checks if "user" in item}
         store_ids = {item["store"] for item in checks if "store" in item}
         warehouse_ids = {item["warehouse"] for item in checks if "warehouse" in item}
-        memberships, stores, warehouses = _subjects_and_targets(
-            self.seller, member_ids, user_ids, store_ids, warehouse_ids
-        )
-        by_member = {m.pk: m for m in memberships}
-        by_user = {m.user_id: m for m in memberships}
-        subjects = {(("m", i)) for i in member_ids} | {("u", i) for i in user_ids}
+        if len(member_ids) == 1 and not user_ids and max([*member_ids, *store_ids, *warehouse_ids]) <= MAX_ID:
+            results = self._one_member(checks, next(iter(member_ids)), store_ids, warehouse_ids)
+        else:
+            results = self._any_subjects(checks, member_ids, user_ids, store_ids, warehouse_ids)
+        explanations = {}  # one translation per reason, not per triple
+        for result in results:
+            reason = result["reason"]
+            if reason not in explanations:
+                explanations[reason] = str(REASONS.get(reason, reason))
+            result["explanation"] = explanations[reason]
+        return Response({"results": results})
+
+    def _require_may_ask(self, memberships, subjects, by_member, by_user) -> None:
         asks_about_others = any(
             getattr(by_member.get(i) if kind == "m" else by_user.get(i), "pk", None) != self.membership.pk
             for kind, i in subjects
@@ -283,12 +290,66 @@ class CheckView(SellerView):
             )
         ):
             raise exceptions.PermissionDenied(_("Asking about other members needs members.manage."))
+
+    def _one_member(self, checks, member_id, store_ids, warehouse_ids) -> list[dict]:
+        """The usual request, about one member: the member, the targets and what the check reads in one
+        query (`check_rows_of_member`), answered exactly as `_any_subjects` answers it. A store or
+        warehouse of another seller is not found, as the lookup there finds none."""
+        seller = self.seller
+        rows = check_rows_of_member(seller, member_id, store_ids, warehouse_ids)
+        found, _assignments, store_states, warehouse_states = rows[:4]
+        memberships = []
+        if found is not None:
+            membership = Membership(pk=found["pk"], seller_id=seller.pk, user_id=found["user_id"])
+            membership.user = User(pk=found["user_id"], is_active=found["user_active"])
+            memberships.append(membership)
+        by_member = {m.pk: m for m in memberships}
+        self._require_may_ask(memberships, {("m", member_id)}, by_member, {})
+        stores = {
+            pk: Store(pk=pk, seller_id=seller.pk)
+            for pk, state in store_states.items()
+            if state[-1] == seller.pk
+        }
+        warehouses = {
+            pk: Warehouse(pk=pk, seller_id=seller.pk, store_id=state[0])
+            for pk, state in warehouse_states.items()
+            if state[-1] == seller.pk
+        }
+        results, pending = self._triples(checks, by_member, {}, stores, warehouses)
+        for entries in pending.values():
+            answers = check_permissions_of_member(
+                seller=seller,
+                queries=[(permission, target) for _index, _base, permission, target in entries],
+                rows=rows,
+            )
+            _fill(results, entries, answers)
+        return results
+
+    def _any_subjects(self, checks, member_ids, user_ids, store_ids, warehouse_ids) -> list[dict]:
+        memberships, stores, warehouses = _subjects_and_targets(
+            self.seller, member_ids, user_ids, store_ids, warehouse_ids
+        )
+        by_member = {m.pk: m for m in memberships}
+        by_user = {m.user_id: m for m in memberships}
+        subjects = {(("m", i)) for i in member_ids} | {("u", i) for i in user_ids}
+        self._require_may_ask(memberships, subjects, by_member, by_user)
         distinct = {m.pk for m in memberships}
         if len(distinct) > MAX_SUBJECTS:
             raise exceptions.ValidationError(
                 {"checks": [_("At most %(count)d distinct members per request.") % {"count": MAX_SUBJECTS}]}
             )
+        results, pending = self._triples(checks, by_member, by_user, stores, warehouses)
+        for membership, entries in pending.items():
+            answers = check_permissions(
+                user=membership.user,
+                seller=self.seller,
+                queries=[(permission, target) for _index, _base, permission, target in entries],
+            )
+            _fill(results, entries, answers)
+        return results
 
+    def _triples(self, checks, by_member, by_user, stores, warehouses):
+        """(results with the triples answered without the check filled in, the others per membership)."""
         results: list[dict | None] = [None] * len(checks)
         pending = defaultdict(list)  # membership -> [(index, permission, target)]
         for index, item in enumerate(checks):
@@ -316,33 +377,23 @@ class CheckView(SellerView):
             pending[membership].append(
                 (index, base, item["permission"], None if target is self.seller else target)
             )
+        return results, pending
 
-        for membership, entries in pending.items():
-            answers = check_permissions(
-                user=membership.user,
-                seller=self.seller,
-                queries=[(permission, target) for _index, _base, permission, target in entries],
-            )
-            for (index, base, _permission, _target), answer in zip(entries, answers, strict=True):
-                results[index] = {
-                    **base,
-                    "allowed": answer.allowed,
-                    "reason": answer.reason,
-                    "grants": [
-                        {
-                            "role_id": grant.role_id,
-                            "role_name": str(grant.role_name),
-                            "assignment_id": grant.assignment_id,
-                            "scope_kind": grant.scope_kind,
-                            "scope": _scope(grant),
-                        }
-                        for grant in answer.grants
-                    ],
+
+def _fill(results, entries, answers) -> None:
+    for (index, base, _permission, _target), answer in zip(entries, answers, strict=True):
+        results[index] = {
+            **base,
+            "allowed": answer.allowed,
+            "reason": answer.reason,
+            "grants": [
+                {
+                    "role_id": grant.role_id,
+                    "role_name": str(grant.role_name),
+                    "assignment_id": grant.assignment_id,
+                    "scope_kind": grant.scope_kind,
+                    "scope": _scope(grant),
                 }
-        explanations = {}  # one translation per reason, not per triple
-        for result in results:
-            reason = result["reason"]
-            if reason not in explanations:
-                explanations[reason] = str(REASONS.get(reason, reason))
-            result["explanation"] = explanations[reason]
-        return Response({"results": results})
+                for grant in answer.grants
+            ],
+        }

@@ -177,3 +177,91 @@ def test_check_for_another_seller_member_of_the_same_person(owner_api, seller, s
         "results"
     ][0]
     assert result["reason"] == "not_a_member" and result["allowed"] is False
+
+
+def _one_member_triples(shop, foreign_store, foreign_warehouse, fbo, closed):
+    member = shop["member"]
+    orders = next(p for p in shop["sales"].permissions if p.startswith("orders."))
+    return [
+        {"member": member.pk, "permission": orders, "store": shop["ru1"].pk},
+        {"member": member.pk, "permission": orders, "store": shop["ru2"].pk},
+        {"member": member.pk, "permission": orders, "store": foreign_store.pk},
+        {"member": member.pk, "permission": orders, "store": closed.pk},
+        {"member": member.pk, "permission": orders, "store": 2**63 - 2},
+        {"member": member.pk, "permission": orders},
+        {"member": member.pk, "permission": "roles.manage"},
+        {"member": member.pk, "permission": "no.such", "store": shop["ru1"].pk},
+        {"member": member.pk, "permission": "warehouse.stock.view", "warehouse": shop["fbs"].pk},
+        {"member": member.pk, "permission": "warehouse.stock.view", "warehouse": fbo.pk},
+        {"member": member.pk, "permission": "warehouse.stock.view", "warehouse": foreign_warehouse.pk},
+        {"member": member.pk, "permission": "warehouse.stock.view", "store": shop["ru1"].pk},
+    ]
+
+
+def test_a_check_about_one_member_answers_as_a_check_about_several(
+    owner_api, seller, owner, shop, other_seller
+):
+    """One member asked about takes the one-query path; the same triples beside a second member take the
+    general one. Both answer alike, in every state the member and the targets can be in."""
+    other, other_owner = other_seller
+    foreign_store = services.add_store(
+        actor=other_owner.user, seller=other, name="X", client_id="9", market="RU"
+    )
+    foreign_warehouse = services.add_warehouse(
+        actor=other_owner.user, store=foreign_store, name="W", kind="FBS"
+    )
+    fbo = services.add_warehouse(actor=owner, store=shop["ru1"], name="Ozon FBO", kind="FBO")
+    closed = services.add_store(actor=owner, seller=seller, name="Closed", client_id="3001", market="RU")
+    services.deactivate_store(actor=owner, store=closed)
+    triples = _one_member_triples(shop, foreign_store, foreign_warehouse, fbo, closed)
+    second = {"member": make_member(seller).pk, "permission": "orders.view"}
+    member = shop["member"]
+
+    def both():
+        one = check(owner_api, seller, *triples)
+        several = check(owner_api, seller, *triples, second)
+        assert one.status_code == several.status_code == 200, (one.content, several.content)
+        return one.json()["results"], several.json()["results"][:-1]
+
+    one, several = both()
+    assert one == several
+    assert {r["reason"] for r in one} == {
+        "granted",
+        "no_grant",
+        "not_found",
+        "inactive_target",
+        "unknown_permission",
+        "not_applicable",
+        "wrong_target",
+    }
+    member.user.is_active = False
+    member.user.save(update_fields=["is_active"])
+    one, several = both()
+    assert one == several and "user_inactive" in {r["reason"] for r in one}
+    member.user.is_active = True
+    member.user.save(update_fields=["is_active"])
+    account_services.suspend_member(actor=owner, membership=member)
+    one, several = both()
+    assert one == several and "membership_suspended" in {r["reason"] for r in one}
+    # not a member of this seller: the other seller's owner, and an id nobody has
+    for subject in (other_owner.pk, 2**62):
+        asked = [{**item, "member": subject} for item in triples]
+        one = check(owner_api, seller, *asked).json()["results"]
+        several = check(owner_api, seller, *asked, second).json()["results"][:-1]
+        assert one == several and {r["reason"] for r in one} == {"not_a_member"}
+
+
+def test_a_check_about_oneself_costs_one_query_beyond_the_token(seller, shop, plain_member, plain_api):
+    item = {"member": plain_member.pk, "permission": "orders.view", "store": shop["ru1"].pk}
+    check(plain_api, seller, item)  # the token's first use records last_used_at
+    with CaptureQueriesContext(connection) as queries:
+        assert check(plain_api, seller, item).status_code == 200
+    with CaptureQueriesContext(connection) as ping:
+        assert plain_api.get("/api/v1/ping").status_code == 200
+    assert len(queries) == len(ping) + 1, [q["sql"][:80] for q in queries.captured_queries]
+
+
+def test_asking_about_another_member_in_one_query_still_needs_members_manage(seller, shop, plain_api):
+    other = check(plain_api, seller, {"member": 2**62, "permission": "orders.view"})
+    assert_problem(other, 403)
+    assert_problem(check(plain_api, seller, {"member": shop["member"].pk, "permission": "orders.view"}), 403)
