@@ -2,7 +2,8 @@
 
 The hot path. The number of queries depends on the number of distinct subjects (members) in the request,
 never on the number of triples: one for the subjects and the named stores and warehouses together, and
-`roles.selectors.check_permissions` (a fixed one) per subject."""
+`roles.selectors.check_permissions` (a fixed one) per subject; a request about one member (by membership
+id, the usual case) reads all of it in one query."""
 
 import functools
 import re
