@@ -22,6 +22,7 @@ from accounts.views import change_own_password
 from audit.services import AUDIT_VIEW
 from ozonseat.errors import InvalidInput
 from reviews import selectors as review_selectors
+from roles import authority as role_authority
 from roles import options as role_options
 from roles import visibility as role_visibility
 
@@ -30,7 +31,12 @@ from . import selectors
 
 @seller_view()
 def overview(request, *, seller, membership):
-    visible = role_visibility.visible_members(seller, membership)
+    # Those who see everyone (the owner, whole-seller members.view) need no filter by id: the cards list
+    # the seller's invited and active people, none of them removed.
+    reach = role_authority.people_reach(membership)
+    visible = (
+        None if reach.everywhere else role_visibility.visible_member_ids(seller, membership, reach=reach)
+    )
     return render(
         request,
         "dashboard/overview.html",

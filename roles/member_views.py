@@ -74,7 +74,7 @@ def members(request, *, seller, membership):
         status = ""
     search = request.GET.get("q", "").strip()[:100]
     sort = request.GET.get("sort", "")
-    roles = list(roles_selectors.list_roles(seller))
+    roles = list(roles_selectors.roles_for_choice(seller))
     role = next((r for r in roles if str(r.pk) == request.GET.get("role")), None)
     store = _chosen_store(seller, request.GET.get("store"))
     market = request.GET.get("market", "")
@@ -207,7 +207,7 @@ def invite(request, *, seller, membership):
     form = InviteMemberForm(request.POST or None, initial=initial)
     access_form = InviteAccessForm(
         request.POST or None,
-        roles=roles_selectors.list_roles(seller),
+        roles=roles_selectors.roles_for_choice(seller),
         seller=seller,  # stores and warehouses: searchable selects loaded on demand
         prefix="grant",
     )

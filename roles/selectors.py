@@ -109,6 +109,12 @@ def list_roles(seller):
     )
 
 
+def roles_for_choice(seller):
+    """The seller's roles by name, without list_roles' holder counts (which read every assignment of the
+    seller): for a filter's or a form's choices."""
+    return Role.objects.filter(seller=seller).order_by("name", "pk")
+
+
 def list_members_with_assignments(seller, *, status: str = "", search: str = ""):
     """The members list with each member's assignments, roles and scopes: a fixed number of queries
     (members, assignments with roles, their stores, their warehouses) whatever the number of members."""

@@ -150,7 +150,7 @@ def role_delete(request, role_id, *, seller, membership):
     if refusal is not None:
         return _read_only_role(request, role, refusal)
     holders = role.assignments.count()
-    others = [r for r in selectors.list_roles(seller) if r.pk != role.pk]
+    others = [r for r in selectors.roles_for_choice(seller) if r.pk != role.pk]
     form = DeleteRoleForm(request.POST or None, roles=others, required=bool(holders))
     if request.method == "POST" and form.is_valid():
         move_to = form.cleaned_data["move_to"]
@@ -381,7 +381,7 @@ def warehouse_deactivate(request, warehouse_id, *, seller, membership):
 
 def _grant_form(seller, data=None):
     # Stores and warehouses are searchable selects loaded on demand: the page holds only the chosen ones.
-    return GrantForm(data, roles=selectors.list_roles(seller), seller=seller, prefix="grant")
+    return GrantForm(data, roles=selectors.roles_for_choice(seller), seller=seller, prefix="grant")
 
 
 def member_access_context(request, *, seller, membership, target, grant_form=None) -> dict:

@@ -532,7 +532,7 @@ class AssignmentListView(SellerView):
         filters = _valid(AssignmentFilterSerializer, request.query_params.dict(), seller=self.seller)
         # Whose access the caller may see: members.view over them, or their own.
         queryset = _assignments(self.seller).filter(
-            membership__in=roles_visibility.visible_members(self.seller, self.membership).values("pk")
+            membership__in=roles_visibility.visible_member_ids(self.seller, self.membership)
         )
         if "membership_id" in filters:
             queryset = queryset.filter(membership_id=filters["membership_id"])
