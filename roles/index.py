@@ -263,20 +263,9 @@ def group_rows(seller_id, keys, restriction: Restriction) -> dict:
         if role_ids
         else {}
     )
-    active_stores, warehouses = _objects(seller_id, restriction)
-    stores = (
-        active_stores
-        if restriction.store_ids is None
-        else {pk: market for pk, market in active_stores.items() if pk in restriction.store_ids}
+    active_stores, stores, warehouses, stores_by_market, warehouses_by_store, warehouses_by_market = _places(
+        seller_id, restriction
     )
-    stores_by_market = defaultdict(list)
-    for store_id, market in stores.items():
-        stores_by_market[market].append(store_id)
-    warehouses_by_store = defaultdict(list)
-    warehouses_by_market = defaultdict(list)
-    for warehouse_id, (store_id, market) in warehouses.items():
-        warehouses_by_store[store_id].append(warehouse_id)
-        warehouses_by_market[market].append(warehouse_id)
     wanted = restriction.permissions
     all_codenames = catalog.codenames()
     no_objects = ()
@@ -341,6 +330,27 @@ def _objects(seller_id, restriction):
     return stores, warehouses
 
 
+def _places(seller_id, restriction):
+    """The places rows are computed for, grouped as scopes reach them: (every active store -> market, the
+    stores within the restriction -> market, the warehouses within it -> (store, market), store ids by
+    market, warehouse ids by store, warehouse ids by market)."""
+    active_stores, warehouses = _objects(seller_id, restriction)
+    stores = (
+        active_stores
+        if restriction.store_ids is None
+        else {pk: market for pk, market in active_stores.items() if pk in restriction.store_ids}
+    )
+    stores_by_market = defaultdict(list)
+    for store_id, market in stores.items():
+        stores_by_market[market].append(store_id)
+    warehouses_by_store = defaultdict(list)
+    warehouses_by_market = defaultdict(list)
+    for warehouse_id, (store_id, market) in warehouses.items():
+        warehouses_by_store[store_id].append(warehouse_id)
+        warehouses_by_market[market].append(warehouse_id)
+    return active_stores, stores, warehouses, stores_by_market, warehouses_by_store, warehouses_by_market
+
+
 def desired_rows(seller_id, restriction: Restriction, *, now=None) -> tuple[dict, dict]:
     """({level: set((user_id, permission_id, object_id))}, {membership_id: user_id}) for the restriction."""
     now = now or timezone.now()
@@ -360,20 +370,9 @@ def desired_rows(seller_id, restriction: Restriction, *, now=None) -> tuple[dict
         return rows, users
 
     wanted = restriction.permissions
-    active_stores, warehouses = _objects(seller_id, restriction)
-    stores = (
-        active_stores
-        if restriction.store_ids is None
-        else {pk: market for pk, market in active_stores.items() if pk in restriction.store_ids}
+    active_stores, stores, warehouses, stores_by_market, warehouses_by_store, warehouses_by_market = _places(
+        seller_id, restriction
     )
-    stores_by_market = defaultdict(list)
-    for store_id, market in stores.items():
-        stores_by_market[market].append(store_id)
-    warehouses_by_store = defaultdict(list)
-    warehouses_by_market = defaultdict(list)
-    for warehouse_id, (store_id, market) in warehouses.items():
-        warehouses_by_store[store_id].append(warehouse_id)
-        warehouses_by_market[market].append(warehouse_id)
 
     def add(user_id, permissions, store_ids, warehouse_ids, seller_covered):
         for codename in permissions:

@@ -36,27 +36,62 @@ def move_people_permissions_to_stores(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('roles', '0004_index_by_role_groups'),
-        ('contenttypes', '0002_remove_content_type_name'),
-        ('auth', '0012_alter_user_first_name_max_length'),
+        ("roles", "0004_index_by_role_groups"),
+        ("contenttypes", "0002_remove_content_type_name"),
+        ("auth", "0012_alter_user_first_name_max_length"),
     ]
 
     operations = [
         migrations.AlterModelOptions(
-            name='store',
-            options={'default_permissions': (), 'permissions': [('members_view', 'members.view'), ('members_manage', 'members.manage'), ('audit_view', 'audit.view'), ('reviews_run', 'reviews.run'), ('orders_view', 'orders.view'), ('orders_process', 'orders.process'), ('products_view', 'products.view'), ('products_edit', 'products.edit'), ('prices_edit', 'prices.edit'), ('stock_view', 'stock.view'), ('stock_edit', 'stock.edit'), ('shipments_manage', 'shipments.manage'), ('returns_manage', 'returns.manage'), ('messages_view', 'messages.view'), ('messages_reply', 'messages.reply'), ('finance_view', 'finance.view'), ('analytics_view', 'analytics.view'), ('promotions_manage', 'promotions.manage')]},
+            name="store",
+            options={
+                "default_permissions": (),
+                "permissions": [
+                    ("members_view", "members.view"),
+                    ("members_manage", "members.manage"),
+                    ("audit_view", "audit.view"),
+                    ("reviews_run", "reviews.run"),
+                    ("orders_view", "orders.view"),
+                    ("orders_process", "orders.process"),
+                    ("products_view", "products.view"),
+                    ("products_edit", "products.edit"),
+                    ("prices_edit", "prices.edit"),
+                    ("stock_view", "stock.view"),
+                    ("stock_edit", "stock.edit"),
+                    ("shipments_manage", "shipments.manage"),
+                    ("returns_manage", "returns.manage"),
+                    ("messages_view", "messages.view"),
+                    ("messages_reply", "messages.reply"),
+                    ("finance_view", "finance.view"),
+                    ("analytics_view", "analytics.view"),
+                    ("promotions_manage", "promotions.manage"),
+                ],
+            },
         ),
         migrations.AddField(
-            model_name='warehouse',
-            name='country',
-            field=models.CharField(blank=True, choices=[('RU', 'Russia'), ('KZ', 'Kazakhstan'), ('BY', 'Belarus'), ('UZ', 'Uzbekistan'), ('KG', 'Kyrgyzstan'), ('AM', 'Armenia'), ('GE', 'Georgia'), ('AZ', 'Azerbaijan')], max_length=2, verbose_name='country'),
+            model_name="warehouse",
+            name="country",
+            field=models.CharField(
+                blank=True,
+                choices=[
+                    ("RU", "Russia"),
+                    ("KZ", "Kazakhstan"),
+                    ("BY", "Belarus"),
+                    ("UZ", "Uzbekistan"),
+                    ("KG", "Kyrgyzstan"),
+                    ("AM", "Armenia"),
+                    ("GE", "Georgia"),
+                    ("AZ", "Azerbaijan"),
+                ],
+                max_length=2,
+                verbose_name="country",
+            ),
         ),
         migrations.AddField(
-            model_name='warehouse',
-            name='region',
-            field=models.CharField(blank=True, max_length=100, verbose_name='region'),
+            model_name="warehouse",
+            name="region",
+            field=models.CharField(blank=True, max_length=100, verbose_name="region"),
         ),
         migrations.RunPython(move_people_permissions_to_stores, migrations.RunPython.noop),
     ]
