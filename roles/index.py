@@ -540,55 +540,132 @@ def _sync(seller_id, restriction, *, check_only, now):
 
 
 def change_role_permissions(seller_id, role_id, *, added: set, removed: set) -> None:
-    """The index's part of editing a role (its permissions already saved in this transaction): the role's
-    groups lose their rows for the `removed` permissions (one DELETE per table) and gain rows for the
-    `added` ones (one INSERT per table), rows per group x object, never per holder; nothing is read back.
+    """The index's part of editing a role (its permissions already saved in this transaction: `added` are
+    permissions the role now has, `removed` ones it no longer has): the role's groups lose their rows for
+    the `removed` permissions and gain rows for the `added` ones, rows per group x object, never per
+    holder. On PostgreSQL this is one round trip: the seller's writer lock, one DELETE per table that
+    loses rows and one INSERT ... SELECT per table that gains rows, each finding the role's groups by key
+    and computing their rows in the database (`_role_rows_sql`) — nothing is read into Python.
 
     This relies on the index being right before the edit, as every change keeps it (`permissions_sync
     --check` proves it): the groups hold no row for a permission the role did not have. Should one be
-    there anyway, the plain INSERT fails within a savepoint and is made again skipping the rows that exist
-    (ON CONFLICT DO NOTHING) rather than fail the edit, and
+    there anyway, the INSERTs fail within a savepoint and are made again skipping the rows that exist
+    (ON CONFLICT DO NOTHING, which costs 1.3 x a plain INSERT) rather than fail the edit, and
     `permissions_sync` reports anything else. On other databases: `sync` of the same part."""
     changed = set(added) | set(removed)
     if not changed:
         return
-    restriction = Restriction(role_ids={role_id}, permissions=changed)
     if connection.vendor != "postgresql":
-        sync(seller_id, restriction)
+        sync(seller_id, Restriction(role_ids={role_id}, permissions=changed))
         return
-    with transaction.atomic(savepoint=False):
-        # The same writer lock as sync(): one writer per seller's index at a time.
-        list(Seller.objects.select_for_update().filter(pk=seller_id).values_list("pk", flat=True))
-        groups = dict(
-            IndexGroup.objects.filter(seller_id=seller_id, key__startswith=f"{role_id}:").values_list(
-                "key", "group_id"
+    gone, new = _ids_by_level(removed), _ids_by_level(added)
+    seller_table = connection.ops.quote_name(Seller._meta.db_table)
+    # The same writer lock as sync(): one writer per seller's index at a time. It is the batch's first
+    # statement and every statement of a batch reads with its own snapshot (READ COMMITTED), so the rows are
+    # computed from the groups as they are once the lock is held.
+    statements = [(f"SELECT 1 FROM {seller_table} WHERE id = %s FOR UPDATE", [seller_id])]  # noqa: S608
+    statements += [_role_rows_sql(level, seller_id, role_id, gone[level], delete=True) for level in gone]
+    inserts = [_role_rows_sql(level, seller_id, role_id, new[level]) for level in new]
+    if inserts:
+        statements += [(f"SAVEPOINT {_SAVEPOINT}", []), *inserts, (f"RELEASE SAVEPOINT {_SAVEPOINT}", [])]
+    with transaction.atomic(savepoint=False), connection.cursor() as cursor:
+        try:
+            _execute_batch(cursor, statements)
+        except IntegrityError:
+            if not inserts:
+                raise
+            # A stray row: undo the INSERTs (the lock and the DELETEs stay), make them again skipping it.
+            retry = [(sql + " ON CONFLICT DO NOTHING", params) for sql, params in inserts]
+            _execute_batch(
+                cursor,
+                [
+                    (f"ROLLBACK TO SAVEPOINT {_SAVEPOINT}", []),
+                    *retry,
+                    (f"RELEASE SAVEPOINT {_SAVEPOINT}", []),
+                ],
             )
+
+
+_SAVEPOINT = "ozonseat_role_rows"
+
+
+def _execute_batch(cursor, statements) -> None:
+    """Statements ((sql, params)) in one round trip: psycopg2 sends them as one simple query, which
+    PostgreSQL runs in order, stopping at the first error."""
+    cursor.execute("; ".join(sql for sql, _params in statements), [p for _sql, ps in statements for p in ps])
+
+
+def _ids_by_level(codenames) -> dict:
+    """{level: [permission id]} of the codenames that exist, levels without any left out."""
+    ids = permission_ids()
+    by_level = defaultdict(list)
+    for codename in sorted(codenames):
+        if catalog.exists(codename):
+            by_level[catalog.level_of(codename)].append(ids[codename])
+    return by_level
+
+
+def _role_rows_sql(level, seller_id, role_id, permission_ids_, *, delete=False) -> tuple[str, list]:
+    """(sql, params) of one statement on a level's table, on PostgreSQL, for the rows of one role's groups
+    (found by key, "<role>:<kind>[:<ref>]") for some permissions: DELETE them (found through the
+    (group, permission, object) index), or INSERT ... SELECT what they should hold, computed as
+    `group_rows` computes it: a whole-seller group holds every active store, every active FBS/rFBS
+    warehouse of an active store and the seller; a market's group those of its market; a store's group
+    the store (if active) and its warehouses; a warehouse's group the warehouse. The places are joined
+    with the groups one kind at a time (UNION ALL): a join on "any kind" would compare every group with
+    every place."""
+    quote = connection.ops.quote_name
+    table = GROUP_TABLES[level]
+    target = quote(table._meta.db_table)
+    group_column, permission_column, object_column = (
+        quote(table._meta.get_field(name).column) for name in ("group", "permission", "content_object")
+    )
+    groups = (
+        "SELECT group_id, split_part(key, ':', 2) AS kind, split_part(key, ':', 3) AS ref, "  # noqa: S608
+        "CASE WHEN split_part(key, ':', 2) IN ('store', 'warehouse') "
+        "THEN split_part(key, ':', 3)::bigint END AS object_id "
+        f"FROM {quote(IndexGroup._meta.db_table)} WHERE seller_id = %s AND key LIKE %s"
+    )
+    params = [seller_id, f"{role_id}:%", list(permission_ids_)]
+    if delete:
+        sql = (
+            f"DELETE FROM {target} t USING ({groups}) g "  # noqa: S608
+            f"WHERE t.{group_column} = g.group_id AND t.{permission_column} = ANY(%s::integer[])"
         )
-        if not groups:
-            return
-        ids = permission_ids()
-        for level, table in GROUP_TABLES.items():
-            gone = [ids[c] for c in removed if catalog.exists(c) and catalog.level_of(c) == level]
-            if not gone:
-                continue
-            sql, params = _delete_slice_sql(table, list(groups.values()), gone)
-            with connection.cursor() as cursor:
-                cursor.execute(sql, params)
-        if added:
-            desired = group_rows(
-                seller_id, set(groups), Restriction(role_ids={role_id}, permissions=set(added))
-            )
-            for level, table in GROUP_TABLES.items():
-                rows = [(groups[k], p, o) for k, p, o in desired[level]]
-                if not rows:
-                    continue
-                # A plain INSERT (ON CONFLICT DO NOTHING cost 1.26 x it for a 1,000-holder role); should a
-                # stray row be there already, the savepoint undoes it and the INSERT skips what exists.
-                try:
-                    with transaction.atomic():
-                        _insert(table, "group_id", rows)
-                except IntegrityError:
-                    _insert(table, "group_id", rows, skip_existing=True)
+        return sql, params
+    stores = quote(Store._meta.db_table)
+    if level == catalog.SELLER:
+        places = "SELECT %s::bigint AS id"
+        params.append(seller_id)
+        joins = {"seller": "TRUE"}
+    elif level == catalog.STORE:
+        places = f"SELECT id, market FROM {stores} WHERE seller_id = %s AND is_active"  # noqa: S608
+        params.append(seller_id)
+        joins = {"seller": "TRUE", "market": "x.market = g.ref", "store": "x.id = g.object_id"}
+    else:
+        places = (
+            f"SELECT w.id, w.store_id, s.market FROM {quote(Warehouse._meta.db_table)} w "  # noqa: S608
+            f"JOIN {stores} s ON s.id = w.store_id "
+            "WHERE w.seller_id = %s AND w.is_active AND s.is_active AND w.kind = ANY(%s::text[])"
+        )
+        params += [seller_id, [str(kind) for kind in PERMISSION_WAREHOUSE_KINDS]]
+        joins = {
+            "seller": "TRUE",
+            "market": "x.market = g.ref",
+            "store": "x.store_id = g.object_id",
+            "warehouse": "x.id = g.object_id",
+        }
+    selects = " UNION ALL ".join(
+        f"SELECT g.group_id, p.id, x.id FROM g JOIN x ON {on} CROSS JOIN p "  # noqa: S608 (constants)
+        f"WHERE g.kind = '{kind}'"
+        for kind, on in joins.items()
+    )
+    sql = (
+        f"WITH g AS MATERIALIZED ({groups}), p AS MATERIALIZED (SELECT unnest(%s::integer[]) AS id), "
+        f"x AS MATERIALIZED ({places}) "
+        f"INSERT INTO {target} ({group_column}, {permission_column}, {object_column}) {selects}"
+    )
+    return sql, params
 
 
 def _delete_slice_sql(table, group_ids, permission_ids_, *, seller_id=None, returning=False):

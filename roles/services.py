@@ -577,9 +577,11 @@ def update_role(*, actor, role, name=None, description=None, permissions=None) -
         added = set(new["permissions"]) - set(old["permissions"])
         removed = set(old["permissions"]) - set(new["permissions"])
         _refuse_unheld(holdings, sorted(added))
-        # The holders' scopes matter only for refusing a non-owner a widening (the index needs none of
-        # them: it rewrites the role's groups); the owner holds everything everywhere.
-        assignments = _holder_assignments(role) if added and not holdings.is_owner else []
+        # The holders' scopes matter only for refusing a widening (the index needs none of them: it
+        # rewrites the role's groups); an actor who holds every added permission on the whole seller (the
+        # owner, a whole-seller administrator) covers every scope, so the holders are not read.
+        widens = added and not all(holdings.holds_everywhere(p) for p in added)
+        assignments = _holder_assignments(role) if widens else []
         _refuse_widening(holdings, sorted(added), assignments)
         role.name, role.description, role.permissions = new["name"], new["description"], new["permissions"]
         role.save(update_fields=["name", "description", "permissions", "updated_at"])

@@ -104,8 +104,70 @@ def test_role_edit_writes_the_new_rows_without_reading_or_deleting_any(world):
     with CaptureQueriesContext(connection) as queries:
         services.update_role(actor=world.owner, role=role, permissions=[*role.permissions, "finance.view"])
     index_sql = [q["sql"] for q in queries.captured_queries if "groupobjectpermission" in q["sql"].lower()]
-    assert len(index_sql) == 1 and index_sql[0].startswith("INSERT INTO"), index_sql
+    # One round trip: the seller's writer lock, then the INSERT ... SELECT computing the rows in the database.
+    assert len(index_sql) == 1, index_sql
+    statements = [s.strip() for s in index_sql[0].split("; ")]
+    assert statements[0].startswith('SELECT 1 FROM "accounts_seller"') and statements[0].endswith(
+        "FOR UPDATE"
+    )
+    writes = [s for s in statements if "groupobjectpermission" in s.lower()]
+    assert len(writes) == 1 and "INSERT INTO" in writes[0] and "RETURNING" not in writes[0], writes
+    assert not any("DELETE" in s for s in statements), statements
     assert_index_clean()
+
+
+def test_every_kind_of_group_and_place_loses_and_gains_exactly_its_rows(world):
+    """Holders at every kind of scope (whole seller, markets, chosen stores, chosen warehouses), an FBO
+    warehouse (no warehouse rows), an inactive store and an inactive warehouse; store and warehouse
+    permissions removed, added back, and removed and added in one edit: after each edit the index is what
+    the full sync computes, and the rows of the permissions that did not change are untouched."""
+    ru3 = services.add_store(
+        actor=world.owner, seller=world.seller, name="RU three", client_id="1003", market="RU"
+    )
+    ru3_fbs = services.add_warehouse(actor=world.owner, store=ru3, name="Tver FBS", kind="FBS")
+    kz1_rfbs = services.add_warehouse(actor=world.owner, store=world.kz1, name="Astana rFBS", kind="rFBS")
+    kz1_old = services.add_warehouse(actor=world.owner, store=world.kz1, name="Old FBS", kind="FBS")
+    for scope_kind, options in [
+        ("seller", {}),
+        ("market", {"market": "RU"}),
+        ("market", {"market": "KZ"}),
+        ("stores", {"stores": [world.ru1, ru3]}),
+        ("stores", {"stores": [world.kz1]}),
+        ("warehouses", {"warehouses": [world.ru1_fbs, kz1_rfbs, kz1_old]}),
+        ("warehouses", {"warehouses": [ru3_fbs]}),
+    ]:
+        world.member(("manager", scope_kind, options))
+    services.deactivate_store(actor=world.owner, store=ru3)
+    services.deactivate_warehouse(actor=world.owner, warehouse=kz1_old)
+    role = world.role("manager")
+    ids = index.permission_ids()
+    first = {"finance.view", "warehouse.stock.edit"}  # a store and a warehouse permission
+    second = {"orders.view", "warehouse.shipments.manage"}
+    steps = [(first, set()), (set(), {*first, "finance.documents"}), (second, first)]  # (removed, added)
+    for removed, added in steps:
+        role.refresh_from_db()
+        before = _role_rows(role)
+        services.update_role(
+            actor=world.owner, role=role, permissions=sorted((set(role.permissions) - removed) | added)
+        )
+        assert_index_clean()
+        after = _role_rows(role)
+        changed = {ids[p] for p in removed | added}
+        for table in before:
+            assert {r for r in before[table] if r[1] not in changed} == {
+                r for r in after[table] if r[1] not in changed
+            }, table
+        for permission in removed:
+            assert not any(r[1] == ids[permission] for rows in after.values() for r in rows), permission
+        for permission in added:
+            assert any(r[1] == ids[permission] for rows in after.values() for r in rows), permission
+    holder = role.assignments.get(scope_kind="warehouses", warehouses=ru3_fbs).membership
+    user = type(holder.user).objects.get(pk=holder.user_id)
+    assert not user.has_perm("roles.warehouse_stock_edit", ru3_fbs)  # its store is inactive
+    fbo_holder = role.assignments.get(scope_kind="seller").membership
+    fbo_user = type(fbo_holder.user).objects.get(pk=fbo_holder.user_id)
+    assert fbo_user.has_perm("roles.warehouse_stock_edit", world.ru1_fbs)
+    assert not fbo_user.has_perm("roles.warehouse_stock_edit", world.ru1_fbo)
 
 
 def test_a_stray_row_does_not_fail_the_edit_and_the_check_reports_nothing_left_over(world):
