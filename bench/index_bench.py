@@ -243,6 +243,8 @@ def role_edit_trees(trees: dict, rounds: int, processes: int) -> dict:
             output = subprocess.run(
                 [sys.executable, __file__, "--role-edit-process", "--rounds", str(rounds)],
                 env={**os.environ, "INDEX_BENCH_TREE": str(trees[name])},
+                # In that tree: celery's Django fix-up puts the working directory first on sys.path.
+                cwd=str(trees[name]),
                 capture_output=True,
                 text=True,
                 check=True,

@@ -1,9 +1,11 @@
 """Reads for the dashboard pages: each scoped to one seller, each a fixed number of queries."""
 
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import timedelta
 
-from django.db.models import Count, Q
+from django.db.models import Case, Count, F, Q, Value, When, Window
+from django.db.models.functions import RowNumber
 from django.utils import timezone
 
 from accounts.models import Invitation, Membership, MembershipKind, MembershipStatus
@@ -78,66 +80,161 @@ class PlaceGroup:
     more: int
 
 
-def _groups(held_by_id: dict, permissions: list, rows, make) -> list[PlaceGroup]:
-    """Group the places by the permissions held there. `rows` are the seller's places as plain values in
-    display order (one light query, no ids sent to the database); each group keeps its first PLACES_SHOWN
-    as objects made by `make(row)`."""
-    by_set: dict[frozenset, list[int]] = {}
-    for pk, held in held_by_id.items():
-        if held:
-            by_set.setdefault(frozenset(held), []).append(pk)
-    sets = list(by_set.items())
-    group_of = {pk: n for n, (_held, ids) in enumerate(sets) for pk in ids}
-    places: dict[int, list] = {n: [] for n in range(len(sets))}
-    for row in rows:
-        n = group_of.get(row[0])
-        if n is not None and len(places[n]) < PLACES_SHOWN:
-            places[n].append(make(row))
-    groups = [
-        PlaceGroup([p for p in permissions if p.codename in held], places[n], max(0, len(ids) - PLACES_SHOWN))
-        for n, (held, ids) in enumerate(sets)
-    ]
-    return sorted(
-        groups, key=lambda group: (-len(group.permissions), [p.codename for p in group.permissions])
-    )
+def my_access(membership, *, now=None) -> dict:
+    """What the member may do where: seller-wide permissions, then the stores and the warehouses where
+    they hold something, grouped by what they may do there (each group's permissions once, its first
+    PLACES_SHOWN places in display order, and how many more). The page costs the same for a seller of 500
+    stores as for one of 2: what a place holds is worked out per scope, never per place.
 
-
-def my_access(membership) -> dict:
-    """What the member may do where, from the same computation as the permission index: seller-wide
-    permissions, then the stores and the warehouses where they hold something, grouped by what they may
-    do there (each group's permissions once, its first places by name): the page stays the same size
-    for a seller of 500 stores."""
+    The answer of the permission index (`roles.index.desired_rows`; tested on generated holders): nothing
+    unless the membership is effective now; the owner holds every permission on every active store and
+    every active FBS/rFBS warehouse of an active store; a member's whole-seller assignments give their
+    role's permissions there and on the seller; a market's, on the market's places; chosen stores', on
+    those stores and their warehouses; chosen warehouses', on those warehouses. So every place not chosen
+    one by one holds what its market holds: the database returns, per market, the first PLACES_SHOWN of
+    those places and how many there are, and every place the member was given one by one — never all the
+    seller's places."""
     from roles import catalog
-    from roles.models import Store, Warehouse
-    from roles.selectors import effective_permission_ids
+    from roles.index import is_effective
+    from roles.models import PERMISSION_WAREHOUSE_KINDS, Assignment, ScopeKind, Store, Warehouse
 
-    seller_held, per_store, per_warehouse = effective_permission_ids(membership)
+    now = now or timezone.now()
     by_level = {level: [p for p in catalog.all_permissions() if p.level == level] for level in catalog.LEVELS}
-    stores = (
-        Store.objects.filter(seller_id=membership.seller_id, is_active=True)
-        .order_by("market", "name", "pk")
-        .values_list("pk", "name", "market")
+    # What each scope gives: "seller" (the whole seller), ("market", m), ("store", id), ("warehouse", id).
+    held: dict = defaultdict(set)
+    chosen_stores, chosen_warehouses = set(), set()
+    if not is_effective(membership.status, membership.ends_at, now):
+        pass
+    elif membership.kind == MembershipKind.OWNER:
+        held["seller"] = set(catalog.codenames())
+    else:
+        assignments = list(
+            Assignment.objects.filter(membership=membership).values_list(
+                "pk", "scope_kind", "market", "role__permissions"
+            )
+        )
+        kinds = {row[1] for row in assignments}
+        places = defaultdict(list)
+        for scope_kind, through, column in (
+            (ScopeKind.STORES, Assignment.stores.through, "store_id"),
+            (ScopeKind.WAREHOUSES, Assignment.warehouses.through, "warehouse_id"),
+        ):
+            if scope_kind in kinds:
+                chosen = through.objects.filter(
+                    assignment__membership=membership, assignment__scope_kind=scope_kind
+                )
+                for assignment_id, object_id in chosen.values_list("assignment_id", column):
+                    places[assignment_id].append(object_id)
+        for pk, scope_kind, market, permissions in assignments:
+            codenames = {c for c in permissions if catalog.exists(c)}
+            if scope_kind == ScopeKind.SELLER:
+                held["seller"] |= codenames
+            elif scope_kind == ScopeKind.MARKET:
+                held["market", market] |= codenames
+            elif scope_kind in (ScopeKind.STORES, ScopeKind.WAREHOUSES):
+                kind = "store" if scope_kind == ScopeKind.STORES else "warehouse"
+                for object_id in places[pk]:
+                    held[kind, object_id] |= codenames
+                (chosen_stores if kind == "store" else chosen_warehouses).update(places[pk])
+
+    # What each scope gives at each level, split once: a place holds the union of a few of these.
+    split = {
+        scope: {
+            level: frozenset(c for c in codenames if catalog.level_of(c) == level) for level in catalog.LEVELS
+        }
+        for scope, codenames in held.items()
+    }
+    nothing = frozenset()
+
+    def holds(level, *scopes) -> frozenset:
+        found = [split[scope][level] for scope in scopes if scope in split]
+        return found[0] if len(found) == 1 else nothing.union(*found)
+
+    stores = _first_places(
+        Store.objects.filter(seller_id=membership.seller_id, is_active=True),
+        market="market",
+        chosen=Q(pk__in=chosen_stores),
+        order=("market", "name", "pk"),
+        fields=("pk", "name", "market"),
     )
-    warehouses = (
-        Warehouse.objects.filter(seller_id=membership.seller_id, is_active=True, store__is_active=True)
-        .order_by("store__name", "name", "pk")
-        .values_list("pk", "name", "kind", "store__name")
+    warehouses = _first_places(
+        Warehouse.objects.filter(
+            seller_id=membership.seller_id,
+            is_active=True,
+            store__is_active=True,
+            kind__in=PERMISSION_WAREHOUSE_KINDS,
+        ),
+        market="store__market",
+        chosen=Q(pk__in=chosen_warehouses) | Q(store_id__in=chosen_stores),
+        order=("store__name", "name", "pk"),
+        fields=("pk", "name", "kind", "store__name", "store__market", "store_id"),
+    )
+    store_groups = _groups(
+        [(holds(catalog.STORE, "seller", ("market", r["market"]), ("store", r["pk"])), r) for r in stores],
+        by_level[catalog.STORE],
+        lambda r: Store(pk=r["pk"], name=r["name"], market=r["market"]),
+    )
+    warehouse_groups = _groups(
+        [
+            (
+                holds(
+                    catalog.WAREHOUSE,
+                    "seller",
+                    ("market", r["store__market"]),
+                    ("store", r["store_id"]),
+                    ("warehouse", r["pk"]),
+                ),
+                r,
+            )
+            for r in warehouses
+        ],
+        by_level[catalog.WAREHOUSE],
+        lambda r: Warehouse(pk=r["pk"], name=r["name"], kind=r["kind"], store=Store(name=r["store__name"])),
     )
     return {
-        "seller_permissions": [p for p in by_level[catalog.SELLER] if p.codename in seller_held],
-        "store_groups": _groups(
-            per_store,
-            by_level[catalog.STORE],
-            stores,
-            lambda row: Store(pk=row[0], name=row[1], market=row[2]),
-        ),
-        "warehouse_groups": _groups(
-            per_warehouse,
-            by_level[catalog.WAREHOUSE],
-            warehouses,
-            lambda row: Warehouse(pk=row[0], name=row[1], kind=row[2], store=Store(name=row[3])),
-        ),
+        "seller_permissions": [p for p in by_level[catalog.SELLER] if p.codename in held.get("seller", ())],
+        "store_groups": store_groups,
+        "warehouse_groups": warehouse_groups,
     }
+
+
+def _first_places(queryset, *, market, chosen, order, fields) -> list[dict]:
+    """Places of `queryset` in display order (`order`), as dicts of `fields`, "position" and "places": per
+    market, the first PLACES_SHOWN of the places that are not `chosen` (numbered 1, 2, ... in display
+    order; "places": how many such places the market has), and every chosen place (each on its own:
+    position 1, places 1). One query: the database numbers and counts the places and returns only these."""
+    partition = [F(market), Case(When(chosen, then=F("pk")), default=Value(0))]
+    return list(
+        queryset.annotate(
+            position=Window(RowNumber(), partition_by=partition, order_by=[F(name) for name in order]),
+            places=Window(Count("pk"), partition_by=partition),
+        )
+        .filter(position__lte=PLACES_SHOWN)
+        .order_by(*order)
+        .values(*fields, "position", "places")
+    )
+
+
+def _groups(rows, permissions: list, make) -> list[PlaceGroup]:
+    """Group (codenames held, place row) pairs, rows in display order, by what is held there (nothing:
+    not shown). Each group shows its first PLACES_SHOWN places (made by `make(row)`) and counts a row
+    numbered 1 with its "places" (a chosen place: 1; a market's first unchosen place: all of them)."""
+    groups: dict[frozenset, PlaceGroup] = {}
+    totals: dict[frozenset, int] = defaultdict(int)
+    for held, row in rows:
+        if not held:
+            continue
+        if held not in groups:
+            groups[held] = PlaceGroup([p for p in permissions if p.codename in held], [], 0)
+        if len(groups[held].places) < PLACES_SHOWN:
+            groups[held].places.append(make(row))
+        if row["position"] == 1:
+            totals[held] += row["places"]
+    for held, group in groups.items():
+        group.more = max(0, totals[held] - PLACES_SHOWN)
+    return sorted(
+        groups.values(), key=lambda group: (-len(group.permissions), [p.codename for p in group.permissions])
+    )
 
 
 def pending_invitations(seller, limit: int = 10, *, visible=None) -> list[Membership]:
