@@ -560,10 +560,12 @@ def change_role_permissions(seller_id, role_id, *, added: set, removed: set) -> 
         return
     gone, new = _ids_by_level(removed), _ids_by_level(added)
     seller_table = connection.ops.quote_name(Seller._meta.db_table)
-    # The same writer lock as sync(): one writer per seller's index at a time. It is the batch's first
-    # statement and every statement of a batch reads with its own snapshot (READ COMMITTED), so the rows are
-    # computed from the groups as they are once the lock is held.
-    statements = [(f"SELECT 1 FROM {seller_table} WHERE id = %s FOR UPDATE", [seller_id])]  # noqa: S608
+    # The writer lock of sync() (one writer per seller's index at a time): FOR NO KEY UPDATE conflicts with
+    # its FOR UPDATE and with itself, and is what update_role holds already (roles.services._lock_role), so
+    # no stronger lock is taken midway. It is the batch's first statement and every statement of a batch
+    # reads with its own snapshot (READ COMMITTED): the rows are computed from the groups as they are once
+    # the lock is held.
+    statements = [(f"SELECT 1 FROM {seller_table} WHERE id = %s FOR NO KEY UPDATE", [seller_id])]  # noqa: S608
     statements += [_role_rows_sql(level, seller_id, role_id, gone[level], delete=True) for level in gone]
     inserts = [_role_rows_sql(level, seller_id, role_id, new[level]) for level in new]
     if inserts:

@@ -506,7 +506,7 @@ def clone_role(*, actor, role, name) -> Role:
     actor_membership = require_seller_permission(actor=actor, seller=seller, permission=catalog.ROLES_MANAGE)
     name = _clean_role_name(name)
     with transaction.atomic():
-        role = _lock_role(role)
+        role = _lock_role(role, keeping_key=True)
         _refuse_taken_role_name(seller, name)
         _refuse_unheld(authority.Holdings(actor_membership), role.permissions)
         clone = _save_role(
@@ -526,8 +526,13 @@ def clone_role(*, actor, role, name) -> Role:
     return clone
 
 
-def _lock_role(role):
-    return Role.objects.select_for_update().select_related("seller").get(pk=role.pk)
+def _lock_role(role, *, keeping_key=False):
+    """Lock the role's row and (by the join) the seller's. `keeping_key`: the caller neither deletes the
+    role nor changes its key (editing, cloning), so FOR NO KEY UPDATE: it does not block the foreign-key
+    check (FOR KEY SHARE) of a grant of the role committing meanwhile — a grant holds the seller's row
+    (from its membership's lock) and a FOR UPDATE here, waiting for the seller's row, would deadlock
+    with it."""
+    return Role.objects.select_for_update(no_key=keeping_key).select_related("seller").get(pk=role.pk)
 
 
 def _holder_assignments(role):
@@ -560,7 +565,7 @@ def update_role(*, actor, role, name=None, description=None, permissions=None) -
     name = None if name is None else _clean_role_name(name)
     description = None if description is None else _clean_role_description(description)
     with transaction.atomic():
-        role = _lock_role(role)
+        role = _lock_role(role, keeping_key=True)
         holdings = authority.Holdings(actor_membership)
         authority.require_may_edit_role(holdings, role)
         if name is not None and name != role.name:

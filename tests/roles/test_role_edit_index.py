@@ -108,7 +108,7 @@ def test_role_edit_writes_the_new_rows_without_reading_or_deleting_any(world):
     assert len(index_sql) == 1, index_sql
     statements = [s.strip() for s in index_sql[0].split("; ")]
     assert statements[0].startswith('SELECT 1 FROM "accounts_seller"') and statements[0].endswith(
-        "FOR UPDATE"
+        "FOR NO KEY UPDATE"
     )
     writes = [s for s in statements if "groupobjectpermission" in s.lower()]
     assert len(writes) == 1 and "INSERT INTO" in writes[0] and "RETURNING" not in writes[0], writes
