@@ -105,7 +105,6 @@ def grant(membership, role, scope_kind, *, market="", stores=(), warehouses=()):
     assignment.warehouses.set(warehouses)
 
 
-@pytest.mark.postgres
 def test_my_access_shows_what_the_per_place_rows_show_for_generated_holders():
     seller, owner, stores, warehouses, rng = build_world()
     roles = {role.template_key: role for role in Role.objects.filter(seller=seller)}
@@ -192,7 +191,6 @@ def test_my_access_shows_what_the_per_place_rows_show_for_generated_holders():
     )
 
 
-@pytest.mark.postgres
 def test_my_access_reads_a_fixed_number_of_queries_per_kind_of_holder(django_assert_num_queries):
     seller, owner, stores, warehouses, _rng = build_world()
     roles = {role.template_key: role for role in Role.objects.filter(seller=seller)}
