@@ -1,6 +1,6 @@
 """Reads for people, sellers and memberships. Every read of seller data is scoped to one seller."""
 
-from django.db.models import Case, CharField, DateTimeField, OuterRef, Q, QuerySet, Subquery, Value, When
+from django.db.models import Case, CharField, DateTimeField, F, OuterRef, Q, QuerySet, Subquery, Value, When
 from django.db.models.functions import Coalesce, NullIf
 from django.utils.functional import SimpleLazyObject
 
@@ -31,8 +31,11 @@ def member_name():
 
 def member_last_sign_in():
     """The member's last sign-in, as this seller may see it: none before they have joined (until then
-    it tells of their work elsewhere)."""
-    return Case(When(_has_joined(), then="user__last_login"), default=None, output_field=DateTimeField())
+    it tells of their work elsewhere). A subquery, not a join: a list's COUNT then reads memberships only."""
+    from .models import User
+
+    last_login = Subquery(User.objects.filter(pk=OuterRef("user_id")).values("last_login")[:1])
+    return Case(When(_has_joined(), then=last_login), default=None, output_field=DateTimeField())
 
 
 def member_names(seller_ids, *, membership_ids=(), user_ids=()) -> tuple[dict[int, str], dict[int, str]]:
@@ -71,7 +74,9 @@ def member_id_of(seller_id, user_id) -> int | None:
 def with_member_fields(queryset: QuerySet) -> QuerySet:
     """Memberships with what pages and responses show of them, as this seller may see it, in one query."""
     return queryset.select_related("user", "invited_by").annotate(
-        member_name=member_name(),
+        # member_name() as the database keeps it (Membership.sort_name): no join with the user, so a list's
+        # COUNT reads memberships only.
+        member_name=F("sort_name"),
         member_last_sign_in=member_last_sign_in(),
         invited_by_member_id=member_id_in_seller(seller="seller", user="invited_by"),
     )
