@@ -260,3 +260,20 @@ def test_assignments_list_keeps_its_rows_and_visibility_by_the_kept_seller_colum
             link = body["next"]
         assert seen == expected and len(seen) == len(set(seen))
     assert len(expected) == 1  # the picker: their own assignment only
+
+
+def test_roles_list_does_not_read_every_assignment(owner_api, seller, owner):
+    """The roles list has no holder counts, so it does not count holders over the seller's assignments
+    (what made it grow with the seller); it still lists every role of the seller, by name."""
+    from roles import services
+
+    role = Role.objects.get(seller=seller, template_key="sales")
+    for _ in range(3):
+        services.grant_role(actor=owner, membership=make_member(seller), role=role, scope_kind="seller")
+    owner_api.get(url(seller, "roles"))  # warm
+    with CaptureQueriesContext(connection) as captured:
+        response = owner_api.get(url(seller, "roles"))
+    assert response.status_code == 200
+    assert not [q["sql"] for q in captured if "roles_assignment" in q["sql"]]
+    expected = Role.objects.filter(seller=seller).order_by("name", "pk").values_list("pk", flat=True)
+    assert [row["id"] for row in response.json()] == list(expected)
