@@ -59,6 +59,8 @@ def pages(data: dict) -> list[tuple[str, str, str]]:
         ("overview", "page", reverse("dashboard:overview", args=[s])),
         ("members", "page", reverse("accounts:members", args=[s])),
         ("members ?q=", "page", reverse("accounts:members", args=[s]) + "?q=Person+0000"),
+        # one hit on either side: a member's e-mail (the names above are hidden until people join)
+        ("members ?q=m1@", "page", reverse("accounts:members", args=[s]) + "?q=m1%40"),
         ("member", "page", reverse("accounts:member", args=[s, m])),
         ("my access (owner)", "page", reverse("dashboard:my_access", args=[s])),
         ("invite", "page", reverse("accounts:invite", args=[s])),

@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from accounts.models import Membership, MembershipKind, MembershipStatus, User
-from accounts.selectors import list_members, member_name, with_member_fields
+from accounts.selectors import list_members, member_name, people_options, with_member_fields
 from tests.factories import SellerFactory, UserFactory, make_member, make_seller
 
 pytestmark = pytest.mark.django_db
@@ -151,3 +151,17 @@ def test_the_list_sorted_by_name_both_ways_is_the_expressions_order(client):
         response = client.get(reverse("accounts:members", args=[seller.pk]), {"sort": sort})
         assert response.status_code == 200
         assert [m.pk for m in response.context["members"]] == order
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(people=PEOPLE, search=SEARCHES)
+def test_the_audit_person_filter_offers_the_people_of_the_name_expression(people, search):
+    """people_options sorts by the kept name and narrows a search by search_text first: the same people
+    (removed ones too), in the same order, as by member_name() and the e-mail."""
+    seller = _seller_with(people)
+    queryset = Membership.objects.filter(seller=seller).annotate(old_name=member_name())
+    if search:
+        queryset = queryset.filter(Q(old_name__icontains=search) | Q(user__email__icontains=search))
+    expected = list(queryset.order_by("old_name", "pk").values_list("user_id", "old_name"))
+    rows, more = people_options(seller, search)
+    assert rows == expected[:20] and more == (len(expected) > 20)
