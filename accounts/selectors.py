@@ -108,10 +108,7 @@ def list_members(
         queryset = queryset.exclude(status=MembershipStatus.REMOVED)
     if search:
         search = search.strip()[:100]
-        # A search picks few members, found by the trigram index (migration 0011), then sorted: the same
-        # order by an expression the order index does not serve, else the planner may walk that index
-        # through every member hoping to meet the few early.
-        return queryset.filter(member_search(search)).order_by("kind", Coalesce("sort_name", Value("")), "pk")
+        queryset = queryset.filter(member_search(search))
     # sort_name is member_name stored (migration 0010): the same order, read from an index.
     return queryset.order_by("kind", "sort_name", "pk")
 
@@ -201,7 +198,7 @@ def people_options(seller, search: str = "", *, within=None):
     search = search.strip()[:100]
     if search:
         queryset = queryset.filter(Q(name__icontains=search) | Q(user__email__icontains=search))
-        if SEARCH_SEPARATOR not in search:  # the same members, narrowed first by the trigram index
+        if SEARCH_SEPARATOR not in search:  # the same people, narrowed on the membership before the join
             queryset = queryset.filter(search_text__icontains=search)
     rows = queryset.order_by("name", "pk").values_list("user_id", "name")[: PEOPLE_OPTIONS_LIMIT + 1]
     rows = list(rows)
