@@ -277,3 +277,42 @@ def test_roles_list_does_not_read_every_assignment(owner_api, seller, owner):
     assert not [q["sql"] for q in captured if "roles_assignment" in q["sql"]]
     expected = Role.objects.filter(seller=seller).order_by("name", "pk").values_list("pk", flat=True)
     assert [row["id"] for row in response.json()] == list(expected)
+
+
+def test_members_pages_cover_each_visible_member_once_in_name_order_despite_equal_names(
+    seller, owner, owner_membership
+):
+    """The API members list (numbered pages over the kept sort name): page after page of 2, every member
+    the caller may see exactly once, in the order of the name expression, members with the same name
+    included — for the owner and for a lead who sees only a market."""
+    from accounts.models import Membership
+    from accounts.selectors import member_name
+    from roles import services, visibility
+
+    kz = services.add_store(actor=owner, seller=seller, name="Almaty", client_id="778001", market="KZ")
+    sales = Role.objects.get(seller=seller, template_key="sales")
+    lead_role = services.create_role(
+        actor=owner, seller=seller, name="KZ people", permissions=["members.view"]
+    )
+    lead = make_member(seller, user__display_name="Lead")
+    services.grant_role(actor=owner, membership=lead, role=lead_role, scope_kind="market", market="KZ")
+    for i in range(7):  # four people named alike, three others; some of them in KZ
+        member = make_member(seller, user__display_name="Same Name" if i < 4 else f"Other {i}")
+        if i % 2:
+            services.grant_role(actor=owner, membership=member, role=sales, scope_kind="stores", stores=[kz])
+    for viewer in (owner_membership, lead):
+        expected = list(
+            Membership.objects.filter(pk__in=visibility.visible_member_ids(seller, viewer))
+            .annotate(old_name=member_name())
+            .order_by("kind", "old_name", "pk")
+            .values_list("pk", flat=True)
+        )
+        api = client_with(token_for(viewer))
+        seen, link = [], url(seller, "members") + "?page_size=2"
+        while link:
+            body = api.get(link).json()
+            assert body["count"] == len(expected)
+            seen += [row["id"] for row in body["results"]]
+            link = body["next"]
+        assert seen == expected
+    assert len(expected) == 4  # the lead: themselves and the three people working only in KZ
