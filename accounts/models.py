@@ -173,6 +173,12 @@ class Membership(models.Model):
     ends_at = models.DateTimeField(_("access ends"), null=True, blank=True)
     # Set when the periodic job has processed the end date, so it records the expiry exactly once.
     expired_at = models.DateTimeField(null=True, blank=True)
+    # Kept by the database (triggers of migration 0010), never written by the app: display_name as the
+    # seller sees it (accounts.selectors.member_name()), so the members list sorts by an index instead of
+    # every member joined with their user; and the e-mail, that name and the job title joined by a unit
+    # separator (chr 31), what the members search matches.
+    sort_name = models.CharField(max_length=254, default="", editable=False)
+    search_text = models.TextField(default="", editable=False)
 
     objects = MembershipQuerySet.as_manager()
 
@@ -183,7 +189,10 @@ class Membership(models.Model):
                 fields=["seller"], condition=Q(kind="owner"), name="accounts_membership_one_owner"
             ),
         ]
-        indexes = [models.Index(fields=["seller", "status"])]
+        indexes = [
+            models.Index(fields=["seller", "status"]),
+            models.Index(fields=["seller", "kind", "sort_name", "id"], name="accounts_member_list_order"),
+        ]
 
     def __str__(self):
         return f"{self.user} @ {self.seller}"

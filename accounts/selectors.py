@@ -1,6 +1,6 @@
 """Reads for people, sellers and memberships. Every read of seller data is scoped to one seller."""
 
-from django.db.models import Case, CharField, DateTimeField, OuterRef, Q, QuerySet, Subquery, Value, When
+from django.db.models import Case, CharField, DateTimeField, F, OuterRef, Q, QuerySet, Subquery, Value, When
 from django.db.models.functions import Coalesce, NullIf
 from django.utils.functional import SimpleLazyObject
 
@@ -31,8 +31,11 @@ def member_name():
 
 def member_last_sign_in():
     """The member's last sign-in, as this seller may see it: none before they have joined (until then
-    it tells of their work elsewhere)."""
-    return Case(When(_has_joined(), then="user__last_login"), default=None, output_field=DateTimeField())
+    it tells of their work elsewhere). A subquery, not a join: a list's COUNT then reads memberships only."""
+    from .models import User
+
+    last_login = Subquery(User.objects.filter(pk=OuterRef("user_id")).values("last_login")[:1])
+    return Case(When(_has_joined(), then=last_login), default=None, output_field=DateTimeField())
 
 
 def member_names(seller_ids, *, membership_ids=(), user_ids=()) -> tuple[dict[int, str], dict[int, str]]:
@@ -71,7 +74,9 @@ def member_id_of(seller_id, user_id) -> int | None:
 def with_member_fields(queryset: QuerySet) -> QuerySet:
     """Memberships with what pages and responses show of them, as this seller may see it, in one query."""
     return queryset.select_related("user", "invited_by").annotate(
-        member_name=member_name(),
+        # member_name() as the database keeps it (Membership.sort_name): no join with the user, so a list's
+        # COUNT reads memberships only.
+        member_name=F("sort_name"),
         member_last_sign_in=member_last_sign_in(),
         invited_by_member_id=member_id_in_seller(seller="seller", user="invited_by"),
     )
@@ -103,12 +108,26 @@ def list_members(
         queryset = queryset.exclude(status=MembershipStatus.REMOVED)
     if search:
         search = search.strip()[:100]
-        queryset = queryset.filter(
+        queryset = queryset.filter(member_search(search))
+    # sort_name is member_name stored (migration 0010): the same order, read from an index.
+    return queryset.order_by("kind", "sort_name", "pk")
+
+
+SEARCH_SEPARATOR = "\x1f"
+
+
+def member_search(search: str) -> Q:
+    """Members whose e-mail, name as this seller sees it (member_name()) or job title contains `search`,
+    ignoring case. One column of the membership, search_text (those three joined by chr(31), kept by
+    the database): a text without that character is in one of them exactly when it is in the joined
+    text. A search containing it (which no field can match) is asked of the three columns apart."""
+    if SEARCH_SEPARATOR in search:
+        return (
             Q(user__email__icontains=search)
             | Q(member_name__icontains=search)
             | Q(job_title__icontains=search)
         )
-    return queryset.order_by("kind", "member_name", "pk")
+    return Q(search_text__icontains=search)
 
 
 def sellers_for_user(user):
@@ -172,12 +191,15 @@ def people_options(seller, search: str = "", *, within=None):
     """([(user id, name)], more): the seller's people (removed ones too: their events stay findable) whose
     name, as this seller sees it, or e-mail matches — the audit log's person filter. One query. `within`:
     membership ids (or a subquery of them) the reader may see, None for everyone."""
-    queryset = Membership.objects.filter(seller=seller).annotate(name=member_name())
+    # The name as the database keeps it (sort_name, migration 0010): sorting needs no join with the user.
+    queryset = Membership.objects.filter(seller=seller).annotate(name=F("sort_name"))
     if within is not None:
         queryset = queryset.filter(pk__in=within)
     search = search.strip()[:100]
     if search:
         queryset = queryset.filter(Q(name__icontains=search) | Q(user__email__icontains=search))
+        if SEARCH_SEPARATOR not in search:  # the same people, narrowed on the membership before the join
+            queryset = queryset.filter(search_text__icontains=search)
     rows = queryset.order_by("name", "pk").values_list("user_id", "name")[: PEOPLE_OPTIONS_LIMIT + 1]
     rows = list(rows)
     return rows[:PEOPLE_OPTIONS_LIMIT], len(rows) > PEOPLE_OPTIONS_LIMIT

@@ -18,7 +18,8 @@ taken within each round and the median reported, so a busy neighbour on the mach
 - API (gunicorn 3 x 4 threads, 16 keep-alive connections; bench/api_floor.py's server and load client):
   ping, check with 1 and with 100 questions, each / a minimal Django view behind the same middleware;
 - every dashboard page and API list of bench/pages_bench.py: the 5,000-member seller / the 10-member
-  seller, time and bytes;
+  seller (pages_bench.SMALL_STORES stores, so the lists compared fill a page on both sides), time and
+  bytes; the API lists at their default page size are information (pages_bench.INFORMATION);
 - guardian object-permission rows of the big seller / the rows the per-person index held;
 - editing Sales (held by 1,000 members): its index write (change_role_permissions, as update_role writes
   it) / a bare INSERT ... unnest of the rows it writes;
@@ -37,7 +38,7 @@ from types import SimpleNamespace
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import common
+from bench import common, pages_bench
 
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/ozonseat_scale_bench"
 DATABASE_URL = os.environ.get("BENCH_DATABASE_URL", DEFAULT_DATABASE_URL)
@@ -99,7 +100,10 @@ def build(args):
     big, ten = phase(
         f"a seller of {BIG_MEMBERS:,} members, {BIG_STORES} stores x {BIG_WAREHOUSES} warehouses; one of 10",
         common.build_sellers,
-        [("Big seller", BIG_MEMBERS, BIG_STORES, BIG_WAREHOUSES), ("Ten", 10, 2, BIG_WAREHOUSES)],
+        [
+            ("Big seller", BIG_MEMBERS, BIG_STORES, BIG_WAREHOUSES),
+            ("Ten", 10, pages_bench.SMALL_STORES, BIG_WAREHOUSES),
+        ],
         rng,
         statuses=statuses,
     )
@@ -218,8 +222,6 @@ def api_figures(world, args) -> list:
 
 
 def page_figures(world, args) -> list:
-    from bench import pages_bench
-
     big, small = page_data(world["big"]), page_data(world["ten"])
     sides = []
     for data in (small, big):
@@ -254,7 +256,10 @@ def page_figures(world, args) -> list:
         )
         worst = max(time_ratio, byte_ratio)
         label = f"page {name}: 5,000 / 10 members (worse of time {time_ratio:.2f}, bytes {byte_ratio:.2f})"
-        rows.append((label, worst, "<= 2", worst <= 2, detail))
+        if name in pages_bench.INFORMATION:  # a default page the 10-member seller does not fill
+            rows.append((label, worst, "information", None, detail))
+        else:
+            rows.append((label, worst, "<= 2", worst <= 2, detail))
     return rows
 
 
@@ -413,7 +418,8 @@ def run(args):
     print("\n| figure | ratio (median of rounds) | goal | met | measured |")
     print("|---|---|---|---|---|")
     for label, ratio, goal, met, detail in rows:
-        print(f"| {label} | {ratio:.2f} | {goal} | {'yes' if met else '**no**'} | {detail} |")
+        shown = "—" if met is None else "yes" if met else "**no**"
+        print(f"| {label} | {ratio:.2f} | {goal} | {shown} | {detail} |")
     print(f"\nload average after the run: {os.getloadavg()[0]:.1f}")
 
 

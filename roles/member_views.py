@@ -42,12 +42,12 @@ from .selectors import effective_permissions, list_members_with_assignments
 
 
 MEMBER_SORTS = {
-    "name": ("member_name", "pk"),
-    "-name": ("-member_name", "-pk"),
+    "name": ("sort_name", "pk"),
+    "-name": ("-sort_name", "-pk"),
     "email": ("user__email", "pk"),
     "-email": ("-user__email", "-pk"),
-    "status": ("status", "member_name", "pk"),
-    "-status": ("-status", "member_name", "pk"),
+    "status": ("status", "sort_name", "pk"),
+    "-status": ("-status", "sort_name", "pk"),
     "added": ("created_at", "pk"),
     "-added": ("-created_at", "-pk"),
     "seen": (F("member_last_sign_in").asc(nulls_first=True), "pk"),

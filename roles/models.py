@@ -180,6 +180,12 @@ class Assignment(models.Model):
         "accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    # The membership's seller, written by the database (trigger of migration 0007), never by the app: the
+    # API's assignments list reads a page of the index (seller, id) instead of walking every seller's
+    # assignments in id order.
+    seller = models.ForeignKey(
+        "accounts.Seller", null=True, editable=False, on_delete=models.CASCADE, related_name="+"
+    )
 
     class Meta:
         default_permissions = ()
@@ -189,6 +195,7 @@ class Assignment(models.Model):
                 name="roles_assignment_market_iff_market_scope",
             )
         ]
+        indexes = [models.Index(fields=["seller", "id"], name="roles_assignment_seller_id")]
 
     def __str__(self):
         return f"{self.role} @ {self.get_scope_kind_display()}"

@@ -26,7 +26,12 @@ def visible_members(seller, viewer, queryset=None):
     (roles.authority.people_reach: members.view / members.manage where held), and themselves."""
 
     queryset = list_members(seller) if queryset is None else queryset
-    return queryset.filter(members_within_reach(people_reach(viewer), seller) | Q(pk=viewer.pk))
+    reach = people_reach(viewer)
+    if reach.everywhere and viewer.seller_id == seller.pk:
+        # Everyone of the seller, the viewer among them: without "or themselves", an OR the planner cannot
+        # merge with the seller's filter (it then misjudged how many members a page or a search reads).
+        return queryset.filter(seller=seller)
+    return queryset.filter(members_within_reach(reach, seller) | Q(pk=viewer.pk))
 
 
 def visible_member_ids(seller, viewer, *, reach=None):
@@ -35,12 +40,10 @@ def visible_member_ids(seller, viewer, *, reach=None):
     people_reach when already computed."""
 
     reach = people_reach(viewer) if reach is None else reach
-    return (
-        Membership.objects.filter(seller=seller)
-        .exclude(status=MembershipStatus.REMOVED)
-        .filter(members_within_reach(reach, seller) | Q(pk=viewer.pk))
-        .values("pk")
-    )
+    members = Membership.objects.filter(seller=seller).exclude(status=MembershipStatus.REMOVED)
+    if not (reach.everywhere and viewer.seller_id == seller.pk):  # (see visible_members)
+        members = members.filter(members_within_reach(reach, seller) | Q(pk=viewer.pk))
+    return members.values("pk")
 
 
 def get_visible_member_for_seller(seller, viewer, membership_id) -> Membership:

@@ -423,7 +423,9 @@ class RoleListView(SellerView):
         description=f"Every role of the seller, with its permissions. {ANY_MEMBER}",
     )
     def get(self, request, seller_id):
-        return Response(RoleSerializer(roles_selectors.list_roles(self.seller), many=True).data)
+        # roles_for_choice, not list_roles: the response has no holder counts, which read every
+        # assignment of the seller.
+        return Response(RoleSerializer(roles_selectors.roles_for_choice(self.seller), many=True).data)
 
     @extend_schema(
         operation_id="roles_create",
@@ -507,8 +509,10 @@ class RoleCloneView(SellerView):
 
 
 def _assignments(seller):
+    # Assignment.seller is the membership's seller (kept by the database): a page of the index
+    # (seller, id), where membership__seller walked every seller's assignments in id order.
     return (
-        Assignment.objects.filter(membership__seller=seller)
+        Assignment.objects.filter(seller=seller)
         .select_related("role")
         .prefetch_related("stores", "warehouses")
         .order_by("pk")

@@ -8,8 +8,8 @@ from django.test.utils import CaptureQueriesContext
 from audit.models import AuditEvent
 from roles import catalog
 from roles.models import Assignment, Role, Store
-from tests.api.conftest import assert_problem, url
-from tests.factories import make_member
+from tests.api.conftest import assert_problem, client_with, token_for, url
+from tests.factories import make_member, make_seller
 
 pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
 
@@ -213,3 +213,106 @@ def test_long_lists_come_in_cursor_pages_that_cover_every_row_once_at_a_fixed_qu
         link = body["next"]
     assert seen == expected
     assert len(counts) == 3 and len(set(counts)) == 1
+
+
+def test_assignments_list_keeps_its_rows_and_visibility_by_the_kept_seller_column(
+    seller, owner, owner_membership
+):
+    """The assignments list reads Assignment.seller (kept by the database from the membership): every way of
+    writing an assignment fills it, and the owner, a market lead and a picker page through exactly the rows
+    they saw when the list filtered by the membership's seller — another seller's never."""
+    from roles import services, visibility
+
+    other, _other_owner = make_seller(name="Elsewhere")
+    roles = {r.template_key: r for r in Role.objects.filter(seller=seller)}
+    kz = services.add_store(actor=owner, seller=seller, name="Almaty", client_id="777001", market="KZ")
+    ru = services.add_store(actor=owner, seller=seller, name="Moscow", client_id="777002", market="RU")
+    lead_role = services.create_role(actor=owner, seller=seller, name="KZ lead", permissions=["members.view"])
+    lead, picker = make_member(seller), make_member(seller)
+    services.grant_role(actor=owner, membership=lead, role=lead_role, scope_kind="market", market="KZ")
+    services.grant_role(actor=owner, membership=picker, role=roles["sales"], scope_kind="stores", stores=[ru])
+    for i in range(5):
+        services.grant_role(
+            actor=owner, membership=make_member(seller), role=roles["sales"], scope_kind="stores",
+            stores=[kz if i % 2 else ru],
+        )  # fmt: skip
+    stranger = make_member(other)
+    bulk = Assignment.objects.bulk_create(
+        [Assignment(membership=stranger, role=Role.objects.filter(seller=other).first(), scope_kind="seller")]
+    )
+    assert Assignment.objects.get(pk=bulk[0].pk).seller_id == other.pk
+    assert not Assignment.objects.filter(seller__isnull=True).exists()
+    assert set(Assignment.objects.values_list("seller_id", flat=True)) == {seller.pk, other.pk}
+    for viewer in (owner_membership, lead, picker):
+        expected = list(
+            Assignment.objects.filter(
+                membership__seller=seller,
+                membership__in=visibility.visible_member_ids(seller, viewer),
+            )
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
+        api = client_with(token_for(viewer))
+        seen, link = [], url(seller, "assignments") + "?page_size=2"
+        while link:
+            body = api.get(link).json()
+            seen += [row["id"] for row in body["results"]]
+            link = body["next"]
+        assert seen == expected and len(seen) == len(set(seen))
+    assert len(expected) == 1  # the picker: their own assignment only
+
+
+def test_roles_list_does_not_read_every_assignment(owner_api, seller, owner):
+    """The roles list has no holder counts, so it does not count holders over the seller's assignments
+    (what made it grow with the seller); it still lists every role of the seller, by name."""
+    from roles import services
+
+    role = Role.objects.get(seller=seller, template_key="sales")
+    for _ in range(3):
+        services.grant_role(actor=owner, membership=make_member(seller), role=role, scope_kind="seller")
+    owner_api.get(url(seller, "roles"))  # warm
+    with CaptureQueriesContext(connection) as captured:
+        response = owner_api.get(url(seller, "roles"))
+    assert response.status_code == 200
+    assert not [q["sql"] for q in captured if "roles_assignment" in q["sql"]]
+    expected = Role.objects.filter(seller=seller).order_by("name", "pk").values_list("pk", flat=True)
+    assert [row["id"] for row in response.json()] == list(expected)
+
+
+def test_members_pages_cover_each_visible_member_once_in_name_order_despite_equal_names(
+    seller, owner, owner_membership
+):
+    """The API members list (numbered pages over the kept sort name): page after page of 2, every member
+    the caller may see exactly once, in the order of the name expression, members with the same name
+    included — for the owner and for a lead who sees only a market."""
+    from accounts.models import Membership
+    from accounts.selectors import member_name
+    from roles import services, visibility
+
+    kz = services.add_store(actor=owner, seller=seller, name="Almaty", client_id="778001", market="KZ")
+    sales = Role.objects.get(seller=seller, template_key="sales")
+    lead_role = services.create_role(
+        actor=owner, seller=seller, name="KZ people", permissions=["members.view"]
+    )
+    lead = make_member(seller, user__display_name="Lead")
+    services.grant_role(actor=owner, membership=lead, role=lead_role, scope_kind="market", market="KZ")
+    for i in range(7):  # four people named alike, three others; some of them in KZ
+        member = make_member(seller, user__display_name="Same Name" if i < 4 else f"Other {i}")
+        if i % 2:
+            services.grant_role(actor=owner, membership=member, role=sales, scope_kind="stores", stores=[kz])
+    for viewer in (owner_membership, lead):
+        expected = list(
+            Membership.objects.filter(pk__in=visibility.visible_member_ids(seller, viewer))
+            .annotate(old_name=member_name())
+            .order_by("kind", "old_name", "pk")
+            .values_list("pk", flat=True)
+        )
+        api = client_with(token_for(viewer))
+        seen, link = [], url(seller, "members") + "?page_size=2"
+        while link:
+            body = api.get(link).json()
+            assert body["count"] == len(expected)
+            seen += [row["id"] for row in body["results"]]
+            link = body["next"]
+        assert seen == expected
+    assert len(expected) == 4  # the lead: themselves and the three people working only in KZ
