@@ -110,16 +110,32 @@ def variants_of(world: dict) -> list:
 # --- gunicorn ---------------------------------------------------------------------------------------
 
 
-def _client_process(port, method, path, body, headers, seconds, threads, queue):
+def _client_process(port, method, path, body, headers, seconds, threads, queue, pacing=None):
+    """Closed loop (pacing None): each connection sends its next request as soon as the last is answered.
+    Open loop (pacing = (interval, start, first slot of this process, slots)): each connection sends at
+    fixed times, `interval` apart, the connections' schedules staggered evenly over one interval; a
+    request's latency runs from its scheduled time, so a request that had to wait for its connection (or
+    for this process) counts the wait too (no coordinated omission)."""
     latencies, errors = [], [0]
     lock = threading.Lock()
-    deadline = time.perf_counter() + seconds
+    deadline = (pacing[1] if pacing else time.perf_counter()) + seconds
 
-    def worker():
+    def worker(slot):
         mine, failed = [], 0
         connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        if pacing:
+            interval, start, _first, slots = pacing
+            due = start + interval * slot / slots
         while time.perf_counter() < deadline:
-            started = time.perf_counter()
+            if pacing:
+                wait = due - time.perf_counter()
+                if wait > 0:
+                    time.sleep(wait)
+                started, due = due, due + interval
+                if started >= deadline:
+                    break
+            else:
+                started = time.perf_counter()
             try:
                 connection.request(method, path, body=body, headers=headers)
                 response = connection.getresponse()
@@ -138,7 +154,8 @@ def _client_process(port, method, path, body, headers, seconds, threads, queue):
             latencies.extend(mine)
             errors[0] += failed
 
-    workers = [threading.Thread(target=worker) for _ in range(threads)]
+    first = pacing[2] if pacing else 0
+    workers = [threading.Thread(target=worker, args=(first + index,)) for index in range(threads)]
     for thread in workers:
         thread.start()
     for thread in workers:
@@ -146,13 +163,18 @@ def _client_process(port, method, path, body, headers, seconds, threads, queue):
     queue.put((latencies, errors[0]))
 
 
-def run_load(port, method, path, body, headers, seconds, processes, threads):
+def run_load(port, method, path, body, headers, seconds, processes, threads, rate=None):
+    """Closed loop, or open loop at `rate` requests per second in all (spread over every connection)."""
     queue = multiprocessing.Queue()
+    slots = processes * threads
+    start = time.perf_counter() + 0.5  # every process started and connected before the first slot
     children = [
         multiprocessing.Process(
-            target=_client_process, args=(port, method, path, body, headers, seconds, threads, queue)
+            target=_client_process,
+            args=(port, method, path, body, headers, seconds, threads, queue)
+            + (((slots / rate, start, number * threads, slots),) if rate else ()),
         )
-        for _ in range(processes)
+        for number in range(processes)
     ]
     started = time.perf_counter()
     for child in children:
@@ -160,16 +182,21 @@ def run_load(port, method, path, body, headers, seconds, processes, threads):
     results = [queue.get() for _ in children]
     for child in children:
         child.join()
-    duration = time.perf_counter() - started
+    duration = seconds if rate else time.perf_counter() - started
     samples = sorted(value for latencies, _errors in results for value in latencies)
     errors = sum(errors for _latencies, errors in results)
     if not samples:
-        return {"rps": 0.0, "p99": float("nan"), "errors": errors}
+        return {"rps": 0.0, "p99": float("nan"), "errors": errors, "samples": []}
     return {
         "rps": len(samples) / duration,
-        "p99": samples[min(len(samples) - 1, int(len(samples) * 0.99))] * 1000,
+        "p99": percentile(samples, 0.99) * 1000,
         "errors": errors,
+        "samples": samples if rate else [],
     }
+
+
+def percentile(ordered, fraction):
+    return ordered[min(len(ordered) - 1, int(len(ordered) * fraction))]
 
 
 def start_server(tree: Path, env: dict, args) -> tuple[subprocess.Popen, int]:
@@ -203,6 +230,10 @@ def measure_gunicorn(trees: dict, env: dict, variants: list, args) -> dict:
             for _name, _title, method, path, body, headers in variants:
                 run_load(port, method, path, body, headers, 1.0, args.processes, threads)
         measured = {(label, v[0]): [] for label in servers for v in variants}
+        paced = [v for v in variants if v[0] in args.paced.split(",")] if args.paced_rate else []
+        for label in servers:
+            for v in paced:
+                measured[label, "paced:" + v[0]] = []
         for round_number in range(args.rounds):
             for label, (_server, port) in servers.items():
                 for name, _title, method, path, body, headers in variants:
@@ -210,6 +241,12 @@ def measure_gunicorn(trees: dict, env: dict, variants: list, args) -> dict:
                         port, method, path, body, headers, args.seconds, args.processes, threads
                     )
                     measured[label, name].append(result)
+                for name, _title, method, path, body, headers in paced:
+                    result = run_load(
+                        port, method, path, body, headers, args.seconds, args.processes, threads,
+                        rate=args.paced_rate,
+                    )  # fmt: skip
+                    measured[label, "paced:" + name].append(result)
             print(f"round {round_number + 1}/{args.rounds} done", file=sys.stderr)
     finally:
         for server, _port in servers.values():
@@ -293,6 +330,14 @@ def main():
     parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--processes", type=int, default=2, help="load client processes")
     parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument(
+        "--paced-rate",
+        type=float,
+        default=200,
+        help="gunicorn: also send the --paced variants open loop at this many req/s in all, below "
+        "saturation, over the same connections, and report p50/p99 (0: skip)",
+    )
+    parser.add_argument("--paced", default="minimal,ping,check1", help="variants measured open loop")
     parser.add_argument("--baseline-tree", type=Path, help="another checkout to measure in the same run")
     parser.add_argument("--only", help="comma-separated variant names")
     parser.add_argument("--inprocess-child", action="store_true", help=argparse.SUPPRESS)
@@ -373,6 +418,39 @@ def main():
             line += f" {value} | {ratio:.2f} |"
             if args.mode == "gunicorn":
                 line += f" {statistics.median(row['p99'] for row in rows):.1f} |"
+        print(line)
+    if args.mode == "gunicorn" and args.paced_rate:
+        print_paced(trees, variants, measured, args)
+
+
+def print_paced(trees, variants, measured, args):
+    """Latency at a fixed offered rate below saturation: every round's samples pooled per variant."""
+    print()
+    print(
+        f"open loop: {args.paced_rate:g} req/s in all, paced evenly over {args.connections} keep-alive "
+        f"connections, {args.rounds} rounds of {args.seconds:g} s per variant (samples pooled); latency "
+        "from each request's scheduled time to its answer"
+    )
+    header, rule = "| variant |", "|---|"
+    for label in trees:
+        header += f" {label} req/s | {label} p50 ms | {label} p99 ms | {label} max ms |"
+        rule += "---|---|---|---|"
+    print(header)
+    print(rule)
+    for name, title, *_rest in variants:
+        if (next(iter(trees)), "paced:" + name) not in measured:
+            continue
+        line = f"| {title} |"
+        for label in trees:
+            rows = measured[label, "paced:" + name]
+            ordered = sorted(value for row in rows for value in row["samples"])
+            errors = sum(row["errors"] for row in rows)
+            achieved = statistics.median(row["rps"] for row in rows)
+            line += f" {achieved:,.0f}" + (f" ({errors} errors)" if errors else "") + " |"
+            if ordered:
+                line += " ".join(f" {percentile(ordered, q) * 1000:.1f} |" for q in (0.5, 0.99, 1.0))
+            else:
+                line += " - | - | - |"
         print(line)
 
 
