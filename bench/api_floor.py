@@ -284,15 +284,17 @@ def inprocess_child(world: dict, rounds: int, requests: int, only: set | None) -
     timings = {name: [] for name, *_rest in variants}
     for _round in range(rounds):
         for name, _title, *request in variants:
-            started = time.perf_counter()
+            started, cpu = time.perf_counter(), time.process_time()
             for _ in range(requests):
                 call(*request)
-            timings[name].append((time.perf_counter() - started) / requests * 1000)
+            elapsed = time.perf_counter() - started
+            timings[name].append([elapsed / requests * 1000, (time.process_time() - cpu) / requests * 1000])
     print(json.dumps(timings))
 
 
 def measure_inprocess(trees: dict, env: dict, world: dict, args) -> dict:
-    """{(tree label, variant): [{"ms"} per round]}: the trees' processes take turns, round after round."""
+    """{(tree label, variant): [{"ms", "cpu"} per round]}: the trees' processes take turns, round after
+    round. "cpu" is the CPU time of the app's process per request (not PostgreSQL's or Redis')."""
     measured = {}
     for _turn in range(args.rounds):
         for label, tree in trees.items():
@@ -312,7 +314,7 @@ def measure_inprocess(trees: dict, env: dict, world: dict, args) -> dict:
             if completed.returncode:
                 sys.exit(f"{label}: {completed.stderr[-3000:]}")
             for name, values in json.loads(completed.stdout.strip().splitlines()[-1]).items():
-                measured.setdefault((label, name), []).extend({"ms": value} for value in values)
+                measured.setdefault((label, name), []).extend({"ms": ms, "cpu": cpu} for ms, cpu in values)
         print(f"round {_turn + 1}/{args.rounds} done", file=sys.stderr)
     return measured
 
@@ -388,7 +390,8 @@ def main():
         measured = measure_inprocess(trees, env, world, args)
         print(
             f"in process (WSGI call, no HTTP), {args.requests} requests per variant and round, "
-            f"{args.rounds} rounds; ratio = ms of the minimal view / ms of the variant, same round"
+            f"{args.rounds} rounds; ratio = ms of the minimal view / ms of the variant, same round; CPU = "
+            "the app process's CPU time per request (PostgreSQL's and Redis' not included)"
         )
 
     def speed(row):  # higher is faster
@@ -401,6 +404,9 @@ def main():
         if args.mode == "gunicorn":
             header += f" {label} p99 ms |"
             rule += "---|"
+        else:
+            header += f" {label} CPU ms | {label} CPU ratio |"
+            rule += "---|---|"
     print(header)
     print(rule)
     for name, title, *_rest in variants:
@@ -418,6 +424,11 @@ def main():
             line += f" {value} | {ratio:.2f} |"
             if args.mode == "gunicorn":
                 line += f" {statistics.median(row['p99'] for row in rows):.1f} |"
+            else:
+                cpu = statistics.median(
+                    base["cpu"] / row["cpu"] for row, base in zip(rows, floor, strict=True)
+                )
+                line += f" {statistics.median(row['cpu'] for row in rows):.3f} | {cpu:.2f} |"
         print(line)
     if args.mode == "gunicorn" and args.paced_rate:
         print_paced(trees, variants, measured, args)
