@@ -186,8 +186,9 @@ def run_load(port, method, path, body, headers, seconds, processes, threads, rat
     samples = sorted(value for latencies, _errors in results for value in latencies)
     errors = sum(errors for _latencies, errors in results)
     if not samples:
-        return {"rps": 0.0, "p99": float("nan"), "errors": errors, "samples": []}
+        return {"rps": 0.0, "p99": float("nan"), "errors": errors, "samples": [], "requests": 0}
     return {
+        "requests": len(samples),
         "rps": len(samples) / duration,
         "p99": percentile(samples, 0.99) * 1000,
         "errors": errors,
@@ -219,8 +220,37 @@ def start_server(tree: Path, env: dict, args) -> tuple[subprocess.Popen, int]:
     raise SystemExit("gunicorn did not start")
 
 
+_CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def server_cpu_seconds(session: int, database: str) -> float | None:
+    """CPU seconds used so far by the gunicorn started in `session` (master and workers) and by the
+    PostgreSQL backends connected to `database` (Linux /proc; None elsewhere). Other programs on the
+    machine, the load client and Redis are not counted."""
+    if not os.path.isdir("/proc/self"):
+        return None
+    total = 0.0
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            with open(f"/proc/{pid}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+            if int(fields[3]) != session:
+                with open(f"/proc/{pid}/cmdline", "rb") as cmdline:
+                    command = cmdline.read()
+                if not (command.startswith(b"postgres: ") and f" {database} ".encode() in command):
+                    continue
+        except (OSError, IndexError, ValueError):
+            continue  # gone meanwhile, or not readable
+        total += (int(fields[11]) + int(fields[12])) / _CLOCK_TICKS
+    return total
+
+
 def measure_gunicorn(trees: dict, env: dict, variants: list, args) -> dict:
-    """{(tree label, variant): [{"rps", "p99", "errors"} per round]}"""
+    """{(tree label, variant): [{"rps", "p99", "errors", "cpu_ms"} per round]}; cpu_ms: the server's CPU
+    (gunicorn and its PostgreSQL backends) per request, None where /proc is not there."""
+    database = urlparse(env["DATABASE_URL"]).path.lstrip("/")
     servers = {}
     try:
         for label, tree in trees.items():
@@ -230,21 +260,27 @@ def measure_gunicorn(trees: dict, env: dict, variants: list, args) -> dict:
             for _name, _title, method, path, body, headers in variants:
                 run_load(port, method, path, body, headers, 1.0, args.processes, threads)
         measured = {(label, v[0]): [] for label in servers for v in variants}
-        paced = [v for v in variants if v[0] in args.paced.split(",")] if args.paced_rate else []
+        # (bench/scale.py passes options without these: no open-loop figures there)
+        rate = getattr(args, "paced_rate", 0)
+        paced = [v for v in variants if v[0] in args.paced.split(",")] if rate else []
         for label in servers:
             for v in paced:
                 measured[label, "paced:" + v[0]] = []
         for round_number in range(args.rounds):
-            for label, (_server, port) in servers.items():
+            for label, (server, port) in servers.items():
                 for name, _title, method, path, body, headers in variants:
+                    cpu = server_cpu_seconds(server.pid, database)
                     result = run_load(
                         port, method, path, body, headers, args.seconds, args.processes, threads
                     )
+                    if cpu is not None and result["requests"]:
+                        used = server_cpu_seconds(server.pid, database) - cpu
+                        result["cpu_ms"] = used / result["requests"] * 1000
                     measured[label, name].append(result)
                 for name, _title, method, path, body, headers in paced:
                     result = run_load(
                         port, method, path, body, headers, args.seconds, args.processes, threads,
-                        rate=args.paced_rate,
+                        rate=rate,
                     )  # fmt: skip
                     measured[label, "paced:" + name].append(result)
             print(f"round {round_number + 1}/{args.rounds} done", file=sys.stderr)
@@ -384,7 +420,9 @@ def main():
         print(
             f"gunicorn {args.workers} workers x {args.threads} threads (gthread), {args.connections} "
             f"keep-alive connections, {args.rounds} interleaved rounds of {args.seconds:g} s per variant, "
-            f"CPUs: {os.cpu_count()}; ratio = req/s / req/s of the minimal view, same server and round"
+            f"CPUs: {os.cpu_count()}; ratio = req/s / req/s of the minimal view, same server and round; "
+            "server CPU = gunicorn's and its PostgreSQL backends' CPU time per request (not the load "
+            "client's, not Redis'), CPU ratio = the minimal view's / the variant's, same round"
         )
     else:
         measured = measure_inprocess(trees, env, world, args)
@@ -402,8 +440,8 @@ def main():
         header += f" {label} {'req/s' if args.mode == 'gunicorn' else 'ms'} | {label} ratio |"
         rule += "---|---|"
         if args.mode == "gunicorn":
-            header += f" {label} p99 ms |"
-            rule += "---|"
+            header += f" {label} p99 ms | {label} server CPU ms | {label} CPU ratio |"
+            rule += "---|---|---|"
         else:
             header += f" {label} CPU ms | {label} CPU ratio |"
             rule += "---|---|"
@@ -424,6 +462,13 @@ def main():
             line += f" {value} | {ratio:.2f} |"
             if args.mode == "gunicorn":
                 line += f" {statistics.median(row['p99'] for row in rows):.1f} |"
+                if all(row.get("cpu_ms") for row in rows + floor):
+                    cpu = statistics.median(
+                        base["cpu_ms"] / row["cpu_ms"] for row, base in zip(rows, floor, strict=True)
+                    )
+                    line += f" {statistics.median(row['cpu_ms'] for row in rows):.3f} | {cpu:.2f} |"
+                else:
+                    line += " - | - |"
             else:
                 cpu = statistics.median(
                     base["cpu"] / row["cpu"] for row, base in zip(rows, floor, strict=True)
