@@ -8,11 +8,18 @@ ratios of a minimal Django view behind the same middleware, next to a bare WSGI 
 --mode gunicorn (the issue's method): gunicorn (gthread, 3 workers x 4 threads), 16 keep-alive connections
 from a load client of 2 processes x 8 threads; every variant runs in turn within each round, so a busy
 neighbour slows them alike; ratio = req/s of the variant / req/s of the minimal view in the same round,
-median over rounds. p99 is that of the variant's rounds (median).
+median over rounds. p99 is that of the variant's rounds (median): at saturation, that is queueing
+(Little's law: mean latency = connections / throughput). The server's CPU per request (gunicorn and its
+PostgreSQL backends, from /proc) is printed too, with the minimal view's / the variant's as a ratio: it
+varies much less with other programs on the machine than req/s does. Then, with --paced-rate R (default
+200; 0 skips), the --paced variants are sent open loop at R req/s in all over the same connections, each
+on a fixed schedule, staggered: p50 / p99 / max of the latency from each request's scheduled time, every
+round's samples pooled: the latency below saturation.
 
 --mode inprocess: each variant called through the WSGI application directly (no HTTP, one thread) in a
 process of its own per tree, interleaved over rounds; ratio = ms of the minimal view / ms of the variant.
-It measures the app's own cost per request, and is steadier than throughput on a busy machine.
+It measures the app's own cost per request, and is steadier than throughput on a busy machine; its CPU
+column is the process's CPU time per request (PostgreSQL's and Redis' not included).
 
 With --baseline-tree (a checkout of another commit, e.g. `git archive <commit> | tar -x -C /tmp/base`),
 that code is measured in the same run on the same database (a second gunicorn, or a second process), so
