@@ -8,11 +8,18 @@ ratios of a minimal Django view behind the same middleware, next to a bare WSGI 
 --mode gunicorn (the issue's method): gunicorn (gthread, 3 workers x 4 threads), 16 keep-alive connections
 from a load client of 2 processes x 8 threads; every variant runs in turn within each round, so a busy
 neighbour slows them alike; ratio = req/s of the variant / req/s of the minimal view in the same round,
-median over rounds. p99 is that of the variant's rounds (median).
+median over rounds. p99 is that of the variant's rounds (median): at saturation, that is queueing
+(Little's law: mean latency = connections / throughput). The server's CPU per request (gunicorn and its
+PostgreSQL backends, from /proc) is printed too, with the minimal view's / the variant's as a ratio: it
+varies much less with other programs on the machine than req/s does. Then, with --paced-rate R (default
+200; 0 skips), the --paced variants are sent open loop at R req/s in all over the same connections, each
+on a fixed schedule, staggered: p50 / p99 / max of the latency from each request's scheduled time, every
+round's samples pooled: the latency below saturation.
 
 --mode inprocess: each variant called through the WSGI application directly (no HTTP, one thread) in a
 process of its own per tree, interleaved over rounds; ratio = ms of the minimal view / ms of the variant.
-It measures the app's own cost per request, and is steadier than throughput on a busy machine.
+It measures the app's own cost per request, and is steadier than throughput on a busy machine; its CPU
+column is the process's CPU time per request (PostgreSQL's and Redis' not included).
 
 With --baseline-tree (a checkout of another commit, e.g. `git archive <commit> | tar -x -C /tmp/base`),
 that code is measured in the same run on the same database (a second gunicorn, or a second process), so
@@ -110,16 +117,32 @@ def variants_of(world: dict) -> list:
 # --- gunicorn ---------------------------------------------------------------------------------------
 
 
-def _client_process(port, method, path, body, headers, seconds, threads, queue):
+def _client_process(port, method, path, body, headers, seconds, threads, queue, pacing=None):
+    """Closed loop (pacing None): each connection sends its next request as soon as the last is answered.
+    Open loop (pacing = (interval, start, first slot of this process, slots)): each connection sends at
+    fixed times, `interval` apart, the connections' schedules staggered evenly over one interval; a
+    request's latency runs from its scheduled time, so a request that had to wait for its connection (or
+    for this process) counts the wait too (no coordinated omission)."""
     latencies, errors = [], [0]
     lock = threading.Lock()
-    deadline = time.perf_counter() + seconds
+    deadline = (pacing[1] if pacing else time.perf_counter()) + seconds
 
-    def worker():
+    def worker(slot):
         mine, failed = [], 0
         connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        if pacing:
+            interval, start, _first, slots = pacing
+            due = start + interval * slot / slots
         while time.perf_counter() < deadline:
-            started = time.perf_counter()
+            if pacing:
+                wait = due - time.perf_counter()
+                if wait > 0:
+                    time.sleep(wait)
+                started, due = due, due + interval
+                if started >= deadline:
+                    break
+            else:
+                started = time.perf_counter()
             try:
                 connection.request(method, path, body=body, headers=headers)
                 response = connection.getresponse()
@@ -138,7 +161,8 @@ def _client_process(port, method, path, body, headers, seconds, threads, queue):
             latencies.extend(mine)
             errors[0] += failed
 
-    workers = [threading.Thread(target=worker) for _ in range(threads)]
+    first = pacing[2] if pacing else 0
+    workers = [threading.Thread(target=worker, args=(first + index,)) for index in range(threads)]
     for thread in workers:
         thread.start()
     for thread in workers:
@@ -146,13 +170,18 @@ def _client_process(port, method, path, body, headers, seconds, threads, queue):
     queue.put((latencies, errors[0]))
 
 
-def run_load(port, method, path, body, headers, seconds, processes, threads):
+def run_load(port, method, path, body, headers, seconds, processes, threads, rate=None):
+    """Closed loop, or open loop at `rate` requests per second in all (spread over every connection)."""
     queue = multiprocessing.Queue()
+    slots = processes * threads
+    start = time.perf_counter() + 0.5  # every process started and connected before the first slot
     children = [
         multiprocessing.Process(
-            target=_client_process, args=(port, method, path, body, headers, seconds, threads, queue)
+            target=_client_process,
+            args=(port, method, path, body, headers, seconds, threads, queue)
+            + (((slots / rate, start, number * threads, slots),) if rate else ()),
         )
-        for _ in range(processes)
+        for number in range(processes)
     ]
     started = time.perf_counter()
     for child in children:
@@ -160,16 +189,22 @@ def run_load(port, method, path, body, headers, seconds, processes, threads):
     results = [queue.get() for _ in children]
     for child in children:
         child.join()
-    duration = time.perf_counter() - started
+    duration = seconds if rate else time.perf_counter() - started
     samples = sorted(value for latencies, _errors in results for value in latencies)
     errors = sum(errors for _latencies, errors in results)
     if not samples:
-        return {"rps": 0.0, "p99": float("nan"), "errors": errors}
+        return {"rps": 0.0, "p99": float("nan"), "errors": errors, "samples": [], "requests": 0}
     return {
+        "requests": len(samples),
         "rps": len(samples) / duration,
-        "p99": samples[min(len(samples) - 1, int(len(samples) * 0.99))] * 1000,
+        "p99": percentile(samples, 0.99) * 1000,
         "errors": errors,
+        "samples": samples if rate else [],
     }
+
+
+def percentile(ordered, fraction):
+    return ordered[min(len(ordered) - 1, int(len(ordered) * fraction))]
 
 
 def start_server(tree: Path, env: dict, args) -> tuple[subprocess.Popen, int]:
@@ -192,8 +227,37 @@ def start_server(tree: Path, env: dict, args) -> tuple[subprocess.Popen, int]:
     raise SystemExit("gunicorn did not start")
 
 
+_CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def server_cpu_seconds(session: int, database: str) -> float | None:
+    """CPU seconds used so far by the gunicorn started in `session` (master and workers) and by the
+    PostgreSQL backends connected to `database` (Linux /proc; None elsewhere). Other programs on the
+    machine, the load client and Redis are not counted."""
+    if not os.path.isdir("/proc/self"):
+        return None
+    total = 0.0
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            with open(f"/proc/{pid}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+            if int(fields[3]) != session:
+                with open(f"/proc/{pid}/cmdline", "rb") as cmdline:
+                    command = cmdline.read()
+                if not (command.startswith(b"postgres: ") and f" {database} ".encode() in command):
+                    continue
+        except (OSError, IndexError, ValueError):
+            continue  # gone meanwhile, or not readable
+        total += (int(fields[11]) + int(fields[12])) / _CLOCK_TICKS
+    return total
+
+
 def measure_gunicorn(trees: dict, env: dict, variants: list, args) -> dict:
-    """{(tree label, variant): [{"rps", "p99", "errors"} per round]}"""
+    """{(tree label, variant): [{"rps", "p99", "errors", "cpu_ms"} per round]}; cpu_ms: the server's CPU
+    (gunicorn and its PostgreSQL backends) per request, None where /proc is not there."""
+    database = urlparse(env["DATABASE_URL"]).path.lstrip("/")
     servers = {}
     try:
         for label, tree in trees.items():
@@ -203,13 +267,29 @@ def measure_gunicorn(trees: dict, env: dict, variants: list, args) -> dict:
             for _name, _title, method, path, body, headers in variants:
                 run_load(port, method, path, body, headers, 1.0, args.processes, threads)
         measured = {(label, v[0]): [] for label in servers for v in variants}
+        # (bench/scale.py passes options without these: no open-loop figures there)
+        rate = getattr(args, "paced_rate", 0)
+        paced = [v for v in variants if v[0] in args.paced.split(",")] if rate else []
+        for label in servers:
+            for v in paced:
+                measured[label, "paced:" + v[0]] = []
         for round_number in range(args.rounds):
-            for label, (_server, port) in servers.items():
+            for label, (server, port) in servers.items():
                 for name, _title, method, path, body, headers in variants:
+                    cpu = server_cpu_seconds(server.pid, database)
                     result = run_load(
                         port, method, path, body, headers, args.seconds, args.processes, threads
                     )
+                    if cpu is not None and result["requests"]:
+                        used = server_cpu_seconds(server.pid, database) - cpu
+                        result["cpu_ms"] = used / result["requests"] * 1000
                     measured[label, name].append(result)
+                for name, _title, method, path, body, headers in paced:
+                    result = run_load(
+                        port, method, path, body, headers, args.seconds, args.processes, threads,
+                        rate=rate,
+                    )  # fmt: skip
+                    measured[label, "paced:" + name].append(result)
             print(f"round {round_number + 1}/{args.rounds} done", file=sys.stderr)
     finally:
         for server, _port in servers.values():
@@ -247,15 +327,17 @@ def inprocess_child(world: dict, rounds: int, requests: int, only: set | None) -
     timings = {name: [] for name, *_rest in variants}
     for _round in range(rounds):
         for name, _title, *request in variants:
-            started = time.perf_counter()
+            started, cpu = time.perf_counter(), time.process_time()
             for _ in range(requests):
                 call(*request)
-            timings[name].append((time.perf_counter() - started) / requests * 1000)
+            elapsed = time.perf_counter() - started
+            timings[name].append([elapsed / requests * 1000, (time.process_time() - cpu) / requests * 1000])
     print(json.dumps(timings))
 
 
 def measure_inprocess(trees: dict, env: dict, world: dict, args) -> dict:
-    """{(tree label, variant): [{"ms"} per round]}: the trees' processes take turns, round after round."""
+    """{(tree label, variant): [{"ms", "cpu"} per round]}: the trees' processes take turns, round after
+    round. "cpu" is the CPU time of the app's process per request (not PostgreSQL's or Redis')."""
     measured = {}
     for _turn in range(args.rounds):
         for label, tree in trees.items():
@@ -275,7 +357,7 @@ def measure_inprocess(trees: dict, env: dict, world: dict, args) -> dict:
             if completed.returncode:
                 sys.exit(f"{label}: {completed.stderr[-3000:]}")
             for name, values in json.loads(completed.stdout.strip().splitlines()[-1]).items():
-                measured.setdefault((label, name), []).extend({"ms": value} for value in values)
+                measured.setdefault((label, name), []).extend({"ms": ms, "cpu": cpu} for ms, cpu in values)
         print(f"round {_turn + 1}/{args.rounds} done", file=sys.stderr)
     return measured
 
@@ -293,6 +375,14 @@ def main():
     parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--processes", type=int, default=2, help="load client processes")
     parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument(
+        "--paced-rate",
+        type=float,
+        default=200,
+        help="gunicorn: also send the --paced variants open loop at this many req/s in all, below "
+        "saturation, over the same connections, and report p50/p99 (0: skip)",
+    )
+    parser.add_argument("--paced", default="minimal,ping,check1", help="variants measured open loop")
     parser.add_argument("--baseline-tree", type=Path, help="another checkout to measure in the same run")
     parser.add_argument("--only", help="comma-separated variant names")
     parser.add_argument("--inprocess-child", action="store_true", help=argparse.SUPPRESS)
@@ -337,13 +427,16 @@ def main():
         print(
             f"gunicorn {args.workers} workers x {args.threads} threads (gthread), {args.connections} "
             f"keep-alive connections, {args.rounds} interleaved rounds of {args.seconds:g} s per variant, "
-            f"CPUs: {os.cpu_count()}; ratio = req/s / req/s of the minimal view, same server and round"
+            f"CPUs: {os.cpu_count()}; ratio = req/s / req/s of the minimal view, same server and round; "
+            "server CPU = gunicorn's and its PostgreSQL backends' CPU time per request (not the load "
+            "client's, not Redis'), CPU ratio = the minimal view's / the variant's, same round"
         )
     else:
         measured = measure_inprocess(trees, env, world, args)
         print(
             f"in process (WSGI call, no HTTP), {args.requests} requests per variant and round, "
-            f"{args.rounds} rounds; ratio = ms of the minimal view / ms of the variant, same round"
+            f"{args.rounds} rounds; ratio = ms of the minimal view / ms of the variant, same round; CPU = "
+            "the app process's CPU time per request (PostgreSQL's and Redis' not included)"
         )
 
     def speed(row):  # higher is faster
@@ -354,8 +447,11 @@ def main():
         header += f" {label} {'req/s' if args.mode == 'gunicorn' else 'ms'} | {label} ratio |"
         rule += "---|---|"
         if args.mode == "gunicorn":
-            header += f" {label} p99 ms |"
-            rule += "---|"
+            header += f" {label} p99 ms | {label} server CPU ms | {label} CPU ratio |"
+            rule += "---|---|---|"
+        else:
+            header += f" {label} CPU ms | {label} CPU ratio |"
+            rule += "---|---|"
     print(header)
     print(rule)
     for name, title, *_rest in variants:
@@ -373,6 +469,51 @@ def main():
             line += f" {value} | {ratio:.2f} |"
             if args.mode == "gunicorn":
                 line += f" {statistics.median(row['p99'] for row in rows):.1f} |"
+                if all(row.get("cpu_ms") for row in rows + floor):
+                    cpu = statistics.median(
+                        base["cpu_ms"] / row["cpu_ms"] for row, base in zip(rows, floor, strict=True)
+                    )
+                    line += f" {statistics.median(row['cpu_ms'] for row in rows):.3f} | {cpu:.2f} |"
+                else:
+                    line += " - | - |"
+            else:
+                cpu = statistics.median(
+                    base["cpu"] / row["cpu"] for row, base in zip(rows, floor, strict=True)
+                )
+                line += f" {statistics.median(row['cpu'] for row in rows):.3f} | {cpu:.2f} |"
+        print(line)
+    if args.mode == "gunicorn" and args.paced_rate:
+        print_paced(trees, variants, measured, args)
+
+
+def print_paced(trees, variants, measured, args):
+    """Latency at a fixed offered rate below saturation: every round's samples pooled per variant."""
+    print()
+    print(
+        f"open loop: {args.paced_rate:g} req/s in all, paced evenly over {args.connections} keep-alive "
+        f"connections, {args.rounds} rounds of {args.seconds:g} s per variant (samples pooled); latency "
+        "from each request's scheduled time to its answer"
+    )
+    header, rule = "| variant |", "|---|"
+    for label in trees:
+        header += f" {label} req/s | {label} p50 ms | {label} p99 ms | {label} max ms |"
+        rule += "---|---|---|---|"
+    print(header)
+    print(rule)
+    for name, title, *_rest in variants:
+        if (next(iter(trees)), "paced:" + name) not in measured:
+            continue
+        line = f"| {title} |"
+        for label in trees:
+            rows = measured[label, "paced:" + name]
+            ordered = sorted(value for row in rows for value in row["samples"])
+            errors = sum(row["errors"] for row in rows)
+            achieved = statistics.median(row["rps"] for row in rows)
+            line += f" {achieved:,.0f}" + (f" ({errors} errors)" if errors else "") + " |"
+            if ordered:
+                line += " ".join(f" {percentile(ordered, q) * 1000:.1f} |" for q in (0.5, 0.99, 1.0))
+            else:
+                line += " - | - | - |"
         print(line)
 
 

@@ -79,6 +79,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # A bearer-token request to /api/v1/ leaves here for API_BEARER_MIDDLEWARE (below); the rest go on.
+    "ozonseat.middleware.BearerApiMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -95,6 +97,30 @@ MIDDLEWARE = [
     # Last, so that it sees the lockout flag set by the sign-in views (accounts.sign_in_throttle).
     "axes.middleware.AxesMiddleware",
 ]
+# The chain of a request to /api/v1/ with `Authorization: Bearer` (ozonseat/middleware.py): the token is
+# its only credential, so it keeps the security headers, the language of its problem details and the
+# audit's request context, and skips what serves browsers. Each middleware above is in this list or in
+# API_BEARER_SKIPS, with the reason (tests/test_bearer_api_middleware.py).
+API_BEARER_MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "ozonseat.middleware.ApiCSPMiddleware",  # the same policy as CSPMiddleware, built once
+    "django.middleware.common.CommonMiddleware",
+    "accounts.middleware.UserLanguageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "audit.middleware.RequestContextMiddleware",
+]
+API_BEARER_SKIPS = {
+    "ozonseat.middleware.BearerApiMiddleware": "the dispatcher itself",
+    "csp.middleware.CSPMiddleware": "replaced by ApiCSPMiddleware (the same header)",
+    "django.contrib.sessions.middleware.SessionMiddleware": "the token is the credential, not a session",
+    "django.middleware.csrf.CsrfViewMiddleware": "API views are csrf_exempt; DRF checks CSRF for sessions",
+    "django.contrib.auth.middleware.AuthenticationMiddleware": "DRF sets request.user from the token",
+    "accounts.browser_sessions.BrowserSessionMiddleware": "bookkeeping of signed-in browser sessions",
+    "django.contrib.messages.middleware.MessageMiddleware": "the API shows no messages",
+    "accounts.session_policy.SessionPolicyMiddleware": "lifetime and password rules of browser sessions",
+    "django_htmx.middleware.HtmxMiddleware": "htmx requests come from the dashboard's pages",
+    "axes.middleware.AxesMiddleware": "lockouts of the sign-in views; tokens are limited by rate limits",
+}
 
 ROOT_URLCONF = "ozonseat.urls"
 WSGI_APPLICATION = "ozonseat.wsgi.application"

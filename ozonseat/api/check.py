@@ -10,6 +10,7 @@ import re
 from collections import defaultdict
 
 from django.db import connection
+from django.db.models.base import ModelState
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import exceptions, serializers
@@ -176,6 +177,22 @@ def _prepared_lookup() -> PreparedQuery:
     )
 
 
+def _ref(model, **values):
+    """An unsaved reference to a row, holding only the given attributes (what the check reads of it),
+    built without Model.__init__'s walk over every field and its defaults. A field not given is not
+    silently a default: reading it would load it from the database (and show in the query counts)."""
+    instance = model.__new__(model)
+    instance.__dict__.update(values)
+    instance._state = ModelState()
+    return instance
+
+
+def _member_ref(pk, seller_id, user_id, user_active):
+    membership = _ref(Membership, id=pk, seller_id=seller_id, user_id=user_id)
+    membership._state.fields_cache["user"] = _ref(User, id=user_id, is_active=user_active)
+    return membership
+
+
 def _subjects_and_targets(seller, member_ids, user_ids, store_ids, warehouse_ids):
     """One query (UNION ALL) for the request's members (by membership or user id) and its stores and
     warehouses, each only in this seller: an id of another seller is not found, like one that does not
@@ -227,13 +244,11 @@ def _subjects_and_targets(seller, member_ids, user_ids, store_ids, warehouse_ids
         rows = cursor.fetchall()
     for kind, pk, other, active in rows:
         if kind == "m":
-            membership = Membership(pk=pk, seller_id=seller.pk, user_id=other)
-            membership.user = User(pk=other, is_active=bool(active))
-            memberships.append(membership)
+            memberships.append(_member_ref(pk, seller.pk, other, bool(active)))
         elif kind == "s":
-            stores[pk] = Store(pk=pk, seller_id=seller.pk)
+            stores[pk] = _ref(Store, id=pk, seller_id=seller.pk)
         else:
-            warehouses[pk] = Warehouse(pk=pk, seller_id=seller.pk, store_id=other)
+            warehouses[pk] = _ref(Warehouse, id=pk, seller_id=seller.pk, store_id=other)
     return memberships, stores, warehouses
 
 
@@ -301,18 +316,16 @@ class CheckView(SellerView):
         found, _assignments, store_states, warehouse_states = rows[:4]
         memberships = []
         if found is not None:
-            membership = Membership(pk=found["pk"], seller_id=seller.pk, user_id=found["user_id"])
-            membership.user = User(pk=found["user_id"], is_active=found["user_active"])
-            memberships.append(membership)
+            memberships.append(_member_ref(found["pk"], seller.pk, found["user_id"], found["user_active"]))
         by_member = {m.pk: m for m in memberships}
         self._require_may_ask(memberships, {("m", member_id)}, by_member, {})
         stores = {
-            pk: Store(pk=pk, seller_id=seller.pk)
+            pk: _ref(Store, id=pk, seller_id=seller.pk)
             for pk, state in store_states.items()
             if state[-1] == seller.pk
         }
         warehouses = {
-            pk: Warehouse(pk=pk, seller_id=seller.pk, store_id=state[0])
+            pk: _ref(Warehouse, id=pk, seller_id=seller.pk, store_id=state[0])
             for pk, state in warehouse_states.items()
             if state[-1] == seller.pk
         }

@@ -7,11 +7,17 @@ SHA-256 of the secret, which is also what the database stores, so no lookup is n
 limit is applied once the token has authenticated; a guessed secret only ever fills a counter of its own,
 bounded by the IP limit."""
 
+import hashlib
+import os
+import threading
 import time
 
 from django.conf import settings
 from django.core.cache import cache, caches
 from django.core.cache.backends.redis import RedisCache
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import NoScriptError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 from rest_framework import authentication
 from rest_framework.throttling import BaseThrottle
 
@@ -34,7 +40,34 @@ for index, key in ipairs(KEYS) do
 end
 return counts
 """
-_scripts = {}
+_SCRIPT_SHA = hashlib.sha1(_INCREMENT_SCRIPT.encode()).hexdigest()  # noqa: S324 (Redis names scripts so)
+_local = threading.local()
+
+
+def _connection(pool):
+    """This thread's own connection to the cache's Redis, made with the pool's settings (address,
+    database, password, TLS, timeouts). One command per request needs none of the client's layers: the
+    pool's lock and health poll, the retry wrapper and the client object cost three times the command."""
+    found = getattr(_local, "found", None)
+    if found is None or found[0] is not pool or found[1] != os.getpid():
+        found = _local.found = (pool, os.getpid(), pool.connection_class(**pool.connection_kwargs))
+    return found[2]
+
+
+def _evalsha(pool, keys: list[str], args: list) -> list:
+    connection = _connection(pool)
+    for attempt in range(3):
+        try:
+            connection.send_command("EVALSHA", _SCRIPT_SHA, len(keys), *keys, *args)
+            return connection.read_response()
+        except NoScriptError:  # a restarted or flushed Redis: load the script and run it again
+            connection.send_command("SCRIPT", "LOAD", _INCREMENT_SCRIPT)
+            connection.read_response()
+        except (RedisConnectionError, RedisTimeoutError, OSError):
+            connection.disconnect()  # reconnects on the next command; a second failure is raised
+            if attempt:
+                raise
+    raise RedisConnectionError("the rate-limit script could not be run")
 
 
 def _increment_all(keys: list[str], timeout: int) -> list[int]:
@@ -42,14 +75,8 @@ def _increment_all(keys: list[str], timeout: int) -> list[int]:
     backend = caches["default"]
     if isinstance(backend, RedisCache):
         redis_keys = [backend.make_and_validate_key(key) for key in keys]
-        # Django builds a new client object on every cache call; one per connection pool is kept here.
         pool = backend._cache._get_connection_pool(True)
-        found = _scripts.get(id(pool))
-        if found is None or found[0] is not pool:
-            client = backend._cache._client(connection_pool=pool)
-            found = _scripts[id(pool)] = (pool, client, client.register_script(_INCREMENT_SCRIPT))
-        _pool, client, script = found
-        return [int(count) for count in script(keys=redis_keys, args=[timeout], client=client)]
+        return [int(count) for count in _evalsha(pool, redis_keys, [timeout])]
     return [_increment_locally(key, timeout) for key in keys]
 
 
@@ -111,7 +138,11 @@ class IPRateThrottle(_WindowThrottle):
     scope = "ip"
 
     def identity(self, request, view):
-        return client_ip(request) or "unknown"
+        # asked twice per request (counted before authentication, then allowed): parsed once
+        found = request.__dict__.get("_ip_identity")
+        if found is None:
+            found = request.__dict__["_ip_identity"] = client_ip(request) or "unknown"
+        return found
 
 
 def _bearer_identity(request) -> str | None:
@@ -131,9 +162,10 @@ def count_before_authentication(request, view) -> None:
     now = time.time()
     window = int(now // WINDOW_SECONDS)
     counters = []
+    ip_throttle, token_throttle = IPRateThrottle(), TokenRateThrottle()
     for throttle, identity in (
-        (IPRateThrottle(), IPRateThrottle().identity(request, view)),
-        (TokenRateThrottle(), _bearer_identity(request)),
+        (ip_throttle, ip_throttle.identity(request, view)),
+        (token_throttle, _bearer_identity(request)),
     ):
         if identity is not None and throttle.limit() > 0:
             counters.append((throttle.scope, identity, throttle.key(identity, window)))

@@ -16,6 +16,7 @@ from audit.services import record_denial
 
 from . import problems
 from .authentication import BearerTokenAuthentication, SessionAuthentication
+from .negotiation import ApiContentNegotiation
 from .parsers import LimitedJSONParser
 from .throttling import IPRateThrottle, TokenRateThrottle, count_before_authentication
 
@@ -30,6 +31,7 @@ class ApiView(GenericAPIView):
     parser_classes = [LimitedJSONParser]
     renderer_classes = [JSONRenderer, ProblemJSONRenderer]
     throttle_classes = [TokenRateThrottle]
+    content_negotiation_class = ApiContentNegotiation
     pagination_class = None
 
     def initial(self, request, *args, **kwargs):

@@ -57,3 +57,22 @@ def test_ip_limit_counts_unauthenticated_requests_too(redis_cache, settings, db)
     assert response["Retry-After"]
     # a different address is not limited by it
     assert client_with(REMOTE_ADDR="203.0.113.10").get("/api/v1/ping").status_code == 401
+
+
+def test_counting_survives_a_flushed_script_cache_and_a_dropped_connection(
+    redis_cache, settings, seller, owner_membership
+):
+    """The limiter runs its script on a connection of its own per thread: a Redis that forgot the script
+    (restarted, SCRIPT FLUSH) or closed the connection is counted on all the same."""
+    from ozonseat.api import throttling
+
+    settings.API_RATE_LIMITS = {"token": 3, "ip": 0}
+    api = client_with(token_for(owner_membership))
+    assert api.get("/api/v1/ping").status_code == 200
+    cache._cache.get_client().script_flush()
+    assert api.get("/api/v1/ping").status_code == 200
+    own = throttling._local.found[2]
+    own.send_command("CLIENT", "ID")
+    cache._cache.get_client().client_kill_filter(_id=own.read_response())  # the server drops it
+    assert api.get("/api/v1/ping").status_code == 200
+    assert_problem(api.get("/api/v1/ping"), 429)  # three counted, then the fourth refused
