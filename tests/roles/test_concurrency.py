@@ -11,22 +11,32 @@ from tests.roles.conftest import World, assert_index_clean
 pytestmark = [pytest.mark.postgres]
 
 
-@pytest.mark.django_db(transaction=True)
-def test_store_added_while_a_whole_seller_role_is_granted_ends_with_an_exact_index():
-    world = World()
-    members = [world.member() for _ in range(4)]
-    barrier = threading.Barrier(len(members) + 1)
+def run_together(calls) -> list:
+    """Run each call in its own thread (and database connection), all released at once; the errors."""
+    barrier = threading.Barrier(len(calls))
     errors = []
 
     def run(call):
         try:
             barrier.wait(timeout=10)
             call()
-        except Exception as error:  # surfaced below
+        except Exception as error:  # returned to the test
             errors.append(error)
         finally:
             connection.close()
 
+    threads = [threading.Thread(target=run, args=(call,)) for call in calls]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return errors
+
+
+@pytest.mark.django_db(transaction=True)
+def test_store_added_while_a_whole_seller_role_is_granted_ends_with_an_exact_index():
+    world = World()
+    members = [world.member() for _ in range(4)]
     calls = [
         lambda m=m: services.grant_role(
             actor=world.owner, membership=m, role=world.role("analyst"), scope_kind="seller"
@@ -38,12 +48,7 @@ def test_store_added_while_a_whole_seller_role_is_granted_ends_with_an_exact_ind
             actor=world.owner, seller=world.seller, name="Late", client_id="31337", market="RU"
         )
     )
-    threads = [threading.Thread(target=run, args=(call,)) for call in calls]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert errors == []
+    assert run_together(calls) == []
     assert_index_clean()
     from roles.models import Store
 
@@ -66,18 +71,6 @@ def test_role_edits_while_the_role_is_granted_at_new_scopes_end_with_an_exact_in
         for i in range(3)
     ]
     members = [world.member() for _ in range(4)]
-    barrier = threading.Barrier(len(members) + 2)
-    errors = []
-
-    def run(call):
-        try:
-            barrier.wait(timeout=10)
-            call()
-        except Exception as error:  # surfaced below
-            errors.append(error)
-        finally:
-            connection.close()
-
     role = world.role("analyst")
     scopes = [
         {"scope_kind": "stores", "stores": [extra[0]]},
@@ -104,10 +97,5 @@ def test_role_edits_while_the_role_is_granted_at_new_scopes_end_with_an_exact_in
             actor=world.owner, seller=world.seller, name="Late", client_id="31337", market="KZ"
         )
     )
-    threads = [threading.Thread(target=run, args=(call,)) for call in calls]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert errors == []
+    assert run_together(calls) == []
     assert_index_clean()
