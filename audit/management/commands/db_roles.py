@@ -123,10 +123,6 @@ class Command(BaseCommand):
             self.run(f"REVOKE CREATE ON SCHEMA public FROM {self.q(role)}")
             self.run(f"GRANT USAGE ON SCHEMA public TO {self.q(role)}")
         self.say(f"database {database}: connect for all three; schema public: create for {owner} only")
-        # The members search's trigram index (accounts migration 0011) needs pg_trgm, which the owner role
-        # may not create itself (no CREATE on the database).
-        self.run("CREATE EXTENSION IF NOT EXISTS pg_trgm")
-        self.say(f"database {database}: extension pg_trgm")
 
     def tables(self) -> set[str]:
         rows = self.fetch(
