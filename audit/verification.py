@@ -107,9 +107,10 @@ def verify_chains(
     """verify_chain of each chain, the reports in the order of seller_ids.
 
     With more than one worker, on PostgreSQL, outside a transaction and with at least `parallel_from` events
-    in the chains' heads, the work goes to a pool of `workers` fresh processes (spawned, each with its own
-    connection): small chains in batches, each long chain in ranges of `range_events` sequences. This
-    process reads every head in one REPEATABLE READ snapshot and exports it; every worker imports it
+    in the chains' heads, the work is shared by this process and `workers - 1` fresh ones (spawned, each with
+    its own connection): small chains in batches, each long chain in ranges of `range_events` sequences,
+    this process taking the tasks from the end that no worker has started. It reads every head in one
+    REPEATABLE READ snapshot and exports it; every worker imports it
     (SET TRANSACTION SNAPSHOT), so all of them read the log as committed at that one moment, as
     verify_chain does for each chain. A range is verified from the state the events before it leave (the
     sequence after them and the stored hash of the last one), read by its worker; this process then walks
@@ -121,6 +122,7 @@ def verify_chains(
     connection = connections[AuditEvent.objects.db]
     if (
         workers <= 1
+        or not seller_ids
         or connection.vendor != "postgresql"
         or connection.in_atomic_block
         or _kept_events(seller_ids) < parallel_from
@@ -153,12 +155,21 @@ def verify_chains(
         # The workers' database: this one's (under the tests, the test database).
         database = {key: connection.settings_dict[key] for key in _DATABASE_KEYS}
         with ProcessPoolExecutor(
-            max_workers=min(workers, len(tasks)),
+            max_workers=min(workers - 1, len(tasks)),  # and this process
             mp_context=multiprocessing.get_context("spawn"),  # never a copy of this process's connection
             initializer=django.setup,  # DJANGO_SETTINGS_MODULE from the environment, as here
         ) as pool:
             futures = [pool.submit(_run_task, database, snapshot, alias, chunk_size, task) for task in tasks]
-            results = [future.result() for future in futures]
+            results = [None] * len(tasks)
+            # This process, in its own snapshot, takes the tasks from the end that no worker has started.
+            for index in reversed(range(len(tasks))):
+                if not futures[index].cancel():
+                    break
+                results[index] = _task_result(chunk_size, tasks[index])
+            results = [
+                result if future.cancelled() else future.result()
+                for future, result in zip(futures, results, strict=True)
+            ]
         reports, ranges = {}, {}
         for task, result in zip(tasks, results, strict=True):
             if task[0] == "chains":
@@ -202,16 +213,20 @@ def _run_task(database, snapshot, alias, chunk_size, task):
         with connection.cursor() as cursor:
             cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
             cursor.execute("SET TRANSACTION SNAPSHOT %s", [snapshot])
-        if task[0] == "chains":
-            return [_verify_chain(seller_id, chunk_size) for seller_id in task[1]]
-        _kind, seller_id, low, high = task
-        chain = AuditChain.objects.get(key=chain_key(seller_id))
-        if low is None:
-            start = _start(chain)
-        else:  # the state the events before this range leave, if they verify
-            before = _events(seller_id).filter(sequence=low - 1).values_list("hash", flat=True).first()
-            start = (low, before)
-        return start, _verify_range(seller_id, chain, low, high, start, chunk_size)
+        return _task_result(chunk_size, task)
+
+
+def _task_result(chunk_size, task):
+    if task[0] == "chains":
+        return [_verify_chain(seller_id, chunk_size) for seller_id in task[1]]
+    _kind, seller_id, low, high = task
+    chain = AuditChain.objects.get(key=chain_key(seller_id))
+    if low is None:
+        start = _start(chain)
+    else:  # the state the events before this range leave, if they verify
+        before = _events(seller_id).filter(sequence=low - 1).values_list("hash", flat=True).first()
+        start = (low, before)
+    return start, _verify_range(seller_id, chain, low, high, start, chunk_size)
 
 
 def _verify_range(seller_id, chain, low, high, start, chunk_size):
