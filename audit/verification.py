@@ -1,13 +1,17 @@
 """Recomputing the chains: the evidence that nothing in the log was edited, removed or reordered."""
 
 import json
-from concurrent.futures import ThreadPoolExecutor
+import multiprocessing
+import os
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from hashlib import sha256
 from itertools import count
 from types import SimpleNamespace
 
+import django
 from django.db import connections, transaction
+from django.db.models import F, Sum
 
 from . import events
 from .chain import (
@@ -82,6 +86,175 @@ def verify_chain(seller_id: int | None, *, chunk_size: int = 10_000) -> ChainRep
         return _verify_chain(seller_id, chunk_size)
 
 
+# Verifying in parallel: worth its process start-up (a second or so) only on a large log.
+PARALLEL_FROM_EVENTS = 100_000
+RANGE_EVENTS = 50_000  # a chain longer than this is split into ranges of this many sequences
+MAX_WORKERS = 8
+
+
+def default_workers() -> int:
+    return max(1, min(len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1, MAX_WORKERS))
+
+
+def verify_chains(
+    seller_ids,
+    *,
+    workers: int | None = None,
+    chunk_size: int = 10_000,
+    range_events: int = RANGE_EVENTS,
+    parallel_from: int = PARALLEL_FROM_EVENTS,
+) -> dict[int | None, ChainReport]:
+    """verify_chain of each chain, the reports in the order of seller_ids.
+
+    With more than one worker, on PostgreSQL, outside a transaction and with at least `parallel_from` events
+    in the chains' heads, the work is shared by this process and `workers - 1` fresh ones (spawned, each with
+    its own connection): small chains in batches, each long chain in ranges of `range_events` sequences,
+    this process taking the tasks from the end that no worker has started. It reads every head in one
+    REPEATABLE READ snapshot and exports it; every worker imports it
+    (SET TRANSACTION SNAPSHOT), so all of them read the log as committed at that one moment, as
+    verify_chain does for each chain. A range is verified from the state the events before it leave (the
+    sequence after them and the stored hash of the last one), read by its worker; this process then walks
+    the ranges in order and uses a range's result only if the walk so far ended in exactly that state, and
+    verifies the range again here otherwise (a chain broken before it). The reports are therefore those of
+    verify_chain: the same first broken event, problem, count and digest."""
+    seller_ids = list(seller_ids)
+    workers = default_workers() if workers is None else workers
+    connection = connections[AuditEvent.objects.db]
+    if (
+        workers <= 1
+        or not seller_ids
+        or connection.vendor != "postgresql"
+        or connection.in_atomic_block
+        or _kept_events(seller_ids) < parallel_from
+    ):
+        return {seller_id: verify_chain(seller_id, chunk_size=chunk_size) for seller_id in seller_ids}
+    alias = connection.alias
+    with transaction.atomic(using=alias):
+        with connection.cursor() as cursor:
+            cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            cursor.execute("SELECT pg_export_snapshot()")
+            (snapshot,) = cursor.fetchone()
+        heads = {
+            chain.key: chain
+            for chain in AuditChain.objects.filter(key__in=[chain_key(seller_id) for seller_id in seller_ids])
+        }
+        tasks, batch, batch_events = [], [], 0
+        for seller_id in seller_ids:
+            chain = heads.get(chain_key(seller_id))
+            kept = 0 if chain is None else chain.last_sequence - chain.checkpoint_sequence
+            if kept > range_events:
+                tasks += [("range", seller_id, *bounds) for bounds in _ranges(chain, range_events)]
+                continue
+            batch.append(seller_id)
+            batch_events += kept
+            if batch_events >= range_events:
+                tasks.append(("chains", batch))
+                batch, batch_events = [], 0
+        if batch:
+            tasks.append(("chains", batch))
+        # The workers' database: this one's (under the tests, the test database).
+        database = {key: connection.settings_dict[key] for key in _DATABASE_KEYS}
+        with ProcessPoolExecutor(
+            max_workers=min(workers - 1, len(tasks)),  # and this process
+            mp_context=multiprocessing.get_context("spawn"),  # never a copy of this process's connection
+            initializer=django.setup,  # DJANGO_SETTINGS_MODULE from the environment, as here
+        ) as pool:
+            futures = [pool.submit(_run_task, database, snapshot, alias, chunk_size, task) for task in tasks]
+            results = [None] * len(tasks)
+            # This process, in its own snapshot, takes the tasks from the end that no worker has started.
+            for index in reversed(range(len(tasks))):
+                if not futures[index].cancel():
+                    break
+                results[index] = _task_result(chunk_size, tasks[index])
+            results = [
+                result if future.cancelled() else future.result()
+                for future, result in zip(futures, results, strict=True)
+            ]
+        reports, ranges = {}, {}
+        for task, result in zip(tasks, results, strict=True):
+            if task[0] == "chains":
+                reports.update(zip(task[1], result, strict=True))
+            else:
+                ranges.setdefault(task[1], []).append((task[2:], result))
+        for seller_id, parts in ranges.items():
+            reports[seller_id] = _join_ranges(seller_id, heads[chain_key(seller_id)], parts, chunk_size)
+    return {seller_id: reports[seller_id] for seller_id in seller_ids}
+
+
+def _kept_events(seller_ids) -> int:
+    keys = [chain_key(seller_id) for seller_id in seller_ids]
+    kept = AuditChain.objects.filter(key__in=keys).aggregate(
+        kept=Sum(F("last_sequence") - F("checkpoint_sequence"))
+    )["kept"]
+    return kept or 0
+
+
+def _ranges(chain: AuditChain, range_events: int):
+    """(low, high) sequence bounds covering every sequence, None for no bound: the first range also holds
+    any event at or before the checkpoint, the last any event beyond the head."""
+    first, _previous = _start(chain)
+    lows = list(range(first, chain.last_sequence + 1, range_events))
+    for index, low in enumerate(lows):
+        high = lows[index + 1] - 1 if index + 1 < len(lows) else None
+        yield (None if index == 0 else low), high
+
+
+_DATABASE_KEYS = ("NAME", "USER", "PASSWORD", "HOST", "PORT")
+
+
+def _run_task(database, snapshot, alias, chunk_size, task):
+    """In a worker: a batch of whole chains (their reports) or one range of a chain (_verify_range), read in
+    the snapshot of the process that made the task."""
+    connection = connections[alias]
+    if any(connection.settings_dict[key] != value for key, value in database.items()):
+        connection.close()
+        connection.settings_dict.update(database)
+    with transaction.atomic(using=alias):
+        with connection.cursor() as cursor:
+            cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            cursor.execute("SET TRANSACTION SNAPSHOT %s", [snapshot])
+        return _task_result(chunk_size, task)
+
+
+def _task_result(chunk_size, task):
+    if task[0] == "chains":
+        return [_verify_chain(seller_id, chunk_size) for seller_id in task[1]]
+    _kind, seller_id, low, high = task
+    chain = AuditChain.objects.get(key=chain_key(seller_id))
+    if low is None:
+        start = _start(chain)
+    else:  # the state the events before this range leave, if they verify
+        before = _events(seller_id).filter(sequence=low - 1).values_list("hash", flat=True).first()
+        start = (low, before)
+    return start, _verify_range(seller_id, chain, low, high, start, chunk_size)
+
+
+def _verify_range(seller_id, chain, low, high, start, chunk_size):
+    expected = (high if high is not None else chain.last_sequence) - (low or chain.checkpoint_sequence)
+    return _walk(_stored_events(seller_id, chunk_size, expected, low, high), chain, *start)
+
+
+def _join_ranges(seller_id, chain, parts, chunk_size) -> ChainReport:
+    """The report of the whole chain from its ranges' walks, in sequence order (see verify_chains)."""
+    report = ChainReport(seller_id=seller_id)
+    report.count = chain.last_sequence
+    report.last_hash = chain.last_hash
+    report.checkpoint_sequence = chain.checkpoint_sequence
+    state = _start(chain)
+    confirmed = chain.checkpoint_sequence == 0
+    walked = None
+    for (low, high), (start, walked) in parts:
+        if tuple(start) != tuple(state):
+            walked = _verify_range(seller_id, chain, low, high, state, chunk_size)
+        expected_sequence, previous_hash, range_confirmed, broken = walked
+        confirmed = confirmed or range_confirmed
+        if broken is not None:
+            break
+        state = (expected_sequence, previous_hash)
+    expected_sequence, previous_hash, _confirmed, broken = walked
+    return _finish(report, chain, expected_sequence, previous_hash, False, broken, confirmed=confirmed)
+
+
 def _verify_chain(seller_id: int | None, chunk_size: int) -> ChainReport:
     report = ChainReport(seller_id=seller_id)
     chain = AuditChain.objects.filter(key=chain_key(seller_id)).first()
@@ -93,11 +266,23 @@ def _verify_chain(seller_id: int | None, chunk_size: int) -> ChainReport:
     report.count = chain.last_sequence
     report.last_hash = chain.last_hash
     report.checkpoint_sequence = chain.checkpoint_sequence
-    expected_sequence = chain.checkpoint_sequence + 1
-    previous_hash = chain.checkpoint_hash if chain.checkpoint_sequence else GENESIS_HASH
-    checkpoint_confirmed = chain.checkpoint_sequence == 0
-    last_sequence = chain.last_sequence
     rows = _stored_events(seller_id, chunk_size, chain.last_sequence - chain.checkpoint_sequence)
+    walked = _walk(rows, chain, *_start(chain))
+    return _finish(report, chain, *walked, confirmed=chain.checkpoint_sequence == 0)
+
+
+def _start(chain: AuditChain) -> tuple[int, str]:
+    """(the sequence expected first, the hash it links to): the retention checkpoint or the genesis."""
+    return chain.checkpoint_sequence + 1, chain.checkpoint_hash if chain.checkpoint_sequence else GENESIS_HASH
+
+
+def _walk(rows, chain: AuditChain, expected_sequence: int, previous_hash: str):
+    """The events in sequence order, extending the chain verified so far (expected_sequence, previous_hash):
+    (expected_sequence, previous_hash, checkpoint confirmed, the first event that does not extend it as
+    (pk, sequence, linked_hash), or None). A deterministic function of its arguments: a range verified
+    from the state the events before it leave gives what the whole chain's walk gives there."""
+    last_sequence = chain.last_sequence
+    confirmed = False
     for pk, sequence, stored_hash, action, linked_hash, changes, digest in rows:
         if (
             sequence != expected_sequence
@@ -105,11 +290,19 @@ def _verify_chain(seller_id: int | None, chunk_size: int) -> ChainReport:
             or linked_hash != previous_hash
             or digest != stored_hash
         ):
-            return _broken(report, chain, expected_sequence, previous_hash, pk, sequence, linked_hash)
+            return expected_sequence, previous_hash, confirmed, (pk, sequence, linked_hash)
         if action == events.ARCHIVED and _confirms_checkpoint(changes, chain):
-            checkpoint_confirmed = True
+            confirmed = True
         previous_hash = stored_hash
         expected_sequence += 1
+    return expected_sequence, previous_hash, confirmed, None
+
+
+def _finish(report, chain, expected_sequence, previous_hash, walked_confirmed, broken, *, confirmed):
+    """The report of a walk over every event of the chain (its results, in order)."""
+    if broken is not None:
+        return _broken(report, chain, expected_sequence, previous_hash, *broken)
+    checkpoint_confirmed = confirmed or walked_confirmed
     report.checked = expected_sequence - 1 - chain.checkpoint_sequence
     if expected_sequence - 1 != chain.last_sequence:
         return report.fail(
@@ -152,6 +345,8 @@ def _broken(report, chain, expected_sequence, previous_hash, pk, sequence, linke
     return report.fail(f"event #{sequence} (id {pk}) was changed after it was written", event)
 
 
+# Ties (a sequence twice: no constraint holds the global chain's NULL sellers) in id order, so that the
+# whole chain and its ranges (verify_chains) read the events in one order and report the same first one.
 # The columns of row_serialization, as PostgreSQL prints them: integers as JSON text, created_at in UTC
 # (years 1000 to 9999, which PostgreSQL and format_timestamp print alike; others come back as datetimes).
 _ROWS_SQL = """
@@ -163,7 +358,8 @@ _ROWS_SQL = """
             THEN NULL ELSE created_at END,
         ip, previous_hash, request_id, coalesce(seller_id::text, 'null'), sequence::text,
         coalesce(store_id::text, 'null'), coalesce(target_id::text, 'null'), target_type, user_agent
-    FROM audit_auditevent WHERE seller_id {condition} ORDER BY audit_auditevent.sequence
+    FROM audit_auditevent WHERE seller_id {condition}{bounds}
+    ORDER BY audit_auditevent.sequence, audit_auditevent.id
 """
 _cursor_numbers = count(1)
 _parse_json = json.JSONDecoder().scan_once  # the C scanner: PostgreSQL prints jsonb without leading space
@@ -181,16 +377,21 @@ def _hashed(rows):
         yield row[0], row[1], row[2], row[3], row[10], changes, sha256(serialized).hexdigest()
 
 
-def _stored_events(seller_id, chunk_size, expected):
+def _stored_events(seller_id, chunk_size, expected, low=None, high=None):
     """(id, sequence, hash, action, previous_hash, changes, the hash recomputed) of every event of the
-    chain, in sequence order.
+    chain (with low <= sequence <= high, where given), in sequence order.
 
     On PostgreSQL the rows come through a server-side cursor as text, in large batches, the next batch
     fetched by a thread while this one is hashed, and are never turned into model instances or datetimes:
     the chain is read at the speed of hashing."""
     connection = connections[AuditEvent.objects.db]
     if connection.vendor != "postgresql":
-        queryset = _events(seller_id).order_by("sequence").values_list(*STORED_FIELDS, named=True)
+        queryset = _events(seller_id)
+        if low is not None:
+            queryset = queryset.filter(sequence__gte=low)
+        if high is not None:
+            queryset = queryset.filter(sequence__lte=high)
+        queryset = queryset.order_by("sequence", "pk").values_list(*STORED_FIELDS, named=True)
         for event in queryset.iterator(chunk_size=chunk_size):
             digest = sha256(stored_serialization(event)).hexdigest()
             yield (
@@ -204,8 +405,10 @@ def _stored_events(seller_id, chunk_size, expected):
             )
         return
     connection.ensure_connection()
-    sql = _ROWS_SQL.format(condition="IS NULL" if seller_id is None else "= %s")
+    bounds = ("" if low is None else " AND sequence >= %s") + ("" if high is None else " AND sequence <= %s")
+    sql = _ROWS_SQL.format(condition="IS NULL" if seller_id is None else "= %s", bounds=bounds)
     parameters = [] if seller_id is None else [seller_id]
+    parameters += [bound for bound in (low, high) if bound is not None]
     batch = chunk_size
     if expected < batch:  # most chains: one round trip, no server-side cursor, no fetching thread
         with connection.connection.cursor() as cursor:

@@ -7,7 +7,14 @@ is reported with the first event that differs. --expect-digest checks a digest k
 from django.core.management.base import BaseCommand, CommandError
 
 from audit.digests import check_against_store, stored_digests
-from audit.verification import chains_to_verify, check_digest, parse_digest, verify_chain
+from audit.verification import (
+    MAX_WORKERS,
+    chains_to_verify,
+    check_digest,
+    default_workers,
+    parse_digest,
+    verify_chains,
+)
 
 
 class Command(BaseCommand):
@@ -22,8 +29,15 @@ class Command(BaseCommand):
             metavar="SELLER:COUNT:HASH",
             help="A digest printed earlier; fails unless the chain still contains it. Repeatable.",
         )
+        parser.add_argument(
+            "--workers",
+            type=int,
+            default=None,
+            help="Processes verifying in parallel on a large log (default: the CPUs, at most "
+            f"{MAX_WORKERS}; here {default_workers()}). 1: verify in this process only.",
+        )
 
-    def handle(self, *args, seller=None, expect_digest=(), **options):
+    def handle(self, *args, seller=None, expect_digest=(), workers=None, **options):
         try:
             expected = [parse_digest(text) for text in expect_digest]
         except ValueError as error:
@@ -36,11 +50,12 @@ class Command(BaseCommand):
         else:
             seller_ids = chains_to_verify()
         seller_ids += [seller_id for seller_id, _count, _hash in expected if seller_id not in seller_ids]
+        if workers is not None and workers < 1:
+            raise CommandError("--workers takes a number of processes, 1 or more")
         failed = False
-        reports = {}
+        reports = verify_chains(seller_ids, workers=workers)
         for seller_id in seller_ids:
-            report = verify_chain(seller_id)
-            reports[seller_id] = report
+            report = reports[seller_id]
             name = f"seller {report.label}" if seller_id is not None else "global"
             if report.ok:
                 kept = report.count - report.checkpoint_sequence
