@@ -76,3 +76,56 @@ def test_counting_survives_a_flushed_script_cache_and_a_dropped_connection(
     cache._cache.get_client().client_kill_filter(_id=own.read_response())  # the server drops it
     assert api.get("/api/v1/ping").status_code == 200
     assert_problem(api.get("/api/v1/ping"), 429)  # three counted, then the fourth refused
+
+
+def test_a_request_over_the_ip_limit_gets_429_whatever_its_token_and_leaves_no_trace_of_it(
+    redis_cache, settings, seller, owner_membership
+):
+    """The IP limit is decided before the token counts for anything: 429 for a good token as for a bad
+    one, the token's use not recorded, the request not authenticated (what any reordering of the limit
+    and the token's lookup, such as overlapping their round trips, must keep)."""
+    from accounts.models import ApiToken
+
+    settings.API_RATE_LIMITS = {"token": 0, "ip": 2}
+    api = client_with(token_for(owner_membership), REMOTE_ADDR="203.0.113.20")
+    assert [api.get("/api/v1/ping").status_code for _ in range(2)] == [200, 200]
+    ApiToken.objects.update(last_used_at=None)
+    response = api.get("/api/v1/ping")
+    body = assert_problem(response, 429, "rate-limited")
+    assert str(int(response["Retry-After"])) in body["detail"]
+    assert not response.wsgi_request.user.is_authenticated
+    assert ApiToken.objects.get().last_used_at is None  # the refused request did not count as a use
+    bad = client_with("ozs_not-a-token", REMOTE_ADDR="203.0.113.20")
+    assert_problem(bad.get("/api/v1/ping"), 429, "rate-limited")  # not 401
+    # within the limit, a bad token still answers 401 and a good one records its use
+    other = "203.0.113.21"
+    assert_problem(client_with("ozs_not-a-token", REMOTE_ADDR=other).get("/api/v1/ping"), 401)
+    assert (
+        client_with(token_for(owner_membership, name="b"), REMOTE_ADDR=other).get("/api/v1/ping").status_code
+        == 200
+    )
+    assert ApiToken.objects.filter(name="b").get().last_used_at is not None
+
+
+def test_a_redis_that_cannot_be_reached_fails_the_request_before_the_token_is_looked_up(
+    settings, seller, owner_membership, monkeypatch
+):
+    """The limiter tries twice, then its error is the answer, and the token is not even looked up."""
+    from redis.exceptions import ConnectionError as RedisConnectionError
+
+    from accounts.models import ApiToken
+
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:9/0",
+        }
+    }
+    settings.API_RATE_LIMITS = {"token": 3, "ip": 3}
+    api = client_with(token_for(owner_membership))
+    looked_up = []
+    monkeypatch.setattr("accounts.api_tokens._load_usable_token", lambda *args: looked_up.append(args))
+    with pytest.raises(RedisConnectionError):
+        api.get("/api/v1/ping")
+    assert looked_up == []
+    assert ApiToken.objects.get().last_used_at is None
