@@ -45,63 +45,14 @@ def recreate_database(url: str) -> None:
     admin.close()
 
 
-def build_chain(seller_id: int, count: int, batch: int = 5000) -> float:
-    """Append `count` events to the seller's chain through the chain code, in batches (bulk_create is
-    refused by the model, so the rows go in with one multi-row INSERT per batch). Returns the seconds."""
-    from datetime import UTC, datetime, timedelta
-
-    from django.db import connection, transaction
-    from psycopg2.extras import execute_values
-
-    from audit import chain as chain_code
-    from audit.models import AuditChain, AuditEvent
+def build_chain(seller_id: int, count: int) -> float:
+    """Append `count` events to the seller's chain through the chain code (bench/common.py's write_chains:
+    the head locked through audit_lock_chain, each event hashed by audit.chain, COPY, the head moved under
+    the chain-write switch). Returns the seconds."""
+    import common
 
     started = time.perf_counter()
-    base = datetime(2025, 1, 1, tzinfo=UTC)
-    with transaction.atomic():
-        head, _ = AuditChain.objects.select_for_update().get_or_create(
-            key=chain_code.chain_key(seller_id), defaults={"seller_id": seller_id}
-        )
-        sequence, previous = head.last_sequence, head.last_hash
-        columns = [*chain_code.CHAINED_FIELDS, "hash"]
-        rows = []
-        with connection.cursor() as cursor:
-            for index in range(count):
-                sequence += 1
-                event = AuditEvent(
-                    seller_id=seller_id,
-                    sequence=sequence,
-                    actor_user_id=1 + index % 50,
-                    actor_token_id=None,
-                    action="member.updated",
-                    target_type="membership",
-                    target_id=1 + index % 500,
-                    store_id=(index % 7) or None,
-                    changes={"job_title": [f"Picker {index}", f"Packer {index}"], "note": ["", "ünïcode ✓"]},
-                    ip="203.0.113.7" if index % 3 else None,
-                    user_agent="bench/1.0",
-                    request_id=f"req-{index}",
-                    created_at=base + timedelta(microseconds=index * 1500),
-                    previous_hash=previous,
-                )
-                event.hash = chain_code.compute_hash(event)
-                previous = event.hash
-                rows.append(
-                    [
-                        json.dumps(event.changes) if name == "changes" else getattr(event, name)
-                        for name in columns
-                    ]
-                )
-                if len(rows) >= batch or index == count - 1:
-                    execute_values(
-                        cursor.cursor,
-                        f"INSERT INTO audit_auditevent ({', '.join(columns)}) VALUES %s",
-                        rows,
-                        page_size=batch,
-                    )
-                    rows = []
-        head.last_sequence, head.last_hash = sequence, previous
-        head.save(update_fields=["last_sequence", "last_hash"])
+    common.write_chains([(seller_id, count)])
     return time.perf_counter() - started
 
 
