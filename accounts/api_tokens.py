@@ -12,15 +12,14 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.db import transaction
-from django.db.models import Q, signals
-from django.db.models.base import ModelState
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from audit import events
 from audit.services import record_event
 from ozonseat.errors import Conflict, InvalidInput, NotAllowed
-from ozonseat.prepared import PreparedQuery
+from ozonseat.prepared import PreparedQuery, bare_instance
 
 from . import hooks
 from .authorization import (
@@ -271,27 +270,15 @@ class _TokenQuery:
             for index, column, found in converters:
                 for converter in found:
                     values[index] = converter(values[index], column, connection)
-            instances.append(_from_row(model, connection.alias, attnames, values))
+            instances.append(
+                bare_instance(model, dict(zip(attnames, values, strict=True)), db=connection.alias)
+            )
         token, membership, user, seller = instances
         membership.user = user
         membership.seller = seller
         token.membership = membership
         token.two_factor_confirmed = bool(row[-1])
         return token
-
-
-def _from_row(model, alias, attnames, values):
-    """`model.from_db(alias, attnames, values)` for a full row, without Model.__init__'s per-field
-    machinery (a quarter of a ping's Python): the same attributes and state. Models with pre_init or
-    post_init receivers go through from_db."""
-    if signals.pre_init.has_listeners(model) or signals.post_init.has_listeners(model):
-        return model.from_db(alias, attnames, values)
-    instance = model.__new__(model)
-    instance.__dict__.update(zip(attnames, values, strict=True))
-    state = instance._state = ModelState()
-    state.adding = False
-    state.db = alias
-    return instance
 
 
 @functools.cache

@@ -9,11 +9,16 @@ parameters. Other databases (the embedded SQLite default) run the same SQL as a 
 The PREPARE goes through the driver's own cursor, not Django's: it is bookkeeping, not a query of the
 request, so query counts (and assertNumQueries) are the same whether or not the connection has seen the
 statement before. A prepared statement lives as long as its session and survives a rollback; PostgreSQL
-re-plans it by itself when a table it reads changes."""
+re-plans it by itself when a table it reads changes.
+
+Their rows become model instances through `bare_instance`, without Model.__init__."""
 
 import itertools
 import re
 import weakref
+
+from django.db.models import signals
+from django.db.models.base import ModelState
 
 _PLACEHOLDER = re.compile(r"%s")
 _names = itertools.count(1)
@@ -54,3 +59,22 @@ class PreparedQuery:
                 driver_cursor.execute(self.prepare_sql)
             names.add(self.name)
         cursor.execute(self.execute_sql, params)
+
+
+def bare_instance(model, values: dict, *, db: str | None = None):
+    """A `model` instance whose attributes are exactly `values` (attnames), made without Model.__init__'s
+    walk over every field and its defaults (a quarter of a ping's Python).
+
+    With `db`: a full row loaded from that database, the same attributes and state as
+    `model.from_db(db, ...)` (a model with pre_init or post_init receivers goes through from_db itself).
+    Without: an unsaved reference holding only what it is given — a field not given is not silently a
+    default: reading it loads it from the database (and shows in the query counts)."""
+    if db is not None and (signals.pre_init.has_listeners(model) or signals.post_init.has_listeners(model)):
+        return model.from_db(db, list(values), list(values.values()))
+    instance = model.__new__(model)
+    instance.__dict__.update(values)
+    state = instance._state = ModelState()
+    if db is not None:
+        state.adding = False
+        state.db = db
+    return instance

@@ -26,12 +26,16 @@ def visible_members(seller, viewer, queryset=None):
     (roles.authority.people_reach: members.view / members.manage where held), and themselves."""
 
     queryset = list_members(seller) if queryset is None else queryset
-    reach = people_reach(viewer)
+    return _within_sight(queryset, seller, viewer, people_reach(viewer))
+
+
+def _within_sight(memberships, seller, viewer, reach):
+    """`memberships` narrowed to the members within `reach` of `viewer`, and themselves."""
     if reach.everywhere and viewer.seller_id == seller.pk:
         # Everyone of the seller, the viewer among them: without "or themselves", an OR the planner cannot
         # merge with the seller's filter (it then misjudged how many members a page or a search reads).
-        return queryset.filter(seller=seller)
-    return queryset.filter(members_within_reach(reach, seller) | Q(pk=viewer.pk))
+        return memberships.filter(seller=seller)
+    return memberships.filter(members_within_reach(reach, seller) | Q(pk=viewer.pk))
 
 
 def visible_member_ids(seller, viewer, *, reach=None):
@@ -41,9 +45,7 @@ def visible_member_ids(seller, viewer, *, reach=None):
 
     reach = people_reach(viewer) if reach is None else reach
     members = Membership.objects.filter(seller=seller).exclude(status=MembershipStatus.REMOVED)
-    if not (reach.everywhere and viewer.seller_id == seller.pk):  # (see visible_members)
-        members = members.filter(members_within_reach(reach, seller) | Q(pk=viewer.pk))
-    return members.values("pk")
+    return _within_sight(members, seller, viewer, reach).values("pk")
 
 
 def get_visible_member_for_seller(seller, viewer, membership_id) -> Membership:

@@ -4,8 +4,9 @@ Membership.sort_name is accounts.selectors.member_name() stored on the membershi
 once they have joined, else the name the seller typed, else the e-mail. Membership.search_text is the
 e-mail, that name and the job title joined by chr(31), what the members search matches. Both are written
 only by these triggers (PostgreSQL and SQLite each have their own): on every insert or update of a
-membership, and on a user's change of name or e-mail (for each of their memberships). The index (seller, kind, sort_name, id) serves the list's order, so
-a page of the list reads a page of the index instead of sorting every member joined with their user."""
+membership, and on a user's change of name or e-mail (for each of their memberships). The index (seller,
+kind, sort_name, id) serves the list's order, so a page of the list reads a page of the index instead of
+sorting every member joined with their user."""
 
 from django.db import migrations, models
 

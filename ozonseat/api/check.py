@@ -10,7 +10,6 @@ import re
 from collections import defaultdict
 
 from django.db import connection
-from django.db.models.base import ModelState
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import exceptions, serializers
@@ -18,7 +17,7 @@ from rest_framework.response import Response
 
 from accounts.authorization import member_has_seller_permission
 from accounts.models import Membership, MembershipKind, User
-from ozonseat.prepared import PreparedQuery
+from ozonseat.prepared import PreparedQuery, bare_instance
 from roles import catalog
 from roles.models import Store, Warehouse
 from roles.selectors import REASONS, check_permissions, check_permissions_of_member, check_rows_of_member
@@ -177,19 +176,9 @@ def _prepared_lookup() -> PreparedQuery:
     )
 
 
-def _ref(model, **values):
-    """An unsaved reference to a row, holding only the given attributes (what the check reads of it),
-    built without Model.__init__'s walk over every field and its defaults. A field not given is not
-    silently a default: reading it would load it from the database (and show in the query counts)."""
-    instance = model.__new__(model)
-    instance.__dict__.update(values)
-    instance._state = ModelState()
-    return instance
-
-
 def _member_ref(pk, seller_id, user_id, user_active):
-    membership = _ref(Membership, id=pk, seller_id=seller_id, user_id=user_id)
-    membership._state.fields_cache["user"] = _ref(User, id=user_id, is_active=user_active)
+    membership = bare_instance(Membership, {"id": pk, "seller_id": seller_id, "user_id": user_id})
+    membership._state.fields_cache["user"] = bare_instance(User, {"id": user_id, "is_active": user_active})
     return membership
 
 
@@ -246,9 +235,9 @@ def _subjects_and_targets(seller, member_ids, user_ids, store_ids, warehouse_ids
         if kind == "m":
             memberships.append(_member_ref(pk, seller.pk, other, bool(active)))
         elif kind == "s":
-            stores[pk] = _ref(Store, id=pk, seller_id=seller.pk)
+            stores[pk] = bare_instance(Store, {"id": pk, "seller_id": seller.pk})
         else:
-            warehouses[pk] = _ref(Warehouse, id=pk, seller_id=seller.pk, store_id=other)
+            warehouses[pk] = bare_instance(Warehouse, {"id": pk, "seller_id": seller.pk, "store_id": other})
     return memberships, stores, warehouses
 
 
@@ -320,12 +309,12 @@ class CheckView(SellerView):
         by_member = {m.pk: m for m in memberships}
         self._require_may_ask(memberships, {("m", member_id)}, by_member, {})
         stores = {
-            pk: _ref(Store, id=pk, seller_id=seller.pk)
+            pk: bare_instance(Store, {"id": pk, "seller_id": seller.pk})
             for pk, state in store_states.items()
             if state[-1] == seller.pk
         }
         warehouses = {
-            pk: _ref(Warehouse, id=pk, seller_id=seller.pk, store_id=state[0])
+            pk: bare_instance(Warehouse, {"id": pk, "seller_id": seller.pk, "store_id": state[0]})
             for pk, state in warehouse_states.items()
             if state[-1] == seller.pk
         }

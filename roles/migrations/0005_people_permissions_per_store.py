@@ -2,7 +2,6 @@
 
 from django.db import migrations, models
 
-
 MOVED = ("members_manage", "audit_view")
 
 

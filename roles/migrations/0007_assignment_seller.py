@@ -1,7 +1,8 @@
 """Assignment.seller: the membership's seller, kept by the database (issue 15: pages that do not grow).
 
-A trigger (PostgreSQL: BEFORE INSERT OR UPDATE; SQLite: after insert and after a change of membership) copies the membership's seller onto the assignment (a membership never
-changes seller), so every way of writing an assignment, bulk ones included, fills it. The index (seller, id)
+A trigger (PostgreSQL: BEFORE INSERT OR UPDATE; SQLite: after insert and after a change of membership)
+copies the membership's seller onto the assignment (a membership never changes seller), so every way of
+writing an assignment, bulk ones included, fills it. The index (seller, id)
 lets the API's assignments list, oldest first, read one page of the seller's assignments instead of
 walking every seller's assignments in id order."""
 
